@@ -1,0 +1,217 @@
+//! Opening a PKCS#12 bundle as exported from `/appliance > Security > Certificates`.
+//!
+//! `p12-keystore`'s raw archive is used (not its key store) because the key store links a
+//! chain and silently drops every certificate off that chain, which would hide exactly the
+//! problems a DR check must see: missing intermediates, extra roots, key-less bundles.
+
+use std::net::IpAddr;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use ::time::OffsetDateTime;
+use x509_parser::prelude::*;
+
+use crate::certificate::names::is_fqdn;
+use crate::{Error, Result};
+
+/// The vendor's classes of certificate, decided from issued-to, issued-by and alternative names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertClass {
+    /// Issued to = issued by, with an FQDN among its alternative names.
+    SelfSigned,
+    /// Issued to an FQDN (in issued-to or alternative names) by someone else.
+    CaSigned,
+    /// Issued to ≠ issued by, neither an FQDN.
+    Intermediate,
+    /// Issued to = issued by, neither an FQDN.
+    Root,
+    /// Fits none of the classes (e.g. self-issued, FQDN subject, no alternative names).
+    Unclassified,
+}
+
+/// What bt-dr reads from one certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertInfo {
+    /// Subject DN.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// "Issued to": the subject common name, else the whole subject.
+    pub issued_to: String,
+    /// "Issued by": the issuer common name, else the whole issuer.
+    pub issued_by: String,
+    /// DNS alternative names.
+    pub dns_names: Vec<String>,
+    /// IP alternative names.
+    pub ip_addresses: Vec<IpAddr>,
+    /// Start of validity.
+    #[serde(with = "::time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    #[serde(with = "::time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// Serial number, hex.
+    pub serial: String,
+    /// SHA-256 of the DER, lowercase hex (what pinning and pair checks compare).
+    pub sha256: String,
+    /// Basic constraints CA flag.
+    pub is_ca: bool,
+    /// Public key algorithm: `rsa`, `ec`, `ed25519` or other.
+    pub key_algorithm: String,
+    /// Key size in bits.
+    pub key_bits: usize,
+    /// The vendor class.
+    pub class: CertClass,
+    /// Friendly name from the bundle, if any.
+    pub friendly_name: Option<String>,
+    #[serde(skip)]
+    pub(crate) der: Vec<u8>,
+}
+
+impl CertInfo {
+    /// The DER encoding.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+    /// Whether issued-to and issued-by are the same (self-issued).
+    pub fn self_issued(&self) -> bool {
+        self.subject == self.issuer
+    }
+}
+
+/// An opened bundle: every certificate bag and the private key, if one is present.
+#[derive(Debug, Clone)]
+pub struct OpenedBundle {
+    /// Certificates in the order stored.
+    pub certs: Vec<CertInfo>,
+    /// PKCS#8 DER of the first private key bag.
+    pub(crate) key_pkcs8: Option<Vec<u8>>,
+    /// Number of private key bags.
+    pub key_count: usize,
+    /// The bundle was opened with an empty passphrase.
+    pub empty_passphrase: bool,
+}
+
+fn cn_or(name: &X509Name<'_>) -> String {
+    name.iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| name.to_string())
+}
+
+fn time_of(t: ASN1Time) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(t.timestamp()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+pub(crate) fn classify(issued_to: &str, issued_by: &str, self_issued: bool, dns_names: &[String]) -> CertClass {
+    let san_fqdn = dns_names.iter().any(|n| is_fqdn(n));
+    let to_fqdn = is_fqdn(issued_to);
+    let by_fqdn = is_fqdn(issued_by);
+    if self_issued {
+        if san_fqdn {
+            CertClass::SelfSigned
+        } else if !to_fqdn {
+            CertClass::Root
+        } else {
+            CertClass::Unclassified
+        }
+    } else if to_fqdn || san_fqdn {
+        CertClass::CaSigned
+    } else if !by_fqdn {
+        CertClass::Intermediate
+    } else {
+        CertClass::Unclassified
+    }
+}
+
+/// Parses one DER certificate.
+pub fn parse_certificate(der: &[u8], friendly_name: Option<String>) -> Result<CertInfo> {
+    let (_, x) = X509Certificate::from_der(der)
+        .map_err(|e| Error::Certificate { reason: format!("a certificate in the bundle does not parse: {e}") })?;
+    let mut dns_names = Vec::new();
+    let mut ip_addresses = Vec::new();
+    if let Ok(Some(san)) = x.subject_alternative_name() {
+        for n in &san.value.general_names {
+            match n {
+                GeneralName::DNSName(d) => dns_names.push(d.to_string()),
+                GeneralName::IPAddress(b) => match b.len() {
+                    4 => ip_addresses.push(IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or([0; 4]))),
+                    16 => ip_addresses.push(IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or([0; 16]))),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+    let is_ca = x.basic_constraints().ok().flatten().map(|b| b.value.ca).unwrap_or(false);
+    let (key_algorithm, key_bits) = match x.public_key().parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(r)) => {
+            let m = r.modulus.iter().skip_while(|b| **b == 0).count();
+            ("rsa".to_string(), m * 8)
+        }
+        Ok(x509_parser::public_key::PublicKey::EC(p)) => ("ec".to_string(), p.key_size()),
+        Ok(other) => {
+            let oid = x.public_key().algorithm.algorithm.to_id_string();
+            let name = if oid == "1.3.101.112" { "ed25519" } else { "other" };
+            (name.to_string(), other.key_size())
+        }
+        Err(_) => ("unknown".to_string(), 0),
+    };
+    let issued_to = cn_or(x.subject());
+    let issued_by = cn_or(x.issuer());
+    let subject = x.subject().to_string();
+    let issuer = x.issuer().to_string();
+    let class = classify(&issued_to, &issued_by, subject == issuer, &dns_names);
+    Ok(CertInfo {
+        issued_to,
+        issued_by,
+        class,
+        dns_names,
+        ip_addresses,
+        not_before: time_of(x.validity().not_before),
+        not_after: time_of(x.validity().not_after),
+        serial: x.raw_serial_as_string().replace(':', ""),
+        sha256: crate::hash::sha256_hex(der),
+        is_ca,
+        key_algorithm,
+        key_bits,
+        subject,
+        issuer,
+        friendly_name,
+        der: der.to_vec(),
+    })
+}
+
+/// Opens a PKCS#12 bundle. A wrong passphrase is [`Error::WrongPassphrase`]; a file that is
+/// not PKCS#12 or is truncated is [`Error::Certificate`].
+pub fn open_bundle(bytes: &[u8], passphrase: &SecretString) -> Result<OpenedBundle> {
+    use p12_keystore::error::Error as P;
+    let pw = passphrase.expose_secret();
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(bytes, pw).map_err(|e| match e {
+        P::MacError(_) | P::Pkcs5Error(_) | P::UnpadError => Error::WrongPassphrase {
+            what: "certificate bundle".into(),
+        },
+        P::DerError(d) => Error::Certificate {
+            reason: format!("not a readable PKCS#12 file (truncated, corrupt or another format): {d}"),
+        },
+        other => Error::Certificate {
+            reason: format!("unsupported PKCS#12 content: {other}"),
+        },
+    })?;
+    let mut certs = Vec::with_capacity(archive.certs.len());
+    for bag in &archive.certs {
+        let c = parse_certificate(bag.cert.as_der(), bag.friendly_name.clone())?;
+        // The same certificate stored twice is one certificate.
+        if !certs.iter().any(|x: &CertInfo| x.sha256 == c.sha256) {
+            certs.push(c);
+        }
+    }
+    Ok(OpenedBundle {
+        certs,
+        key_count: archive.keys.len(),
+        key_pkcs8: archive.keys.first().map(|k| k.key.as_der().to_vec()),
+        empty_passphrase: pw.is_empty(),
+    })
+}

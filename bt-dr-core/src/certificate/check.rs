@@ -1,0 +1,324 @@
+//! The certificate bundle check: classes, chain, key, names, dates and key strength.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use ::time::{Duration, OffsetDateTime};
+use x509_parser::prelude::*;
+
+use super::bundle::{CertClass, CertInfo, open_bundle};
+use super::key::key_matches_certificate;
+use super::names::name_matches;
+use crate::{Finding, Result, Severity};
+
+/// What to check a bundle against.
+///
+/// ```
+/// use bt_dr_core::BundleCheckOptions;
+/// let o = BundleCheckOptions::for_site("support.example.com")
+///     .with_appliances(["bt-a.example.com", "bt-b.example.com"]);
+/// assert_eq!(o.expiry_horizon_days, 30);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleCheckOptions {
+    /// The site's public FQDN, which the leaf must cover.
+    pub site_fqdn: Option<String>,
+    /// Appliance hostnames the leaf should also cover (failover pairs serve under both).
+    #[serde(default)]
+    pub appliance_hostnames: Vec<String>,
+    /// Warn when a certificate expires within this many days.
+    #[serde(default = "default_horizon")]
+    pub expiry_horizon_days: i64,
+    /// Smallest acceptable RSA key.
+    #[serde(default = "default_min_rsa")]
+    pub min_rsa_bits: usize,
+    /// The instant to judge validity at (defaults to now; fixed in tests and audits).
+    #[serde(default, with = "::time::serde::rfc3339::option")]
+    pub now: Option<OffsetDateTime>,
+}
+
+fn default_horizon() -> i64 {
+    30
+}
+fn default_min_rsa() -> usize {
+    2048
+}
+
+impl Default for BundleCheckOptions {
+    fn default() -> Self {
+        Self {
+            site_fqdn: None,
+            appliance_hostnames: Vec::new(),
+            expiry_horizon_days: default_horizon(),
+            min_rsa_bits: default_min_rsa(),
+            now: None,
+        }
+    }
+}
+
+impl BundleCheckOptions {
+    /// Options for a site FQDN.
+    pub fn for_site(fqdn: &str) -> Self {
+        Self {
+            site_fqdn: Some(fqdn.to_string()),
+            ..Self::default()
+        }
+    }
+    /// Adds appliance hostnames.
+    pub fn with_appliances<I: IntoIterator<Item = S>, S: Into<String>>(mut self, hosts: I) -> Self {
+        self.appliance_hostnames.extend(hosts.into_iter().map(Into::into));
+        self
+    }
+    /// Judges validity at `now`.
+    pub fn at(mut self, now: OffsetDateTime) -> Self {
+        self.now = Some(now);
+        self
+    }
+}
+
+/// The result of checking one bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleReport {
+    /// Every certificate in the bundle, in stored order.
+    pub certificates: Vec<CertInfo>,
+    /// Index of the leaf (the certificate the key belongs to, else the FQDN certificate).
+    pub leaf: Option<usize>,
+    /// Indices from the leaf up to the root, as far as issuers are present and signatures verify.
+    pub chain: Vec<usize>,
+    /// A private key is present.
+    pub has_private_key: bool,
+    /// The key belongs to the leaf (`None` when there is no key or it cannot be compared).
+    pub key_matches_leaf: Option<bool>,
+    /// Problems found, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+impl BundleReport {
+    /// The leaf certificate.
+    pub fn leaf_cert(&self) -> Option<&CertInfo> {
+        self.leaf.map(|i| &self.certificates[i])
+    }
+    /// The most severe finding.
+    pub fn worst(&self) -> Option<Severity> {
+        crate::finding::worst(&self.findings)
+    }
+    /// No finding at error level or above.
+    pub fn is_usable(&self) -> bool {
+        self.worst().is_none_or(|s| s < Severity::Error)
+    }
+}
+
+fn verifies(child: &CertInfo, issuer: &CertInfo) -> bool {
+    let (Ok((_, c)), Ok((_, i))) = (X509Certificate::from_der(child.der()), X509Certificate::from_der(issuer.der())) else {
+        return false;
+    };
+    c.verify_signature(Some(i.public_key())).is_ok()
+}
+
+fn covered(leaf: &CertInfo, host: &str) -> bool {
+    // Alternative names decide when present; the common name only counts without them.
+    if leaf.dns_names.is_empty() {
+        name_matches(&leaf.issued_to, host)
+    } else {
+        leaf.dns_names.iter().any(|n| name_matches(n, host))
+    }
+}
+
+/// Opens `bytes` with `passphrase` and checks it against `opts`.
+///
+/// ```no_run
+/// use bt_dr_core::{check_certificate_bundle, BundleCheckOptions, SecretString};
+/// let bytes = std::fs::read("support.p12").unwrap();
+/// let report = check_certificate_bundle(&bytes, &SecretString::from("passphrase"),
+///     &BundleCheckOptions::for_site("support.example.com")).unwrap();
+/// for f in &report.findings { println!("{} {}: {}", f.severity, f.id, f.message); }
+/// ```
+pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &BundleCheckOptions) -> Result<BundleReport> {
+    let opened = open_bundle(bytes, passphrase)?;
+    let now = opts.now.unwrap_or_else(OffsetDateTime::now_utc);
+    let certs = opened.certs;
+    let mut findings = Vec::new();
+    let name = |c: &CertInfo| c.issued_to.clone();
+
+    if opened.empty_passphrase {
+        findings.push(
+            Finding::new("no_passphrase", Severity::Error, "bundle", "the bundle is not protected by a passphrase")
+                .with_remediation("Export the certificate again from /appliance with a strong passphrase; whoever holds the file holds the site's identity."),
+        );
+    }
+    if certs.is_empty() {
+        findings.push(Finding::new("no_certificate", Severity::Error, "bundle", "the bundle holds no certificate"));
+    }
+
+    // The leaf: the certificate the key belongs to; else the one issued to an FQDN.
+    let mut key_match = None;
+    let mut leaf = None;
+    if let Some(key) = &opened.key_pkcs8 {
+        for (i, c) in certs.iter().enumerate() {
+            if key_matches_certificate(key, c.der()) == Some(true) {
+                leaf = Some(i);
+                key_match = Some(true);
+                break;
+            }
+        }
+    }
+    if leaf.is_none() {
+        leaf = certs
+            .iter()
+            .position(|c| matches!(c.class, CertClass::CaSigned | CertClass::SelfSigned) && !c.is_ca)
+            .or_else(|| certs.iter().position(|c| matches!(c.class, CertClass::CaSigned | CertClass::SelfSigned)));
+        if let (Some(key), Some(i)) = (&opened.key_pkcs8, leaf) {
+            key_match = key_matches_certificate(key, certs[i].der());
+        }
+    }
+
+    match (&opened.key_pkcs8, key_match) {
+        (None, _) => findings.push(
+            Finding::new("no_private_key", Severity::Error, "bundle", "the bundle holds no private key; the appliance cannot serve with it")
+                .with_remediation("Export again with Include Private Key ticked."),
+        ),
+        (Some(_), Some(false)) => findings.push(
+            Finding::new(
+                "key_mismatch",
+                Severity::Error,
+                leaf.map(|i| name(&certs[i])).unwrap_or_else(|| "bundle".into()),
+                "the private key does not belong to the site certificate",
+            )
+            .with_remediation("Export the certificate that is bound to the appliance's IP, with its own key."),
+        ),
+        (Some(_), None) if leaf.is_some() => findings.push(Finding::new(
+            "key_unverified",
+            Severity::Warning,
+            "bundle",
+            "the private key type could not be compared with the certificate",
+        )),
+        _ => {}
+    }
+    if opened.key_count > 1 {
+        findings.push(Finding::new("multiple_keys", Severity::Info, "bundle", format!("the bundle holds {} private keys", opened.key_count)));
+    }
+
+    // Chain from the leaf upwards: issuer by name, accepted only if its signature verifies.
+    let mut chain = Vec::new();
+    if let Some(l) = leaf {
+        chain.push(l);
+        let mut cur = l;
+        loop {
+            let c = &certs[cur];
+            if c.self_issued() {
+                if !verifies(c, c) {
+                    findings.push(Finding::new("bad_signature", Severity::Error, name(c), "the self-signed certificate's signature does not verify"));
+                }
+                break;
+            }
+            let candidates: Vec<usize> = (0..certs.len())
+                .filter(|&j| j != cur && !chain.contains(&j) && certs[j].subject == c.issuer)
+                .collect();
+            match candidates.iter().find(|&&j| verifies(c, &certs[j])) {
+                Some(&j) => {
+                    chain.push(j);
+                    cur = j;
+                }
+                None if !candidates.is_empty() => {
+                    findings.push(
+                        Finding::new("bad_signature", Severity::Error, name(c), format!("`{}` is present but did not sign `{}`", c.issued_by, c.issued_to))
+                            .with_remediation("Obtain the correct issuing certificate from the CA."),
+                    );
+                    break;
+                }
+                None => {
+                    let root_present = certs.iter().any(|x| x.class == CertClass::Root);
+                    let (id, what) = if c.is_ca && !root_present {
+                        ("missing_root", "root")
+                    } else {
+                        ("missing_intermediate", "intermediate")
+                    };
+                    findings.push(
+                        Finding::new(id, Severity::Error, name(c), format!("the {what} certificate `{}` that issued `{}` is not in the bundle", c.issued_by, c.issued_to))
+                            .with_remediation("Get the missing certificate from the CA and export the bundle with Include Certificate Chain."),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+
+    let roots: Vec<&CertInfo> = certs.iter().filter(|c| c.class == CertClass::Root).collect();
+    if roots.len() > 1 {
+        findings.push(
+            Finding::new(
+                "multiple_roots",
+                Severity::Warning,
+                "bundle",
+                format!("the bundle holds {} root certificates ({}); a CA-signed certificate has exactly one", roots.len(), roots.iter().map(|r| r.issued_to.as_str()).collect::<Vec<_>>().join(", ")),
+            )
+            .with_remediation("Remove the root that is not on the certificate's chain."),
+        );
+    }
+    for (i, c) in certs.iter().enumerate() {
+        if leaf.is_some() && !chain.contains(&i) && c.class != CertClass::Root {
+            findings.push(Finding::new("unrelated_certificate", Severity::Info, name(c), "this certificate is not on the site certificate's chain"));
+        }
+    }
+
+    if let Some(l) = leaf {
+        let lc = &certs[l];
+        if lc.class == CertClass::SelfSigned {
+            findings.push(
+                Finding::new("self_signed_in_use", Severity::Warning, name(lc), "the site uses a self-signed certificate, meant only until a CA-signed one is installed")
+                    .with_remediation("Install a CA-signed certificate that covers the site and appliance hostnames."),
+            );
+        }
+        if let Some(fqdn) = &opts.site_fqdn {
+            if !covered(lc, fqdn) {
+                findings.push(
+                    Finding::new("site_fqdn_not_covered", Severity::Error, name(lc), format!("the certificate does not cover the site name `{fqdn}`"))
+                        .with_remediation("Reissue the certificate with the site FQDN among its alternative names."),
+                );
+            }
+        }
+        for h in &opts.appliance_hostnames {
+            if !covered(lc, h) {
+                findings.push(
+                    Finding::new("hostname_not_covered", Severity::Warning, name(lc), format!("the certificate does not cover appliance hostname `{h}`"))
+                        .with_remediation("Reissue with every appliance hostname (or a wildcard) among the alternative names."),
+                );
+            }
+        }
+        if lc.key_algorithm == "rsa" && lc.key_bits < opts.min_rsa_bits {
+            findings.push(
+                Finding::new("weak_key", Severity::Error, name(lc), format!("RSA key of {} bits is below {}", lc.key_bits, opts.min_rsa_bits))
+                    .with_remediation("Reissue with an RSA key of at least 2048 bits or an EC P-256/P-384 key."),
+            );
+        }
+    }
+
+    let horizon = Duration::days(opts.expiry_horizon_days);
+    let dated: Vec<usize> = if chain.is_empty() { (0..certs.len()).collect() } else { chain.clone() };
+    for i in dated {
+        let c = &certs[i];
+        let fmt = |t: OffsetDateTime| t.date().to_string();
+        if c.not_after < now {
+            findings.push(
+                Finding::new("expired", Severity::Critical, name(c), format!("expired on {}", fmt(c.not_after)))
+                    .with_remediation("Renew the certificate and import it on every appliance of the site."),
+            );
+        } else if c.not_before > now {
+            findings.push(Finding::new("not_yet_valid", Severity::Error, name(c), format!("not valid before {}", fmt(c.not_before))));
+        } else if c.not_after - now <= horizon {
+            findings.push(
+                Finding::new("expiring_soon", Severity::Warning, name(c), format!("expires on {} ({} days left)", fmt(c.not_after), (c.not_after - now).whole_days()))
+                    .with_remediation("Renew before expiry and import the renewed bundle on both appliances."),
+            );
+        }
+    }
+
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    Ok(BundleReport {
+        certificates: certs,
+        leaf,
+        chain,
+        has_private_key: opened.key_pkcs8.is_some(),
+        key_matches_leaf: key_match,
+        findings,
+    })
+}

@@ -1,0 +1,13 @@
+//! Certificate bundles exported from `/appliance`: open, classify, check, compare.
+
+mod bundle;
+mod check;
+mod key;
+mod names;
+mod pair;
+
+pub use bundle::{CertClass, CertInfo, OpenedBundle, open_bundle, parse_certificate};
+pub use check::{BundleCheckOptions, BundleReport, check_certificate_bundle};
+pub use key::key_matches_certificate;
+pub use names::{is_fqdn, name_matches};
+pub use pair::{PairReport, check_certificate_pair};

@@ -1,0 +1,59 @@
+//! # bt-dr-core
+//!
+//! Disaster recovery for BeyondTrust Remote Support (RS) and Privileged Remote Access (PRA)
+//! sites on B Series Appliances, as typed, validated operations.
+//!
+//! The modules follow the DR domain:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`product`], [`version`] | RS/PRA and release versions |
+//! | [`appliance`], [`site`], [`inventory`] | appliances, failover pairs, Atlas, the fleet |
+//! | [`backup`] | NSB names, what an NSB holds, restore compatibility |
+//! | [`certificate`] | p12 bundles: classes, chain, key, names, expiry; pair check |
+//! | [`records`] | `/appliance` settings and Vault key records |
+//! | [`finding`] | the finding type every check reports |
+//! | [`error`] | the one error type and its stable kinds |
+//! | [`operations`] | the list of public operations the bindings mirror |
+//!
+//! ```
+//! use bt_dr_core::{check_restore, RestoreCompatibility, UpgradeTable};
+//! let verdict = check_restore(&"24.2.0".parse()?, &"24.1.1".parse()?, &UpgradeTable::default(), None, None);
+//! assert_eq!(verdict.compatibility, RestoreCompatibility::Refused);
+//! # Ok::<(), bt_dr_core::Error>(())
+//! ```
+
+pub mod appliance;
+pub mod backup;
+pub mod certificate;
+pub mod document;
+pub mod error;
+pub mod finding;
+pub mod fsutil;
+pub mod hash;
+pub mod inventory;
+pub mod operations;
+pub mod product;
+pub mod records;
+pub mod site;
+pub mod version;
+
+pub use appliance::{Appliance, ApplianceKind, ClusterRole, FailoverRole};
+pub use backup::{
+    BackupName, NsbCoverage, RestoreCheck, RestoreCompatibility, UpgradeEntry, UpgradeTable, check_restore, nsb_coverage,
+};
+pub use certificate::{BundleCheckOptions, BundleReport, CertClass, CertInfo, PairReport, check_certificate_bundle, check_certificate_pair};
+pub use error::{Error, ErrorKind, Result};
+pub use finding::{Finding, Severity};
+pub use fsutil::{AtomicFile, write_atomic};
+pub use hash::{sha256_file, sha256_hex};
+pub use inventory::Inventory;
+pub use operations::{OPERATIONS, Operation};
+pub use product::Product;
+pub use records::{ApplianceRecord, VaultKeyRecord};
+pub use secrecy::{ExposeSecret, SecretString};
+pub use site::{ApiAccess, AtlasCluster, AutoFailover, ColdSpare, FailoverPair, RoutingMethod, Site, TrafficNode};
+pub use version::{ProductVersion, VersionPattern};
+
+/// The user agent bt-dr sends: `bt-dr/<version>`.
+pub const USER_AGENT: &str = concat!("bt-dr/", env!("CARGO_PKG_VERSION"));
