@@ -22,13 +22,21 @@ pub enum Format {
 impl Format {
     /// Picks the format from a path's extension.
     pub fn from_path(path: &Path) -> Result<Self> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("toml") => Ok(Format::Toml),
             Some("json") => Ok(Format::Json),
             Some("yaml") | Some("yml") => Ok(Format::Yaml),
             _ => Err(Error::invalid_input(
                 "path",
-                format!("{}: extension must be .toml, .json, .yaml or .yml", path.display()),
+                format!(
+                    "{}: extension must be .toml, .json, .yaml or .yml",
+                    path.display()
+                ),
             )),
         }
     }
@@ -37,7 +45,12 @@ impl Format {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -75,7 +88,8 @@ pub fn parse_document<T: DeserializeOwned>(
             })
         }
         Format::Toml => {
-            let de = toml::Deserializer::parse(text).map_err(|e| toml_error(e, text, what, file, None))?;
+            let de = toml::Deserializer::parse(text)
+                .map_err(|e| toml_error(e, text, what, file, None))?;
             serde_path_to_error::deserialize(de).map_err(|e| {
                 let field = field_of(e.path());
                 toml_error(e.into_inner(), text, what, file, field)
@@ -101,7 +115,13 @@ pub fn parse_document<T: DeserializeOwned>(
     }
 }
 
-fn toml_error(e: toml::de::Error, text: &str, what: &str, file: Option<&Path>, field: Option<String>) -> Error {
+fn toml_error(
+    e: toml::de::Error,
+    text: &str,
+    what: &str,
+    file: Option<&Path>,
+    field: Option<String>,
+) -> Error {
     let (line, column) = match e.span() {
         Some(s) => {
             let (l, c) = line_col(text, s.start);
@@ -155,8 +175,14 @@ mod tests {
     #[test]
     fn toml_error_has_line_column_and_field() {
         let text = "name = \"x\"\n[inner]\nport = \"eighty\"\n";
-        let e = parse_document::<Doc>(text, Format::Toml, "test", Some(Path::new("a.toml"))).unwrap_err();
-        let Error::Parse { location, field, .. } = &e else { panic!("{e}") };
+        let e = parse_document::<Doc>(text, Format::Toml, "test", Some(Path::new("a.toml")))
+            .unwrap_err();
+        let Error::Parse {
+            location, field, ..
+        } = &e
+        else {
+            panic!("{e}")
+        };
         let l = location.as_ref().unwrap();
         assert_eq!(l.line, Some(3), "{e}");
         assert_eq!(field.as_deref(), Some("inner.port"), "{e}");
@@ -165,12 +191,29 @@ mod tests {
 
     #[test]
     fn json_and_yaml_errors_locate() {
-        let e = parse_document::<Doc>("{\"name\":\"x\",\n\"inner\":{\"port\":-1}}", Format::Json, "t", None).unwrap_err();
-        let Error::Parse { location, field, .. } = &e else { panic!() };
+        let e = parse_document::<Doc>(
+            "{\"name\":\"x\",\n\"inner\":{\"port\":-1}}",
+            Format::Json,
+            "t",
+            None,
+        )
+        .unwrap_err();
+        let Error::Parse {
+            location, field, ..
+        } = &e
+        else {
+            panic!()
+        };
         assert_eq!(location.as_ref().unwrap().line, Some(2));
         assert_eq!(field.as_deref(), Some("inner.port"));
-        let e = parse_document::<Doc>("name: x\ninner:\n  port: many\n", Format::Yaml, "t", None).unwrap_err();
-        let Error::Parse { location, field, .. } = &e else { panic!() };
+        let e = parse_document::<Doc>("name: x\ninner:\n  port: many\n", Format::Yaml, "t", None)
+            .unwrap_err();
+        let Error::Parse {
+            location, field, ..
+        } = &e
+        else {
+            panic!()
+        };
         assert_eq!(location.as_ref().unwrap().line, Some(3), "{e}");
         assert_eq!(field.as_deref(), Some("inner.port"));
     }

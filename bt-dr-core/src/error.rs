@@ -323,7 +323,12 @@ impl Error {
         use serde_json::json;
         let mut v = match self {
             Error::InvalidInput { field, .. } => json!({ "field": field }),
-            Error::Parse { what, location, field, .. } => json!({
+            Error::Parse {
+                what,
+                location,
+                field,
+                ..
+            } => json!({
                 "what": what,
                 "file": location.as_ref().and_then(|l| l.file.as_ref()).map(|p| p.display().to_string()),
                 "line": location.as_ref().and_then(|l| l.line),
@@ -335,13 +340,18 @@ impl Error {
                 json!({ "backup_version": backup, "site_version": site })
             }
             Error::Integrity { subject, .. } => json!({ "subject": subject }),
-            Error::PermissionDenied { operation, permission } => {
+            Error::PermissionDenied {
+                operation,
+                permission,
+            } => {
                 json!({ "operation": operation, "permission": permission })
             }
             Error::RateLimited { retry_after } => {
                 json!({ "retry_after_ms": retry_after.map(|d| d.as_millis() as u64) })
             }
-            Error::Api { status, message } => json!({ "http_status": status, "appliance_message": message }),
+            Error::Api { status, message } => {
+                json!({ "http_status": status, "appliance_message": message })
+            }
             _ => json!({}),
         };
         if let Some(obj) = v.as_object_mut() {

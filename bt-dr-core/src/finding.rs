@@ -36,7 +36,10 @@ impl std::str::FromStr for Severity {
             "warning" | "warn" => Ok(Severity::Warning),
             "error" => Ok(Severity::Error),
             "critical" => Ok(Severity::Critical),
-            o => Err(crate::Error::invalid_input("severity", format!("`{o}` is not info, warning, error or critical"))),
+            o => Err(crate::Error::invalid_input(
+                "severity",
+                format!("`{o}` is not info, warning, error or critical"),
+            )),
         }
     }
 }
@@ -71,7 +74,12 @@ pub struct Finding {
 
 impl Finding {
     /// A finding without remediation.
-    pub fn new(id: &str, severity: Severity, subject: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        id: &str,
+        severity: Severity,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.to_string(),
             severity,

@@ -42,7 +42,10 @@ impl AtomicFile {
 
     /// Fsyncs and renames into place (replacing an older file of that name), then fsyncs the folder.
     pub fn commit(mut self) -> Result<PathBuf> {
-        self.tmp.as_file_mut().flush().map_err(|e| Error::io("flushing", &self.dest, e))?;
+        self.tmp
+            .as_file_mut()
+            .flush()
+            .map_err(|e| Error::io("flushing", &self.dest, e))?;
         self.tmp
             .as_file()
             .sync_all()
@@ -95,7 +98,10 @@ pub fn write_atomic(dest: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf> {
 }
 
 /// Writes a value as pretty JSON atomically.
-pub fn write_json_atomic<T: serde::Serialize>(dest: impl AsRef<Path>, value: &T) -> Result<PathBuf> {
+pub fn write_json_atomic<T: serde::Serialize>(
+    dest: impl AsRef<Path>,
+    value: &T,
+) -> Result<PathBuf> {
     let mut bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| Error::invalid_input("json", e.to_string()))?;
     bytes.push(b'\n');

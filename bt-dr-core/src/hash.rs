@@ -28,7 +28,9 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
     let mut buf = vec![0u8; 256 * 1024];
     let mut n = 0u64;
     loop {
-        let k = f.read(&mut buf).map_err(|e| Error::io("reading", path, e))?;
+        let k = f
+            .read(&mut buf)
+            .map_err(|e| Error::io("reading", path, e))?;
         if k == 0 {
             break;
         }

@@ -60,7 +60,10 @@ impl Inventory {
         for s in &self.sites {
             s.validate()?;
             if !names.insert(s.name.as_str()) {
-                return Err(Error::invalid_input("sites.name", format!("site `{}` is listed twice", s.name)));
+                return Err(Error::invalid_input(
+                    "sites.name",
+                    format!("site `{}` is listed twice", s.name),
+                ));
             }
         }
         Ok(())

@@ -23,6 +23,7 @@
 //! # Ok::<(), bt_dr_core::Error>(())
 //! ```
 
+pub mod api;
 pub mod appliance;
 pub mod backup;
 pub mod certificate;
@@ -40,9 +41,13 @@ pub mod version;
 
 pub use appliance::{Appliance, ApplianceKind, ClusterRole, FailoverRole};
 pub use backup::{
-    BackupName, NsbCoverage, RestoreCheck, RestoreCompatibility, UpgradeEntry, UpgradeTable, check_restore, nsb_coverage,
+    BackupName, NsbCoverage, RestoreCheck, RestoreCompatibility, UpgradeEntry, UpgradeTable,
+    check_restore, nsb_coverage,
 };
-pub use certificate::{BundleCheckOptions, BundleReport, CertClass, CertInfo, PairReport, check_certificate_bundle, check_certificate_pair};
+pub use certificate::{
+    BundleCheckOptions, BundleReport, CertClass, CertInfo, PairReport, check_certificate_bundle,
+    check_certificate_pair,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use finding::{Finding, Severity};
 pub use fsutil::{AtomicFile, write_atomic};
@@ -52,7 +57,10 @@ pub use operations::{OPERATIONS, Operation};
 pub use product::Product;
 pub use records::{ApplianceRecord, VaultKeyRecord};
 pub use secrecy::{ExposeSecret, SecretString};
-pub use site::{ApiAccess, AtlasCluster, AutoFailover, ColdSpare, FailoverPair, RoutingMethod, Site, TrafficNode};
+pub use site::{
+    ApiAccess, AtlasCluster, AutoFailover, ColdSpare, FailoverPair, RoutingMethod, Site,
+    TrafficNode,
+};
 pub use version::{ProductVersion, VersionPattern};
 
 /// The user agent bt-dr sends: `bt-dr/<version>`.

@@ -209,7 +209,9 @@ pub(crate) fn validate_site_name(name: &str, field: &str) -> Result<()> {
     {
         return Err(Error::invalid_input(
             field,
-            format!("`{name}` may hold only letters, digits, `-`, `_` and `.`, and must not start with `.` or `-`"),
+            format!(
+                "`{name}` may hold only letters, digits, `-`, `_` and `.`, and must not start with `.` or `-`"
+            ),
         ));
     }
     Ok(())
@@ -221,7 +223,10 @@ impl Site {
         let p = |f: &str| format!("sites[{}].{f}", self.name);
         validate_site_name(&self.name, "site.name")?;
         if !is_valid_hostname(&self.fqdn) {
-            return Err(Error::invalid_input(p("fqdn"), format!("`{}` is not a hostname", self.fqdn)));
+            return Err(Error::invalid_input(
+                p("fqdn"),
+                format!("`{}` is not a hostname", self.fqdn),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for a in &self.appliances {
@@ -240,7 +245,10 @@ impl Site {
         }
         if let Some(pair) = &self.failover {
             if pair.primary == pair.backup {
-                return Err(Error::invalid_input(p("failover"), "primary and backup are the same appliance"));
+                return Err(Error::invalid_input(
+                    p("failover"),
+                    "primary and backup are the same appliance",
+                ));
             }
             for (role, h) in [("primary", &pair.primary), ("backup", &pair.backup)] {
                 if self.appliance(h).is_none() {
@@ -251,7 +259,10 @@ impl Site {
                 }
             }
             if pair.routing == RoutingMethod::SharedIp && pair.shared_ips.is_empty() {
-                return Err(Error::invalid_input(p("failover.shared_ips"), "shared-IP routing needs at least one shared IP"));
+                return Err(Error::invalid_input(
+                    p("failover.shared_ips"),
+                    "shared-IP routing needs at least one shared IP",
+                ));
             }
         }
         if let Some(atlas) = &self.atlas {
@@ -269,22 +280,26 @@ impl Site {
 
     /// The appliance with this hostname.
     pub fn appliance(&self, hostname: &str) -> Option<&Appliance> {
-        self.appliances.iter().find(|a| a.hostname.eq_ignore_ascii_case(hostname))
+        self.appliances
+            .iter()
+            .find(|a| a.hostname.eq_ignore_ascii_case(hostname))
     }
 
     /// The appliance meant to be primary: the pair's primary, else the first not marked backup.
     pub fn intended_primary(&self) -> Option<&Appliance> {
         match &self.failover {
             Some(p) => self.appliance(&p.primary),
-            None => self
-                .appliances
-                .iter()
-                .find(|a| a.failover_role != FailoverRole::Backup && a.cluster_role != crate::ClusterRole::Traffic),
+            None => self.appliances.iter().find(|a| {
+                a.failover_role != FailoverRole::Backup
+                    && a.cluster_role != crate::ClusterRole::Traffic
+            }),
         }
     }
 
     /// The pair's backup appliance, if the site has a pair.
     pub fn intended_backup(&self) -> Option<&Appliance> {
-        self.failover.as_ref().and_then(|p| self.appliance(&p.backup))
+        self.failover
+            .as_ref()
+            .and_then(|p| self.appliance(&p.backup))
     }
 }

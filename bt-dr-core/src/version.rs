@@ -83,14 +83,20 @@ fn parse_triple(s: &str) -> Result<semver::Version> {
     }
     let mut nums = [0u64; 3];
     for (i, p) in parts.iter().enumerate() {
-        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || (p.len() > 1 && p.starts_with('0')) {
+        if p.is_empty()
+            || !p.bytes().all(|b| b.is_ascii_digit())
+            || (p.len() > 1 && p.starts_with('0'))
+        {
             return Err(Error::parse(
                 "product version",
                 format!("`{s}`: component `{p}` is not a number"),
             ));
         }
         nums[i] = p.parse().map_err(|_| {
-            Error::parse("product version", format!("`{s}`: component `{p}` is too large"))
+            Error::parse(
+                "product version",
+                format!("`{s}`: component `{p}` is too large"),
+            )
         })?;
     }
     Ok(semver::Version::new(nums[0], nums[1], nums[2]))
@@ -98,7 +104,9 @@ fn parse_triple(s: &str) -> Result<semver::Version> {
 
 fn parse_build(s: &str, whole: &str) -> Result<BuildId> {
     let bad = |why: &str| Error::parse("product version", format!("`{whole}`: build `{s}` {why}"));
-    let (num, commit) = s.split_once('-').ok_or_else(|| bad("is not `<number>-<commit>`"))?;
+    let (num, commit) = s
+        .split_once('-')
+        .ok_or_else(|| bad("is not `<number>-<commit>`"))?;
     if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad("has no build number"));
     }
@@ -106,7 +114,9 @@ fn parse_build(s: &str, whole: &str) -> Result<BuildId> {
         return Err(bad("has no hexadecimal commit id"));
     }
     Ok(BuildId {
-        number: num.parse().map_err(|_| bad("has a build number that is too large"))?,
+        number: num
+            .parse()
+            .map_err(|_| bad("has a build number that is too large"))?,
         commit: commit.to_ascii_lowercase(),
     })
 }
@@ -216,8 +226,9 @@ impl FromStr for VersionPattern {
     fn from_str(s: &str) -> Result<Self> {
         let t = s.trim();
         if t.split('.').count() == 2 {
-            let full = parse_triple(&format!("{t}.0"))
-                .map_err(|_| Error::parse("version pattern", format!("`{t}` is not X.Y or X.Y.Z")))?;
+            let full = parse_triple(&format!("{t}.0")).map_err(|_| {
+                Error::parse("version pattern", format!("`{t}` is not X.Y or X.Y.Z"))
+            })?;
             Ok(VersionPattern::Major(full.major, full.minor))
         } else {
             Ok(VersionPattern::Exact(parse_triple(t)?))
@@ -273,7 +284,16 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "24.1", "24.1.2.3", "24.x.1", "24.1.2 37380-abc", "24.1.2 (abc)", "24.01.2", "24.1.2 (1-zz)"] {
+        for bad in [
+            "",
+            "24.1",
+            "24.1.2.3",
+            "24.x.1",
+            "24.1.2 37380-abc",
+            "24.1.2 (abc)",
+            "24.01.2",
+            "24.1.2 (1-zz)",
+        ] {
             let e = bad.parse::<ProductVersion>().unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::Parse, "{bad}");
         }

@@ -2,13 +2,20 @@
 //! bundles generated here with rcgen.
 
 use bt_dr_core::certificate::open_bundle;
-use bt_dr_core::{BundleCheckOptions, BundleReport, CertClass, ErrorKind, SecretString, Severity, check_certificate_bundle, check_certificate_pair};
+use bt_dr_core::{
+    BundleCheckOptions, BundleReport, CertClass, ErrorKind, SecretString, Severity,
+    check_certificate_bundle, check_certificate_pair,
+};
 use time::macros::datetime;
 
 const PASS: &str = "fixture-pass";
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/p12/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/fixtures/p12/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn opts() -> BundleCheckOptions {
@@ -22,7 +29,8 @@ fn check(name: &str) -> BundleReport {
 }
 
 fn check_with(name: &str, pass: &str, o: &BundleCheckOptions) -> BundleReport {
-    check_certificate_bundle(&fixture(name), &SecretString::from(pass), o).unwrap_or_else(|e| panic!("{name}: {e}"))
+    check_certificate_bundle(&fixture(name), &SecretString::from(pass), o)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn ids(r: &BundleReport) -> Vec<&str> {
@@ -31,13 +39,29 @@ fn ids(r: &BundleReport) -> Vec<&str> {
 
 #[test]
 fn clean_bundles_in_every_encryption_and_key_type() {
-    for name in ["default_chain.p12", "legacy_chain.p12", "shuffled_chain.p12", "ec_p256.p12", "ec_p384.p12", "rsa4096.p12", "wildcard.p12"] {
+    for name in [
+        "default_chain.p12",
+        "legacy_chain.p12",
+        "shuffled_chain.p12",
+        "ec_p256.p12",
+        "ec_p384.p12",
+        "rsa4096.p12",
+        "wildcard.p12",
+    ] {
         let r = check(name);
         assert!(r.findings.is_empty(), "{name}: {:?}", r.findings);
         assert_eq!(r.key_matches_leaf, Some(true), "{name}");
         assert_eq!(r.chain.len(), 3, "{name}");
         let classes: Vec<CertClass> = r.chain.iter().map(|i| r.certificates[*i].class).collect();
-        assert_eq!(classes, [CertClass::CaSigned, CertClass::Intermediate, CertClass::Root], "{name}");
+        assert_eq!(
+            classes,
+            [
+                CertClass::CaSigned,
+                CertClass::Intermediate,
+                CertClass::Root
+            ],
+            "{name}"
+        );
     }
 }
 
@@ -52,7 +76,11 @@ fn shuffled_chain_finds_the_leaf_by_its_key() {
 #[test]
 fn each_problem_fixture_reports_its_finding() {
     for (name, id, sev) in [
-        ("missing_intermediate.p12", "missing_intermediate", Severity::Error),
+        (
+            "missing_intermediate.p12",
+            "missing_intermediate",
+            Severity::Error,
+        ),
         ("two_roots.p12", "multiple_roots", Severity::Warning),
         ("expired.p12", "expired", Severity::Critical),
         ("mismatched_key.p12", "key_mismatch", Severity::Error),
@@ -63,7 +91,11 @@ fn each_problem_fixture_reports_its_finding() {
         ("wrong_host.p12", "hostname_not_covered", Severity::Warning),
     ] {
         let r = check(name);
-        let f = r.findings.iter().find(|f| f.id == id).unwrap_or_else(|| panic!("{name}: no {id} in {:?}", ids(&r)));
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("{name}: no {id} in {:?}", ids(&r)));
         assert_eq!(f.severity, sev, "{name}");
         assert!(!f.message.is_empty());
     }
@@ -71,7 +103,10 @@ fn each_problem_fixture_reports_its_finding() {
 
 #[test]
 fn problem_fixtures_report_nothing_else_spurious() {
-    assert_eq!(ids(&check("missing_intermediate.p12")), ["missing_intermediate"]);
+    assert_eq!(
+        ids(&check("missing_intermediate.p12")),
+        ["missing_intermediate"]
+    );
     assert_eq!(ids(&check("expired.p12")), ["expired"]);
     assert_eq!(ids(&check("weak_rsa1024.p12")), ["weak_key"]);
     assert_eq!(ids(&check("self_signed.p12")), ["self_signed_in_use"]);
@@ -87,12 +122,23 @@ fn no_passphrase_is_a_finding_not_an_error() {
 
 #[test]
 fn wrong_passphrase_and_corrupt_files_are_distinct_errors() {
-    let e = check_certificate_bundle(&fixture("default_chain.p12"), &SecretString::from("nope"), &opts()).unwrap_err();
+    let e = check_certificate_bundle(
+        &fixture("default_chain.p12"),
+        &SecretString::from("nope"),
+        &opts(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::WrongPassphrase);
-    let e = check_certificate_bundle(&fixture("legacy_chain.p12"), &SecretString::from("nope"), &opts()).unwrap_err();
+    let e = check_certificate_bundle(
+        &fixture("legacy_chain.p12"),
+        &SecretString::from("nope"),
+        &opts(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::WrongPassphrase);
     for bad in ["not_a_p12.p12", "truncated.p12"] {
-        let e = check_certificate_bundle(&fixture(bad), &SecretString::from(PASS), &opts()).unwrap_err();
+        let e = check_certificate_bundle(&fixture(bad), &SecretString::from(PASS), &opts())
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Certificate, "{bad}: {e}");
     }
     let e = check_certificate_bundle(b"", &SecretString::from(PASS), &opts()).unwrap_err();
@@ -102,7 +148,12 @@ fn wrong_passphrase_and_corrupt_files_are_distinct_errors() {
 #[test]
 fn passphrase_never_appears_in_errors_or_reports() {
     let secret = "Sup3r-Secret-Passphrase!";
-    let e = check_certificate_bundle(&fixture("default_chain.p12"), &SecretString::from(secret), &opts()).unwrap_err();
+    let e = check_certificate_bundle(
+        &fixture("default_chain.p12"),
+        &SecretString::from(secret),
+        &opts(),
+    )
+    .unwrap_err();
     assert!(!format!("{e} {e:?}").contains(secret));
     let s = SecretString::from(secret);
     assert!(!format!("{s:?}").contains(secret));
@@ -116,7 +167,11 @@ fn expiry_horizon_is_configurable() {
     assert_eq!(ids(&r), ["expiring_soon"]);
     let mut short = near.clone();
     short.expiry_horizon_days = 7;
-    assert!(check_with("default_chain.p12", PASS, &short).findings.is_empty());
+    assert!(
+        check_with("default_chain.p12", PASS, &short)
+            .findings
+            .is_empty()
+    );
     let before = opts().at(datetime!(2024-06-01 00:00 UTC));
     assert!(ids(&check_with("default_chain.p12", PASS, &before)).contains(&"not_yet_valid"));
 }
@@ -135,7 +190,11 @@ fn pair_check_compares_leaves() {
     let a = check("default_chain.p12");
     let b = check("legacy_chain.p12");
     let same = check_certificate_pair(&a, &b);
-    assert!(same.identical && same.findings.is_empty(), "{:?}", same.findings);
+    assert!(
+        same.identical && same.findings.is_empty(),
+        "{:?}",
+        same.findings
+    );
     let other = check("rsa4096.p12");
     let diff = check_certificate_pair(&a, &other);
     assert!(!diff.identical);
@@ -150,9 +209,19 @@ mod generated {
     fn p12(chain_der: &[Vec<u8>], key_der: &[u8]) -> Vec<u8> {
         // Built with p12-keystore's writer so the test needs no openssl.
         let key = p12_keystore::PrivateKey::from_der(key_der).unwrap();
-        let certs: Vec<_> = chain_der.iter().map(|d| p12_keystore::Certificate::from_der(d).unwrap()).collect();
+        let certs: Vec<_> = chain_der
+            .iter()
+            .map(|d| p12_keystore::Certificate::from_der(d).unwrap())
+            .collect();
         let mut ks = p12_keystore::KeyStore::new();
-        ks.add_entry("leaf", p12_keystore::KeyStoreEntry::PrivateKeyChain(p12_keystore::PrivateKeyChain::new(b"id".as_slice(), key, certs)));
+        ks.add_entry(
+            "leaf",
+            p12_keystore::KeyStoreEntry::PrivateKeyChain(p12_keystore::PrivateKeyChain::new(
+                b"id".as_slice(),
+                key,
+                certs,
+            )),
+        );
         ks.writer("pw").write().unwrap()
     }
 
@@ -166,10 +235,20 @@ mod generated {
         let root_issuer = Issuer::new(rp, &root_key);
         let leaf_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let mut lp = CertificateParams::new(vec!["bt-a.example.com".to_string()]).unwrap();
-        lp.distinguished_name.push(DnType::CommonName, "bt-a.example.com");
+        lp.distinguished_name
+            .push(DnType::CommonName, "bt-a.example.com");
         let leaf = lp.signed_by(&leaf_key, &root_issuer).unwrap();
-        let bytes = p12(&[leaf.der().to_vec(), root.der().to_vec()], &leaf_key.serialize_der());
-        let r = check_certificate_bundle(&bytes, &SecretString::from("pw"), &BundleCheckOptions::for_site("support.example.com").with_appliances(["bt-a.example.com"])).unwrap();
+        let bytes = p12(
+            &[leaf.der().to_vec(), root.der().to_vec()],
+            &leaf_key.serialize_der(),
+        );
+        let r = check_certificate_bundle(
+            &bytes,
+            &SecretString::from("pw"),
+            &BundleCheckOptions::for_site("support.example.com")
+                .with_appliances(["bt-a.example.com"]),
+        )
+        .unwrap();
         assert_eq!(r.chain.len(), 2, "{:?}", r.findings);
         assert_eq!(r.key_matches_leaf, Some(true));
         assert_eq!(ids(&r), ["site_fqdn_not_covered"]);

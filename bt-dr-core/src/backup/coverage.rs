@@ -49,7 +49,11 @@ pub struct NsbCoverage {
 }
 
 const fn item(id: &'static str, label: &'static str) -> CoverageItem {
-    CoverageItem { id, label, note: None }
+    CoverageItem {
+        id,
+        label,
+        note: None,
+    }
 }
 
 /// Lists what an NSB backup of `product` includes and excludes.
@@ -63,11 +67,17 @@ pub fn nsb_coverage(product: Product, include_logged_history: bool) -> NsbCovera
         item("teams", "Team configuration"),
         item("languages", "Language configuration"),
         item("security", "Security configuration"),
-        item("inter_appliance_psk", "Inter-appliance communication pre-shared key"),
+        item(
+            "inter_appliance_psk",
+            "Inter-appliance communication pre-shared key",
+        ),
         item("failover_configuration", "Failover configuration"),
         item("outbound_events", "Outbound event configuration"),
         item("kerberos_keytab", "Kerberos keytab"),
-        item("vault_credentials_encrypted", "Vault credentials (encrypted; useless without the Vault encryption key)"),
+        item(
+            "vault_credentials_encrypted",
+            "Vault credentials (encrypted; useless without the Vault encryption key)",
+        ),
     ];
     if product == Product::Rs {
         included.extend([
@@ -86,10 +96,16 @@ pub fn nsb_coverage(product: Product, include_logged_history: bool) -> NsbCovera
     if include_logged_history {
         included.push(item("logged_session_data", "Logged session data"));
         if product == Product::Rs {
-            included.push(item("logged_presentations", "Logged presentation information"));
+            included.push(item(
+                "logged_presentations",
+                "Logged presentation information",
+            ));
             included.push(item("logged_license_usage", "Logged license usage"));
         }
-        included.push(item("logged_team_information", "Logged support team information"));
+        included.push(item(
+            "logged_team_information",
+            "Logged support team information",
+        ));
     }
 
     let mut excluded = vec![
@@ -169,7 +185,10 @@ mod tests {
     use super::*;
 
     fn ids(c: &NsbCoverage) -> (Vec<&'static str>, Vec<&'static str>) {
-        (c.included.iter().map(|i| i.id).collect(), c.excluded.iter().map(|i| i.id).collect())
+        (
+            c.included.iter().map(|i| i.id).collect(),
+            c.excluded.iter().map(|i| i.id).collect(),
+        )
     }
 
     #[test]
@@ -177,11 +196,19 @@ mod tests {
         for p in [Product::Rs, Product::Pra] {
             for h in [false, true] {
                 let (inc, exc) = ids(&nsb_coverage(p, h));
-                for must in ["session_recordings", "command_shell_recordings", "appliance_settings", "vault_encryption_key", "certificates"] {
+                for must in [
+                    "session_recordings",
+                    "command_shell_recordings",
+                    "appliance_settings",
+                    "vault_encryption_key",
+                    "certificates",
+                ] {
                     assert!(exc.contains(&must), "{p} {h} {must}");
                     assert!(!inc.contains(&must));
                 }
-                assert!(inc.contains(&"kerberos_keytab") && inc.contains(&"failover_configuration"));
+                assert!(
+                    inc.contains(&"kerberos_keytab") && inc.contains(&"failover_configuration")
+                );
             }
         }
     }
@@ -189,10 +216,21 @@ mod tests {
     #[test]
     fn rs_has_its_extra_items_and_file_store_limits() {
         let (inc, exc) = ids(&nsb_coverage(Product::Rs, false));
-        for x in ["canned_messages", "client_branding", "exit_surveys", "public_sites", "file_store_partial", "presentations"] {
+        for x in [
+            "canned_messages",
+            "client_branding",
+            "exit_surveys",
+            "public_sites",
+            "file_store_partial",
+            "presentations",
+        ] {
             assert!(inc.contains(&x), "{x}");
         }
-        assert!(exc.contains(&"file_store_large_files") && exc.contains(&"file_store_beyond_50") && exc.contains(&"presentation_recordings"));
+        assert!(
+            exc.contains(&"file_store_large_files")
+                && exc.contains(&"file_store_beyond_50")
+                && exc.contains(&"presentation_recordings")
+        );
         let (inc, exc) = ids(&nsb_coverage(Product::Pra, false));
         assert!(!inc.contains(&"canned_messages") && !exc.contains(&"file_store_large_files"));
     }

@@ -46,7 +46,13 @@ const EXT: &str = ".nsb";
 
 impl BackupName {
     /// Builds a name, checking each part can be parsed back unambiguously.
-    pub fn new(version: ProductVersion, site: &str, date: Date, time: Option<Time>, id: &str) -> Result<Self> {
+    pub fn new(
+        version: ProductVersion,
+        site: &str,
+        date: Date,
+        time: Option<Time>,
+        id: &str,
+    ) -> Result<Self> {
         let n = BackupName {
             version: version.without_build(),
             site: site.to_string(),
@@ -56,7 +62,10 @@ impl BackupName {
         };
         crate::site::validate_site_name(site, "backup_name.site")?;
         if !is_simple_id(id) && !is_uuid(id) {
-            return Err(Error::invalid_input("backup_name.id", format!("`{id}` must be alphanumeric or a UUID")));
+            return Err(Error::invalid_input(
+                "backup_name.id",
+                format!("`{id}` must be alphanumeric or a UUID"),
+            ));
         }
         let back: BackupName = n.to_string().parse()?;
         if back != n {
@@ -94,11 +103,16 @@ fn is_simple_id(s: &str) -> bool {
 fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn digits(s: &str, n: usize) -> Option<u32> {
-    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
 }
 
 fn make_date(y: u32, m: u32, d: u32) -> Option<Date> {
@@ -107,7 +121,12 @@ fn make_date(y: u32, m: u32, d: u32) -> Option<Date> {
 }
 
 fn make_time(h: u32, m: u32, s: u32) -> Option<Time> {
-    Time::from_hms(u8::try_from(h).ok()?, u8::try_from(m).ok()?, u8::try_from(s).ok()?).ok()
+    Time::from_hms(
+        u8::try_from(h).ok()?,
+        u8::try_from(m).ok()?,
+        u8::try_from(s).ok()?,
+    )
+    .ok()
 }
 
 /// The date forms accepted at the end of the middle part, with how many `-`-separated tokens each takes.
@@ -122,12 +141,20 @@ fn date_readings(tokens: &[&str]) -> Vec<(usize, Date, Option<Time>)> {
             None if t.len() == 14 && t.is_ascii() => (&t[..8], Some(&t[8..])),
             None => (*t, None),
         };
-        if let (Some(y), Some(m), Some(dd)) = (digits(d.get(0..4).unwrap_or(""), 4), digits(d.get(4..6).unwrap_or(""), 2), digits(d.get(6..).unwrap_or(""), 2)) {
+        if let (Some(y), Some(m), Some(dd)) = (
+            digits(d.get(0..4).unwrap_or(""), 4),
+            digits(d.get(4..6).unwrap_or(""), 2),
+            digits(d.get(6..).unwrap_or(""), 2),
+        ) {
             if let Some(date) = make_date(y, m, dd) {
                 match tm {
                     None => out.push((1, date, None)),
                     Some(tm) => {
-                        if let (Some(h), Some(mi), Some(s)) = (digits(tm.get(0..2).unwrap_or(""), 2), digits(tm.get(2..4).unwrap_or(""), 2), digits(tm.get(4..).unwrap_or(""), 2)) {
+                        if let (Some(h), Some(mi), Some(s)) = (
+                            digits(tm.get(0..2).unwrap_or(""), 2),
+                            digits(tm.get(2..4).unwrap_or(""), 2),
+                            digits(tm.get(4..).unwrap_or(""), 2),
+                        ) {
                             if let Some(time) = make_time(h, mi, s) {
                                 out.push((1, date, Some(time)));
                             }
@@ -214,9 +241,11 @@ impl FromStr for BackupName {
         let (version_str, rest) = rest
             .split_once('-')
             .ok_or_else(|| bad("no `-` after the version".into()))?;
-        let version: ProductVersion = version_str
-            .parse()
-            .map_err(|_| bad(format!("`{version_str}` after `bomgar-` is not a version X.Y.Z")))?;
+        let version: ProductVersion = version_str.parse().map_err(|_| {
+            bad(format!(
+                "`{version_str}` after `bomgar-` is not a version X.Y.Z"
+            ))
+        })?;
 
         let tokens: Vec<&str> = rest.split('-').collect();
         // Id readings: the last token, or the last five when they form a UUID.
@@ -233,7 +262,9 @@ impl FromStr for BackupName {
             }
         }
         if id_readings.is_empty() {
-            return Err(bad("no backup id (letters/digits or a UUID) before `.nsb`".into()));
+            return Err(bad(
+                "no backup id (letters/digits or a UUID) before `.nsb`".into()
+            ));
         }
 
         let mut readings: Vec<BackupName> = Vec::new();
@@ -292,17 +323,45 @@ mod tests {
     #[test]
     fn accepts_the_date_forms() {
         for (name, date, time) in [
-            ("bomgar-24.1.2-support-20261120-ab12.nsb", "2026-11-20", None),
-            ("bomgar-24.1.2-support-2026-11-20-ab12.nsb", "2026-11-20", None),
-            ("bomgar-24.1.2-support-20261120T235901-ab12.nsb", "2026-11-20", Some((23, 59, 1))),
-            ("bomgar-24.1.2-support-20261120-235901-ab12.nsb", "2026-11-20", Some((23, 59, 1))),
-            ("bomgar-24.1.2-support-2026-11-20-235901-ab12.nsb", "2026-11-20", Some((23, 59, 1))),
-            ("bomgar-24.1.2-support-2026-11-20T23:59:01-ab12.nsb", "2026-11-20", Some((23, 59, 1))),
+            (
+                "bomgar-24.1.2-support-20261120-ab12.nsb",
+                "2026-11-20",
+                None,
+            ),
+            (
+                "bomgar-24.1.2-support-2026-11-20-ab12.nsb",
+                "2026-11-20",
+                None,
+            ),
+            (
+                "bomgar-24.1.2-support-20261120T235901-ab12.nsb",
+                "2026-11-20",
+                Some((23, 59, 1)),
+            ),
+            (
+                "bomgar-24.1.2-support-20261120-235901-ab12.nsb",
+                "2026-11-20",
+                Some((23, 59, 1)),
+            ),
+            (
+                "bomgar-24.1.2-support-2026-11-20-235901-ab12.nsb",
+                "2026-11-20",
+                Some((23, 59, 1)),
+            ),
+            (
+                "bomgar-24.1.2-support-2026-11-20T23:59:01-ab12.nsb",
+                "2026-11-20",
+                Some((23, 59, 1)),
+            ),
         ] {
             let n = p(name).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(n.site, "support", "{name}");
             assert_eq!(n.date.to_string(), date, "{name}");
-            assert_eq!(n.time.map(|t| (t.hour(), t.minute(), t.second())), time, "{name}");
+            assert_eq!(
+                n.time.map(|t| (t.hour(), t.minute(), t.second())),
+                time,
+                "{name}"
+            );
             assert_eq!(n.id, "ab12");
         }
     }

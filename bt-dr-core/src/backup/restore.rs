@@ -59,8 +59,14 @@ impl UpgradeTable {
 
     /// Whether `from` is listed as a supported upgrade source of `to`. Exact entries for
     /// `to` win over its major entry, so a maintenance release can narrow its major's list.
-    pub fn lists(&self, product: Option<Product>, from: &ProductVersion, to: &ProductVersion) -> bool {
-        let applies = |e: &&UpgradeEntry| e.product.is_none() || product.is_none() || e.product == product;
+    pub fn lists(
+        &self,
+        product: Option<Product>,
+        from: &ProductVersion,
+        to: &ProductVersion,
+    ) -> bool {
+        let applies =
+            |e: &&UpgradeEntry| e.product.is_none() || product.is_none() || e.product == product;
         let exact: Vec<_> = self
             .releases
             .iter()
@@ -159,14 +165,22 @@ pub fn check_restore(
         if b != s {
             return mk(
                 RestoreCompatibility::Refused,
-                format!("the backup is from a {} site and the target runs {}", b.display_name(), s.display_name()),
+                format!(
+                    "the backup is from a {} site and the target runs {}",
+                    b.display_name(),
+                    s.display_name()
+                ),
                 Some("A backup restores only onto a site of the same product.".into()),
             );
         }
     }
     let product = site_product.or(backup_product);
     if backup == site {
-        return mk(RestoreCompatibility::Supported, format!("same version {}", site.release()), None);
+        return mk(
+            RestoreCompatibility::Supported,
+            format!("same version {}", site.release()),
+            None,
+        );
     }
     if backup > site {
         return mk(
@@ -185,7 +199,11 @@ pub fn check_restore(
     if table.lists(product, backup, site) {
         return mk(
             RestoreCompatibility::Supported,
-            format!("{} is a supported upgrade source of {}", backup.release(), site.release()),
+            format!(
+                "{} is a supported upgrade source of {}",
+                backup.release(),
+                site.release()
+            ),
             None,
         );
     }
@@ -228,7 +246,10 @@ mod tests {
         let t = table();
         let c = |b: &str, s: &str| check_restore(&v(b), &v(s), &t, None, None).compatibility;
         assert_eq!(c("24.1.2", "24.1.2"), RestoreCompatibility::Supported);
-        assert_eq!(c("24.1.2 (1-abcdef0)", "24.1.2 (2-1234567)"), RestoreCompatibility::Supported);
+        assert_eq!(
+            c("24.1.2 (1-abcdef0)", "24.1.2 (2-1234567)"),
+            RestoreCompatibility::Supported
+        );
         assert_eq!(c("24.1.3", "24.1.2"), RestoreCompatibility::Refused);
         assert_eq!(c("23.2.9", "24.1.2"), RestoreCompatibility::Supported);
         assert_eq!(c("23.1.0", "24.1.2"), RestoreCompatibility::Untested);
@@ -237,18 +258,39 @@ mod tests {
         assert_eq!(c("23.3.1", "24.1.3"), RestoreCompatibility::Supported);
         // Empty table: older is untested, never supported.
         let empty = UpgradeTable::default();
-        assert_eq!(check_restore(&v("23.2.9"), &v("24.1.2"), &empty, None, None).compatibility, RestoreCompatibility::Untested);
+        assert_eq!(
+            check_restore(&v("23.2.9"), &v("24.1.2"), &empty, None, None).compatibility,
+            RestoreCompatibility::Untested
+        );
     }
 
     #[test]
     fn product_scoping_and_mismatch() {
         let t = table();
-        let r = check_restore(&v("24.1.0"), &v("25.1.0"), &t, Some(Product::Pra), Some(Product::Pra));
+        let r = check_restore(
+            &v("24.1.0"),
+            &v("25.1.0"),
+            &t,
+            Some(Product::Pra),
+            Some(Product::Pra),
+        );
         assert_eq!(r.compatibility, RestoreCompatibility::Supported);
-        let r = check_restore(&v("24.1.0"), &v("25.1.0"), &t, Some(Product::Rs), Some(Product::Rs));
+        let r = check_restore(
+            &v("24.1.0"),
+            &v("25.1.0"),
+            &t,
+            Some(Product::Rs),
+            Some(Product::Rs),
+        );
         assert_eq!(r.compatibility, RestoreCompatibility::Untested);
         assert!(r.warning.unwrap().contains("data loss"));
-        let r = check_restore(&v("25.1.0"), &v("25.1.0"), &t, Some(Product::Rs), Some(Product::Pra));
+        let r = check_restore(
+            &v("25.1.0"),
+            &v("25.1.0"),
+            &t,
+            Some(Product::Rs),
+            Some(Product::Pra),
+        );
         assert_eq!(r.compatibility, RestoreCompatibility::Refused);
     }
 

@@ -6,9 +6,9 @@
 
 use std::net::IpAddr;
 
+use ::time::OffsetDateTime;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use ::time::OffsetDateTime;
 use x509_parser::prelude::*;
 
 use crate::certificate::names::is_fqdn;
@@ -105,7 +105,12 @@ fn time_of(t: ASN1Time) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t.timestamp()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-pub(crate) fn classify(issued_to: &str, issued_by: &str, self_issued: bool, dns_names: &[String]) -> CertClass {
+pub(crate) fn classify(
+    issued_to: &str,
+    issued_by: &str,
+    self_issued: bool,
+    dns_names: &[String],
+) -> CertClass {
     let san_fqdn = dns_names.iter().any(|n| is_fqdn(n));
     let to_fqdn = is_fqdn(issued_to);
     let by_fqdn = is_fqdn(issued_by);
@@ -128,8 +133,9 @@ pub(crate) fn classify(issued_to: &str, issued_by: &str, self_issued: bool, dns_
 
 /// Parses one DER certificate.
 pub fn parse_certificate(der: &[u8], friendly_name: Option<String>) -> Result<CertInfo> {
-    let (_, x) = X509Certificate::from_der(der)
-        .map_err(|e| Error::Certificate { reason: format!("a certificate in the bundle does not parse: {e}") })?;
+    let (_, x) = X509Certificate::from_der(der).map_err(|e| Error::Certificate {
+        reason: format!("a certificate in the bundle does not parse: {e}"),
+    })?;
     let mut dns_names = Vec::new();
     let mut ip_addresses = Vec::new();
     if let Ok(Some(san)) = x.subject_alternative_name() {
@@ -138,14 +144,21 @@ pub fn parse_certificate(der: &[u8], friendly_name: Option<String>) -> Result<Ce
                 GeneralName::DNSName(d) => dns_names.push(d.to_string()),
                 GeneralName::IPAddress(b) => match b.len() {
                     4 => ip_addresses.push(IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or([0; 4]))),
-                    16 => ip_addresses.push(IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or([0; 16]))),
+                    16 => {
+                        ip_addresses.push(IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or([0; 16])))
+                    }
                     _ => {}
                 },
                 _ => {}
             }
         }
     }
-    let is_ca = x.basic_constraints().ok().flatten().map(|b| b.value.ca).unwrap_or(false);
+    let is_ca = x
+        .basic_constraints()
+        .ok()
+        .flatten()
+        .map(|b| b.value.ca)
+        .unwrap_or(false);
     let (key_algorithm, key_bits) = match x.public_key().parsed() {
         Ok(x509_parser::public_key::PublicKey::RSA(r)) => {
             let m = r.modulus.iter().skip_while(|b| **b == 0).count();
@@ -154,7 +167,11 @@ pub fn parse_certificate(der: &[u8], friendly_name: Option<String>) -> Result<Ce
         Ok(x509_parser::public_key::PublicKey::EC(p)) => ("ec".to_string(), p.key_size()),
         Ok(other) => {
             let oid = x.public_key().algorithm.algorithm.to_id_string();
-            let name = if oid == "1.3.101.112" { "ed25519" } else { "other" };
+            let name = if oid == "1.3.101.112" {
+                "ed25519"
+            } else {
+                "other"
+            };
             (name.to_string(), other.key_size())
         }
         Err(_) => ("unknown".to_string(), 0),
@@ -194,7 +211,9 @@ pub fn open_bundle(bytes: &[u8], passphrase: &SecretString) -> Result<OpenedBund
             what: "certificate bundle".into(),
         },
         P::DerError(d) => Error::Certificate {
-            reason: format!("not a readable PKCS#12 file (truncated, corrupt or another format): {d}"),
+            reason: format!(
+                "not a readable PKCS#12 file (truncated, corrupt or another format): {d}"
+            ),
         },
         other => Error::Certificate {
             reason: format!("unsupported PKCS#12 content: {other}"),

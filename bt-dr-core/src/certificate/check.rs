@@ -1,8 +1,8 @@
 //! The certificate bundle check: classes, chain, key, names, dates and key strength.
 
+use ::time::{Duration, OffsetDateTime};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use ::time::{Duration, OffsetDateTime};
 use x509_parser::prelude::*;
 
 use super::bundle::{CertClass, CertInfo, open_bundle};
@@ -65,7 +65,8 @@ impl BundleCheckOptions {
     }
     /// Adds appliance hostnames.
     pub fn with_appliances<I: IntoIterator<Item = S>, S: Into<String>>(mut self, hosts: I) -> Self {
-        self.appliance_hostnames.extend(hosts.into_iter().map(Into::into));
+        self.appliance_hostnames
+            .extend(hosts.into_iter().map(Into::into));
         self
     }
     /// Judges validity at `now`.
@@ -108,7 +109,10 @@ impl BundleReport {
 }
 
 fn verifies(child: &CertInfo, issuer: &CertInfo) -> bool {
-    let (Ok((_, c)), Ok((_, i))) = (X509Certificate::from_der(child.der()), X509Certificate::from_der(issuer.der())) else {
+    let (Ok((_, c)), Ok((_, i))) = (
+        X509Certificate::from_der(child.der()),
+        X509Certificate::from_der(issuer.der()),
+    ) else {
         return false;
     };
     c.verify_signature(Some(i.public_key())).is_ok()
@@ -132,7 +136,11 @@ fn covered(leaf: &CertInfo, host: &str) -> bool {
 ///     &BundleCheckOptions::for_site("support.example.com")).unwrap();
 /// for f in &report.findings { println!("{} {}: {}", f.severity, f.id, f.message); }
 /// ```
-pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &BundleCheckOptions) -> Result<BundleReport> {
+pub fn check_certificate_bundle(
+    bytes: &[u8],
+    passphrase: &SecretString,
+    opts: &BundleCheckOptions,
+) -> Result<BundleReport> {
     let opened = open_bundle(bytes, passphrase)?;
     let now = opts.now.unwrap_or_else(OffsetDateTime::now_utc);
     let certs = opened.certs;
@@ -146,7 +154,12 @@ pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &
         );
     }
     if certs.is_empty() {
-        findings.push(Finding::new("no_certificate", Severity::Error, "bundle", "the bundle holds no certificate"));
+        findings.push(Finding::new(
+            "no_certificate",
+            Severity::Error,
+            "bundle",
+            "the bundle holds no certificate",
+        ));
     }
 
     // The leaf: the certificate the key belongs to; else the one issued to an FQDN.
@@ -164,8 +177,14 @@ pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &
     if leaf.is_none() {
         leaf = certs
             .iter()
-            .position(|c| matches!(c.class, CertClass::CaSigned | CertClass::SelfSigned) && !c.is_ca)
-            .or_else(|| certs.iter().position(|c| matches!(c.class, CertClass::CaSigned | CertClass::SelfSigned)));
+            .position(|c| {
+                matches!(c.class, CertClass::CaSigned | CertClass::SelfSigned) && !c.is_ca
+            })
+            .or_else(|| {
+                certs
+                    .iter()
+                    .position(|c| matches!(c.class, CertClass::CaSigned | CertClass::SelfSigned))
+            });
         if let (Some(key), Some(i)) = (&opened.key_pkcs8, leaf) {
             key_match = key_matches_certificate(key, certs[i].der());
         }
@@ -173,17 +192,25 @@ pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &
 
     match (&opened.key_pkcs8, key_match) {
         (None, _) => findings.push(
-            Finding::new("no_private_key", Severity::Error, "bundle", "the bundle holds no private key; the appliance cannot serve with it")
-                .with_remediation("Export again with Include Private Key ticked."),
+            Finding::new(
+                "no_private_key",
+                Severity::Error,
+                "bundle",
+                "the bundle holds no private key; the appliance cannot serve with it",
+            )
+            .with_remediation("Export again with Include Private Key ticked."),
         ),
         (Some(_), Some(false)) => findings.push(
             Finding::new(
                 "key_mismatch",
                 Severity::Error,
-                leaf.map(|i| name(&certs[i])).unwrap_or_else(|| "bundle".into()),
+                leaf.map(|i| name(&certs[i]))
+                    .unwrap_or_else(|| "bundle".into()),
                 "the private key does not belong to the site certificate",
             )
-            .with_remediation("Export the certificate that is bound to the appliance's IP, with its own key."),
+            .with_remediation(
+                "Export the certificate that is bound to the appliance's IP, with its own key.",
+            ),
         ),
         (Some(_), None) if leaf.is_some() => findings.push(Finding::new(
             "key_unverified",
@@ -194,7 +221,12 @@ pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &
         _ => {}
     }
     if opened.key_count > 1 {
-        findings.push(Finding::new("multiple_keys", Severity::Info, "bundle", format!("the bundle holds {} private keys", opened.key_count)));
+        findings.push(Finding::new(
+            "multiple_keys",
+            Severity::Info,
+            "bundle",
+            format!("the bundle holds {} private keys", opened.key_count),
+        ));
     }
 
     // Chain from the leaf upwards: issuer by name, accepted only if its signature verifies.
@@ -206,7 +238,12 @@ pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &
             let c = &certs[cur];
             if c.self_issued() {
                 if !verifies(c, c) {
-                    findings.push(Finding::new("bad_signature", Severity::Error, name(c), "the self-signed certificate's signature does not verify"));
+                    findings.push(Finding::new(
+                        "bad_signature",
+                        Severity::Error,
+                        name(c),
+                        "the self-signed certificate's signature does not verify",
+                    ));
                 }
                 break;
             }
@@ -220,8 +257,16 @@ pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &
                 }
                 None if !candidates.is_empty() => {
                     findings.push(
-                        Finding::new("bad_signature", Severity::Error, name(c), format!("`{}` is present but did not sign `{}`", c.issued_by, c.issued_to))
-                            .with_remediation("Obtain the correct issuing certificate from the CA."),
+                        Finding::new(
+                            "bad_signature",
+                            Severity::Error,
+                            name(c),
+                            format!(
+                                "`{}` is present but did not sign `{}`",
+                                c.issued_by, c.issued_to
+                            ),
+                        )
+                        .with_remediation("Obtain the correct issuing certificate from the CA."),
                     );
                     break;
                 }
@@ -242,7 +287,10 @@ pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &
         }
     }
 
-    let roots: Vec<&CertInfo> = certs.iter().filter(|c| c.class == CertClass::Root).collect();
+    let roots: Vec<&CertInfo> = certs
+        .iter()
+        .filter(|c| c.class == CertClass::Root)
+        .collect();
     if roots.len() > 1 {
         findings.push(
             Finding::new(
@@ -256,7 +304,12 @@ pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &
     }
     for (i, c) in certs.iter().enumerate() {
         if leaf.is_some() && !chain.contains(&i) && c.class != CertClass::Root {
-            findings.push(Finding::new("unrelated_certificate", Severity::Info, name(c), "this certificate is not on the site certificate's chain"));
+            findings.push(Finding::new(
+                "unrelated_certificate",
+                Severity::Info,
+                name(c),
+                "this certificate is not on the site certificate's chain",
+            ));
         }
     }
 
@@ -271,8 +324,15 @@ pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &
         if let Some(fqdn) = &opts.site_fqdn {
             if !covered(lc, fqdn) {
                 findings.push(
-                    Finding::new("site_fqdn_not_covered", Severity::Error, name(lc), format!("the certificate does not cover the site name `{fqdn}`"))
-                        .with_remediation("Reissue the certificate with the site FQDN among its alternative names."),
+                    Finding::new(
+                        "site_fqdn_not_covered",
+                        Severity::Error,
+                        name(lc),
+                        format!("the certificate does not cover the site name `{fqdn}`"),
+                    )
+                    .with_remediation(
+                        "Reissue the certificate with the site FQDN among its alternative names.",
+                    ),
                 );
             }
         }
@@ -286,28 +346,65 @@ pub fn check_certificate_bundle(bytes: &[u8], passphrase: &SecretString, opts: &
         }
         if lc.key_algorithm == "rsa" && lc.key_bits < opts.min_rsa_bits {
             findings.push(
-                Finding::new("weak_key", Severity::Error, name(lc), format!("RSA key of {} bits is below {}", lc.key_bits, opts.min_rsa_bits))
-                    .with_remediation("Reissue with an RSA key of at least 2048 bits or an EC P-256/P-384 key."),
+                Finding::new(
+                    "weak_key",
+                    Severity::Error,
+                    name(lc),
+                    format!(
+                        "RSA key of {} bits is below {}",
+                        lc.key_bits, opts.min_rsa_bits
+                    ),
+                )
+                .with_remediation(
+                    "Reissue with an RSA key of at least 2048 bits or an EC P-256/P-384 key.",
+                ),
             );
         }
     }
 
     let horizon = Duration::days(opts.expiry_horizon_days);
-    let dated: Vec<usize> = if chain.is_empty() { (0..certs.len()).collect() } else { chain.clone() };
+    let dated: Vec<usize> = if chain.is_empty() {
+        (0..certs.len()).collect()
+    } else {
+        chain.clone()
+    };
     for i in dated {
         let c = &certs[i];
         let fmt = |t: OffsetDateTime| t.date().to_string();
         if c.not_after < now {
             findings.push(
-                Finding::new("expired", Severity::Critical, name(c), format!("expired on {}", fmt(c.not_after)))
-                    .with_remediation("Renew the certificate and import it on every appliance of the site."),
+                Finding::new(
+                    "expired",
+                    Severity::Critical,
+                    name(c),
+                    format!("expired on {}", fmt(c.not_after)),
+                )
+                .with_remediation(
+                    "Renew the certificate and import it on every appliance of the site.",
+                ),
             );
         } else if c.not_before > now {
-            findings.push(Finding::new("not_yet_valid", Severity::Error, name(c), format!("not valid before {}", fmt(c.not_before))));
+            findings.push(Finding::new(
+                "not_yet_valid",
+                Severity::Error,
+                name(c),
+                format!("not valid before {}", fmt(c.not_before)),
+            ));
         } else if c.not_after - now <= horizon {
             findings.push(
-                Finding::new("expiring_soon", Severity::Warning, name(c), format!("expires on {} ({} days left)", fmt(c.not_after), (c.not_after - now).whole_days()))
-                    .with_remediation("Renew before expiry and import the renewed bundle on both appliances."),
+                Finding::new(
+                    "expiring_soon",
+                    Severity::Warning,
+                    name(c),
+                    format!(
+                        "expires on {} ({} days left)",
+                        fmt(c.not_after),
+                        (c.not_after - now).whole_days()
+                    ),
+                )
+                .with_remediation(
+                    "Renew before expiry and import the renewed bundle on both appliances.",
+                ),
             );
         }
     }

@@ -40,9 +40,10 @@ pub fn key_matches_certificate(pkcs8: &[u8], cert_der: &[u8]) -> Option<bool> {
                 };
                 let (n, e) = (int(1)?, int(2)?);
                 return match spki.parsed() {
-                    Ok(x509_parser::public_key::PublicKey::RSA(p)) => {
-                        Some(strip_zeros(p.modulus) == strip_zeros(n) && strip_zeros(p.exponent) == strip_zeros(e))
-                    }
+                    Ok(x509_parser::public_key::PublicKey::RSA(p)) => Some(
+                        strip_zeros(p.modulus) == strip_zeros(n)
+                            && strip_zeros(p.exponent) == strip_zeros(e),
+                    ),
                     _ => Some(false),
                 };
             }

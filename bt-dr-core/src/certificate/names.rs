@@ -14,7 +14,9 @@ pub fn is_fqdn(s: &str) -> bool {
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         })
-        && labels.last().is_some_and(|t| t.bytes().all(|b| b.is_ascii_alphabetic()))
+        && labels
+            .last()
+            .is_some_and(|t| t.bytes().all(|b| b.is_ascii_alphabetic()))
 }
 
 /// Whether certificate name `pattern` covers `host`. A wildcard stands for exactly one whole

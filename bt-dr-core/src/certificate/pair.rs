@@ -24,19 +24,38 @@ pub fn check_certificate_pair(primary: &BundleReport, backup: &BundleReport) -> 
     };
     if !identical {
         let desc = |c: Option<&super::CertInfo>| {
-            c.map(|c| format!("`{}` (serial {}, sha256 {}…)", c.issued_to, c.serial, &c.sha256[..12])).unwrap_or_else(|| "no certificate".into())
+            c.map(|c| {
+                format!(
+                    "`{}` (serial {}, sha256 {}…)",
+                    c.issued_to,
+                    c.serial,
+                    &c.sha256[..12]
+                )
+            })
+            .unwrap_or_else(|| "no certificate".into())
         };
         findings.push(
             Finding::new(
                 "pair_certificate_mismatch",
                 Severity::Error,
                 "failover pair",
-                format!("the primary serves {} but the backup serves {}", desc(a), desc(b)),
+                format!(
+                    "the primary serves {} but the backup serves {}",
+                    desc(a),
+                    desc(b)
+                ),
             )
-            .with_remediation("Export the primary's certificate with key and chain and import it on the backup."),
+            .with_remediation(
+                "Export the primary's certificate with key and chain and import it on the backup.",
+            ),
         );
     }
-    let chain_subjects = |r: &BundleReport| r.chain.iter().map(|i| r.certificates[*i].sha256.clone()).collect::<Vec<_>>();
+    let chain_subjects = |r: &BundleReport| {
+        r.chain
+            .iter()
+            .map(|i| r.certificates[*i].sha256.clone())
+            .collect::<Vec<_>>()
+    };
     if identical && chain_subjects(primary) != chain_subjects(backup) {
         findings.push(Finding::new(
             "pair_chain_differs",
@@ -45,5 +64,8 @@ pub fn check_certificate_pair(primary: &BundleReport, backup: &BundleReport) -> 
             "both appliances hold the same certificate but with different chains",
         ));
     }
-    PairReport { identical, findings }
+    PairReport {
+        identical,
+        findings,
+    }
 }

@@ -198,7 +198,13 @@ pub struct ApplianceRecord {
 
 fn safe_part(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -251,7 +257,10 @@ impl ApplianceRecord {
             ("identity.base_version", &i.base_version),
         ] {
             if v.trim().is_empty() {
-                return Err(Error::invalid_input(field, "is required to identify the record"));
+                return Err(Error::invalid_input(
+                    field,
+                    "is required to identify the record",
+                ));
             }
         }
         for (n, iface) in self.ip_configuration.iter().enumerate() {
@@ -264,27 +273,42 @@ impl ApplianceRecord {
         }
         if let Some(s) = &self.syslog {
             if s.enabled && s.host.as_deref().is_none_or(|h| h.trim().is_empty()) {
-                return Err(Error::invalid_input("syslog.host", "syslog is enabled but no server host is recorded"));
+                return Err(Error::invalid_input(
+                    "syslog.host",
+                    "syslog is enabled but no server host is recorded",
+                ));
             }
         }
         if let Some(m) = &self.smtp {
             if m.certificate_reminders {
                 if m.server.as_deref().is_none_or(|h| h.trim().is_empty()) {
-                    return Err(Error::invalid_input("smtp.server", "certificate reminders are on but no SMTP server is recorded"));
+                    return Err(Error::invalid_input(
+                        "smtp.server",
+                        "certificate reminders are on but no SMTP server is recorded",
+                    ));
                 }
                 if m.recipients.is_empty() {
-                    return Err(Error::invalid_input("smtp.recipients", "certificate reminders are on but nobody receives them"));
+                    return Err(Error::invalid_input(
+                        "smtp.recipients",
+                        "certificate reminders are on but nobody receives them",
+                    ));
                 }
             }
         }
         if let Some(a) = &self.login_agreement {
             if a.enabled && a.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
-                return Err(Error::invalid_input("login_agreement.text", "the agreement is enabled but its text is not recorded"));
+                return Err(Error::invalid_input(
+                    "login_agreement.text",
+                    "the agreement is enabled but its text is not recorded",
+                ));
             }
         }
         if let Some(s) = &self.snmp {
             if s.enabled && s.version.is_none() {
-                return Err(Error::invalid_input("snmp.version", "SNMP is enabled but its version is not recorded"));
+                return Err(Error::invalid_input(
+                    "snmp.version",
+                    "SNMP is enabled but its version is not recorded",
+                ));
             }
         }
         Ok(())
@@ -298,15 +322,18 @@ impl ApplianceRecord {
 }
 
 fn check_cidr(s: &str, field: &str) -> Result<()> {
-    let (ip, len) = s
-        .split_once('/')
-        .ok_or_else(|| Error::invalid_input(field, format!("`{s}` is not in CIDR form (address/prefix)")))?;
+    let (ip, len) = s.split_once('/').ok_or_else(|| {
+        Error::invalid_input(field, format!("`{s}` is not in CIDR form (address/prefix)"))
+    })?;
     let ip: IpAddr = ip
         .parse()
         .map_err(|_| Error::invalid_input(field, format!("`{ip}` is not an IP address")))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     match len.parse::<u8>() {
         Ok(l) if l <= max => Ok(()),
-        _ => Err(Error::invalid_input(field, format!("prefix `{len}` is not 0..={max}"))),
+        _ => Err(Error::invalid_input(
+            field,
+            format!("prefix `{len}` is not 0..={max}"),
+        )),
     }
 }

@@ -40,7 +40,12 @@ pub struct VaultKeyRecord {
 impl VaultKeyRecord {
     /// Hashes the key file and records it. `password_protected` is what the operator set when
     /// downloading; the key file format is not published, so bt-dr cannot read it from the file.
-    pub fn from_file(path: impl AsRef<Path>, site: &str, date: Date, password_protected: bool) -> Result<Self> {
+    pub fn from_file(
+        path: impl AsRef<Path>,
+        site: &str,
+        date: Date,
+        password_protected: bool,
+    ) -> Result<Self> {
         let path = path.as_ref();
         crate::site::validate_site_name(site, "vault_key.site")?;
         let (sha256, size) = crate::hash::sha256_file(path)?;

@@ -31,11 +31,7 @@ pub(crate) fn handle(
         );
     }
     let Some(action) = params.get("action").filter(|a| !a.is_empty()) else {
-        return Reply::xml_error(
-            StatusCode::OK,
-            ns,
-            "Missing required parameter: action.",
-        );
+        return Reply::xml_error(StatusCode::OK, ns, "Missing required parameter: action.");
     };
     match action {
         "check_health" => check_health(site, idx),
@@ -53,11 +49,7 @@ pub(crate) fn handle(
             }
             set_failover_role(site, idx, params)
         }
-        other => Reply::xml_error(
-            StatusCode::OK,
-            ns,
-            &format!("Invalid action: {other}."),
-        ),
+        other => Reply::xml_error(StatusCode::OK, ns, &format!("Invalid action: {other}.")),
     }
 }
 
@@ -250,14 +242,14 @@ fn connected_clients(site: &SiteState, idx: usize, params: &Params) -> Reply {
         Ok(f) => f,
         Err(e) => return Reply::xml_error(StatusCode::OK, ns, &e),
     };
-    let ids: Option<Vec<u32>> = params.get("id").filter(|s| !s.is_empty()).map(|s| {
-        s.split(',')
-            .filter_map(|p| p.trim().parse().ok())
-            .collect()
-    });
+    let ids: Option<Vec<u32>> = params
+        .get("id")
+        .filter(|s| !s.is_empty())
+        .map(|s| s.split(',').filter_map(|p| p.trim().parse().ok()).collect());
     let mut x = open_root("connected_clients", ns);
     for (id, t) in clients_on(site, idx) {
-        if filter.as_deref().is_some_and(|f| f != t) || ids.as_ref().is_some_and(|l| !l.contains(&id))
+        if filter.as_deref().is_some_and(|f| f != t)
+            || ids.as_ref().is_some_and(|l| !l.contains(&id))
         {
             continue;
         }

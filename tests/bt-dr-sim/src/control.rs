@@ -107,10 +107,7 @@ fn reply(status: StatusCode, value: &Value) -> Response<Full<Bytes>> {
 }
 
 fn bad(message: impl Into<String>) -> Response<Full<Bytes>> {
-    reply(
-        StatusCode::BAD_REQUEST,
-        &json!({ "error": message.into() }),
-    )
+    reply(StatusCode::BAD_REQUEST, &json!({ "error": message.into() }))
 }
 
 async fn handle(appliances: &[SimAppliance], req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -169,10 +166,7 @@ fn apply(app: &SimAppliance, action: &str, body: &Value) -> Result<(), String> {
                 .get("success")
                 .and_then(Value::as_bool)
                 .ok_or("expected {\"success\": bool, \"error_message\": string?}")?;
-            app.set_health(
-                success,
-                body.get("error_message").and_then(Value::as_str),
-            );
+            app.set_health(success, body.get("error_message").and_then(Value::as_str));
         }
         "role" => {
             let role = body
@@ -315,11 +309,13 @@ mod tests {
 
     #[test]
     fn fault_parsing() {
-        let (e, f, t) = parse_fault(
-            &json!({"endpoint":"backup","fault":"truncate_at","value":1000,"times":1}),
-        )
-        .expect("valid");
-        assert_eq!((e, f, t), (Endpoint::Backup, Fault::TruncateAt(1000), Some(1)));
+        let (e, f, t) =
+            parse_fault(&json!({"endpoint":"backup","fault":"truncate_at","value":1000,"times":1}))
+                .expect("valid");
+        assert_eq!(
+            (e, f, t),
+            (Endpoint::Backup, Fault::TruncateAt(1000), Some(1))
+        );
         let (_, f, t) = parse_fault(&json!({"fault":"xml_error","value":"boom"})).expect("valid");
         assert_eq!((f, t), (Fault::XmlError("boom".into()), None));
         assert!(parse_fault(&json!({"fault":"delay"})).is_err());

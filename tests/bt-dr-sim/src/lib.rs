@@ -215,7 +215,10 @@ impl Default for SimConfig {
             build: "37380-5f3c2a9e0b7d41c6a8e2f09d13b4c5a6e7f80912".to_string(),
             api_version: "1.24.0".to_string(),
             site_hostname: "support.example.com".to_string(),
-            appliance_hostnames: ["bt-a.example.com".to_string(), "bt-b.example.com".to_string()],
+            appliance_hostnames: [
+                "bt-a.example.com".to_string(),
+                "bt-b.example.com".to_string(),
+            ],
             namespace: XmlNamespace::BeyondTrust,
             accounts: vec![Account::full_access(
                 "bt-dr-sim-client",
@@ -501,6 +504,11 @@ impl Sim {
         lock(&self.site.auth).issued(client_id)
     }
 
+    /// The tokens the account currently holds (for tests proving tokens never leak).
+    pub fn live_tokens(&self, client_id: &str) -> Vec<String> {
+        lock(&self.site.auth).tokens(client_id)
+    }
+
     /// Replaces the account secret and revokes every token of the account, as the appliance does.
     pub fn regenerate_secret(&self, client_id: &str, new_secret: &str) {
         lock(&self.site.auth).regenerate(client_id, new_secret);
@@ -670,7 +678,11 @@ mod tests {
         for e in Endpoint::ALL {
             assert_eq!(Endpoint::parse(e.as_str()), Some(e));
         }
-        for r in [FailoverRole::None, FailoverRole::Primary, FailoverRole::Backup] {
+        for r in [
+            FailoverRole::None,
+            FailoverRole::Primary,
+            FailoverRole::Backup,
+        ] {
             assert_eq!(FailoverRole::parse(r.as_str()), Some(r));
         }
     }

@@ -159,7 +159,12 @@ async fn main() -> ExitCode {
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
-    eprintln!("bt-dr-sim: simulated {} {} site {}", cfg.product.as_str(), cfg.version, cfg.site_hostname);
+    eprintln!(
+        "bt-dr-sim: simulated {} {} site {}",
+        cfg.product.as_str(),
+        cfg.version,
+        cfg.site_hostname
+    );
     for app in sim.appliances() {
         eprintln!(
             "  appliance {} {:<22} {}  role {}",

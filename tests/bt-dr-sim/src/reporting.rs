@@ -36,7 +36,12 @@ fn names(product: Product) -> Names {
     }
 }
 
-pub(crate) fn handle(site: &SiteState, account: &Account, params: &Params, base_url: &str) -> Reply {
+pub(crate) fn handle(
+    site: &SiteState,
+    account: &Account,
+    params: &Params,
+    base_url: &str,
+) -> Reply {
     let cfg = &site.cfg;
     let ns = cfg.namespace.reporting_uri();
     let Some(report) = params.get("generate_report").filter(|r| !r.is_empty()) else {
@@ -191,7 +196,9 @@ fn parse_window(params: &Params, allow_lsids: bool, now: i64) -> Result<Window, 
         return Ok(Window::Ids(ids));
     }
     let Some(duration) = params.get("duration") else {
-        return Err(format!("Missing required parameter duration (used with {key})."));
+        return Err(format!(
+            "Missing required parameter duration (used with {key})."
+        ));
     };
     let duration: i64 = duration.trim().parse().ok().filter(|d| *d >= 0).ok_or_else(|| {
         format!("Invalid value for parameter duration: {duration:?}; expected a non-negative integer.")
@@ -201,9 +208,13 @@ fn parse_window(params: &Params, allow_lsids: bool, now: i64) -> Result<Window, 
             format!("Invalid value for parameter {key}: {value:?}; expected YYYY-MM-DD.")
         })?
     } else {
-        value.parse::<i64>().ok().filter(|t| *t >= 0).ok_or_else(|| {
-            format!("Invalid value for parameter {key}: {value:?}; expected a UNIX timestamp.")
-        })?
+        value
+            .parse::<i64>()
+            .ok()
+            .filter(|t| *t >= 0)
+            .ok_or_else(|| {
+                format!("Invalid value for parameter {key}: {value:?}; expected a UNIX timestamp.")
+            })?
     };
     let unit = if key.ends_with("_date") { DAY } else { 1 };
     let to = if duration == 0 {
@@ -380,7 +391,9 @@ fn archive(site: &SiteState, params: &Params) -> Reply {
         };
         state_json(site, t)
     } else {
-        let Some((_, start, end)) = event_archives(day).into_iter().find(|(i, _, _)| *i == index)
+        let Some((_, start, end)) = event_archives(day)
+            .into_iter()
+            .find(|(i, _, _)| *i == index)
         else {
             return Reply::xml_error(StatusCode::OK, ns, NO_ARCHIVES);
         };
@@ -391,7 +404,10 @@ fn archive(site: &SiteState, params: &Params) -> Reply {
     match compressed {
         Ok(bytes) => Reply::new(StatusCode::OK, Kind::Gzip, bytes).header(
             "Content-Disposition",
-            format!("attachment; filename=\"{kind}-archive-{}-{index}.json.gz\"", day),
+            format!(
+                "attachment; filename=\"{kind}-archive-{}-{index}.json.gz\"",
+                day
+            ),
         ),
         Err(_) => Reply::xml_error(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Full, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -144,7 +144,8 @@ impl Params {
     }
 
     fn extend_from_form(&mut self, data: &[u8]) {
-        self.0.extend(url::form_urlencoded::parse(data).into_owned());
+        self.0
+            .extend(url::form_urlencoded::parse(data).into_owned());
     }
 
     #[cfg(test)]
@@ -291,6 +292,8 @@ async fn serve_connection(
     });
     if let Err(e) = hyper::server::conn::http1::Builder::new()
         .keep_alive(false)
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
         .serve_connection(io, service)
         .await
     {
@@ -363,18 +366,14 @@ async fn route(
             api(site, idx, endpoint, &req)
         }
         Endpoint::Any => Reply::new(
-                StatusCode::NOT_FOUND,
-                Kind::Html,
+            StatusCode::NOT_FOUND,
+            Kind::Html,
             "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n",
         ),
     }
 }
 
-async fn read_request(
-    site: &SiteState,
-    idx: usize,
-    req: Request<Incoming>,
-) -> Result<Req, Reply> {
+async fn read_request(site: &SiteState, idx: usize, req: Request<Incoming>) -> Result<Req, Reply> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -671,7 +670,11 @@ fn backup_download(site: &SiteState, account: &Account, req: &Req) -> Reply {
     if let Some(expected) = &site.cfg.backup_password {
         let from_json = serde_json::from_slice::<serde_json::Value>(&req.body)
             .ok()
-            .and_then(|j| j.get("password").and_then(|p| p.as_str()).map(str::to_string));
+            .and_then(|j| {
+                j.get("password")
+                    .and_then(|p| p.as_str())
+                    .map(str::to_string)
+            });
         let given = from_json.or_else(|| req.params.get("password").map(str::to_string));
         if given.as_deref() != Some(expected.as_str()) {
             return Reply::xml_error(StatusCode::FORBIDDEN, ns, "Invalid backup password");
@@ -794,12 +797,17 @@ fn finish(
     );
     push("Content-Type", content_type);
     push("Content-Length", &len.to_string());
-    if add_rate_headers {
-        let limit = site.cfg.rate_limit_per_hour;
+    let limit = site.cfg.rate_limit_per_hour;
+    if add_rate_headers && limit > 0 {
         push("X-RateLimit-Limit", &limit.to_string());
-        let remaining = rate_remaining
-            .unwrap_or(u64::from(limit))
-            .min(u64::from(limit));
+    }
+    // A rate-limited answer always says 0 remaining, even where the hourly cap is disabled.
+    let remaining = match rate_remaining {
+        Some(0) => Some(0),
+        _ if !add_rate_headers || limit == 0 => None,
+        r => Some(r.unwrap_or(u64::from(limit)).min(u64::from(limit))),
+    };
+    if let Some(remaining) = remaining {
         push("X-RateLimit-Remaining", &remaining.to_string());
     }
     for (name, value) in &headers {
@@ -815,9 +823,7 @@ fn finish(
         );
     }
     let body: RespBody = if len == 0 && plan.truncate.is_none() && plan.slow.is_none() {
-        Full::new(Bytes::new())
-            .map_err(never)
-            .boxed_unsync()
+        Full::new(Bytes::new()).map_err(never).boxed_unsync()
     } else {
         StreamBody::new(stream.map(frame)).boxed_unsync()
     };
@@ -908,7 +914,10 @@ mod tests {
 
     #[test]
     fn base64() {
-        assert_eq!(base64_decode("YWJjOmRlZg==").as_deref(), Some(&b"abc:def"[..]));
+        assert_eq!(
+            base64_decode("YWJjOmRlZg==").as_deref(),
+            Some(&b"abc:def"[..])
+        );
         assert_eq!(base64_decode("YQ").as_deref(), Some(&b"a"[..]));
         assert_eq!(base64_decode("Y*"), None);
         assert_eq!(percent_decode("a%2Bb+c%zz%4"), "a+b c%zz%4");

@@ -243,6 +243,15 @@ impl AuthState {
             .sum()
     }
 
+    /// Every token still held for the account (issued, not evicted or revoked), expired ones included.
+    pub fn tokens(&self, client_id: &str) -> Vec<String> {
+        self.accounts
+            .iter()
+            .filter(|a| a.account.client_id == client_id)
+            .flat_map(|a| a.tokens.iter().map(|t| t.value.clone()))
+            .collect()
+    }
+
     pub fn regenerate(&mut self, client_id: &str, new_secret: &str) {
         for acct in self
             .accounts

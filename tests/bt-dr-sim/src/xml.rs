@@ -79,7 +79,12 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
 /// `HH:MM:SS` for a duration in seconds.
 pub(crate) fn hms(secs: i64) -> String {
     let secs = secs.max(0);
-    format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    )
 }
 
 #[cfg(test)]
@@ -88,7 +93,10 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(iso_millis(1_570_408_370_877), "2019-10-07T00:32:50.877+0000");
+        assert_eq!(
+            iso_millis(1_570_408_370_877),
+            "2019-10-07T00:32:50.877+0000"
+        );
         assert_eq!(iso_secs(1_570_408_370), "2019-10-07T00:32:50+00:00");
         assert_eq!(compact_date(1_570_408_370), "20191007");
         assert_eq!(parse_date("2019-10-07"), Some(1_570_406_400));

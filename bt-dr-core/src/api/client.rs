@@ -1,0 +1,1008 @@
+//! The appliance API client (async). [`super::BlockingClient`] wraps it for bindings.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use tokio::sync::Mutex;
+
+use super::cancel::CancelToken;
+use super::download::{self, DownloadKind, DownloadedFile, Progress};
+use super::reporting::TimeWindow;
+use super::tls::{TlsOptions, client_config, parse_pin};
+use super::transport::{
+    CachedToken, Call, RetryPolicy, account_limiter, bearer, map_reqwest, rate_limit_exhausted,
+    retry_after,
+};
+use super::xml::{
+    self, ApiInfo, ApplianceInfo, ArchiveEntry, ArchiveKind, ConnectedClient, Health, RoleChange,
+    Session,
+};
+use crate::{Error, FailoverRole, Product, Result};
+
+/// Builds a [`Client`].
+///
+/// ```no_run
+/// # async fn run() -> bt_dr_core::Result<()> {
+/// use bt_dr_core::api::Client;
+/// let client = Client::builder("https://support.example.com")
+///     .credentials("client-id", "client-secret".into())
+///     .extra_ca_pem(std::fs::read("ca.pem").unwrap())
+///     .build()?;
+/// let health = client.check_health().await?;
+/// println!("{} is {}", health.hostname, if health.success { "healthy" } else { "unhealthy" });
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct ClientBuilder {
+    base_url: String,
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+    tls: TlsOptions,
+    pin_hex: Option<String>,
+    danger_allow_http: bool,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    request_timeout: Duration,
+    rate_limit_per_second: u32,
+    retry: RetryPolicy,
+    site_name: Option<String>,
+    product: Option<Product>,
+}
+
+impl ClientBuilder {
+    /// OAuth client credentials of the API account.
+    pub fn credentials(mut self, client_id: &str, client_secret: SecretString) -> Self {
+        self.client_id = Some(client_id.to_string());
+        self.client_secret = Some(client_secret);
+        self
+    }
+    /// Trust this CA (PEM) in addition to the system roots.
+    pub fn extra_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.extra_ca_pem = Some(pem.into());
+        self
+    }
+    /// Trust only the extra CA, not the system roots.
+    pub fn only_extra_ca(mut self, only: bool) -> Self {
+        self.tls.only_extra_ca = only;
+        self
+    }
+    /// Pin the server certificate by the SHA-256 of its DER (hex, colons allowed).
+    pub fn pin_sha256(mut self, hex_pin: &str) -> Self {
+        self.pin_hex = Some(hex_pin.to_string());
+        self
+    }
+    /// DANGEROUS: accept any server certificate. A pin, if set, still applies.
+    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
+        self.tls.danger_accept_invalid_certs = yes;
+        self
+    }
+    /// DANGEROUS: allow `http://` URLs (credentials then travel in clear).
+    pub fn danger_allow_http(mut self, yes: bool) -> Self {
+        self.danger_allow_http = yes;
+        self
+    }
+    /// TCP+TLS connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+    /// Longest silence while reading a response (default 60 s).
+    pub fn read_timeout(mut self, d: Duration) -> Self {
+        self.read_timeout = d;
+        self
+    }
+    /// Whole-request timeout for non-download calls (default 120 s).
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.request_timeout = d;
+        self
+    }
+    /// Client-side request rate per API account (default 20/s, the appliance's own limit).
+    pub fn rate_limit_per_second(mut self, n: u32) -> Self {
+        self.rate_limit_per_second = n;
+        self
+    }
+    /// Retry bounds.
+    pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
+        self.retry = p;
+        self
+    }
+    /// Site name used in backup file names when the appliance sends none (default: first label of the host).
+    pub fn site_name(mut self, name: &str) -> Self {
+        self.site_name = Some(name.to_string());
+        self
+    }
+    /// Product of the site (picks RS or PRA report names; default RS).
+    pub fn product(mut self, p: Product) -> Self {
+        self.product = Some(p);
+        self
+    }
+
+    /// Validates everything and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let url = url::Url::parse(&self.base_url).map_err(|e| {
+            Error::invalid_input("base_url", format!("`{}` is not a URL: {e}", self.base_url))
+        })?;
+        match url.scheme() {
+            "https" => {}
+            "http" if self.danger_allow_http => {}
+            "http" => {
+                return Err(Error::Tls {
+                    reason: format!(
+                        "refusing plain http for {} (credentials would travel in clear); use https",
+                        url.host_str().unwrap_or("")
+                    ),
+                });
+            }
+            s => {
+                return Err(Error::invalid_input(
+                    "base_url",
+                    format!("scheme `{s}` is not https"),
+                ));
+            }
+        }
+        let host = url
+            .host_str()
+            .ok_or_else(|| Error::invalid_input("base_url", "has no host"))?
+            .to_string();
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::invalid_input(
+                "base_url",
+                "must not carry credentials; use .credentials()",
+            ));
+        }
+        let client_id = self
+            .client_id
+            .ok_or_else(|| Error::invalid_input("client_id", "is required"))?;
+        if client_id.is_empty() {
+            return Err(Error::invalid_input("client_id", "is empty"));
+        }
+        let client_secret = self
+            .client_secret
+            .ok_or_else(|| Error::invalid_input("client_secret", "is required"))?;
+        let mut tls = self.tls;
+        if let Some(p) = &self.pin_hex {
+            tls.pin_sha256 = Some(parse_pin(p)?);
+        }
+        let cfg = client_config(&tls)?;
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(cfg)
+            .http1_only()
+            .pool_max_idle_per_host(0)
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .user_agent(crate::USER_AGENT)
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Tls {
+                reason: format!("cannot build HTTP client: {e}"),
+            })?;
+        let base = self.base_url.trim_end_matches('/').to_string();
+        let site_name = self
+            .site_name
+            .unwrap_or_else(|| host.split('.').next().unwrap_or(&host).to_string());
+        crate::site::validate_site_name(&site_name, "site_name")?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                limiter: account_limiter(&client_id, self.rate_limit_per_second),
+                http,
+                base,
+                host,
+                client_id,
+                client_secret,
+                token: Mutex::new(None),
+                generation: AtomicU64::new(0),
+                retry: self.retry,
+                request_timeout: self.request_timeout,
+                site_name,
+                product: self.product.unwrap_or(Product::Rs),
+            }),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    host: String,
+    client_id: String,
+    client_secret: SecretString,
+    token: Mutex<Option<CachedToken>>,
+    generation: AtomicU64,
+    limiter: Arc<governor::DefaultDirectRateLimiter>,
+    retry: RetryPolicy,
+    request_timeout: Duration,
+    site_name: String,
+    product: Product,
+}
+
+/// A client for one appliance's web APIs. Cheap to clone; clones share the token cache.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+/// The unauthenticated `/check_health` probe result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    /// HTTP 200.
+    pub healthy: bool,
+    /// HTTP status.
+    pub status: u16,
+    /// The short text the appliance sent.
+    pub message: String,
+}
+
+/// Options of a backup download.
+#[derive(Clone, Default)]
+pub struct BackupOptions {
+    /// The site backup password, when backups are password protected.
+    pub password: Option<SecretString>,
+    /// Called as bytes arrive.
+    pub progress: Option<Progress>,
+    /// Set to stop the download (the partial file is removed).
+    pub cancel: Option<CancelToken>,
+}
+
+/// What a download needs besides the request.
+#[derive(Clone, Default)]
+pub struct TransferOptions {
+    /// Called as bytes arrive.
+    pub progress: Option<Progress>,
+    /// Set to stop the transfer.
+    pub cancel: Option<CancelToken>,
+}
+
+impl std::fmt::Debug for BackupOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupOptions")
+            .field("password", &self.password.as_ref().map(|_| "[REDACTED]"))
+            .field("progress", &self.progress.is_some())
+            .field("cancel", &self.cancel)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TransferOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransferOptions")
+            .field("progress", &self.progress.is_some())
+            .field("cancel", &self.cancel)
+            .finish()
+    }
+}
+
+/// Metadata written next to a downloaded backup so later checks work offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupSidecar {
+    /// Backup file name.
+    pub file_name: String,
+    /// Site name.
+    pub site: String,
+    /// Appliance host it came from.
+    pub source_host: String,
+    /// Product.
+    pub product: Product,
+    /// Site version when it was taken.
+    pub version: crate::ProductVersion,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub downloaded_at: OffsetDateTime,
+    /// The backup is password protected.
+    pub password_protected: bool,
+    /// The name the appliance proposed (after sanitizing), if any.
+    pub appliance_file_name: Option<String>,
+}
+
+/// A backup on disk with its sidecar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupDownload {
+    /// The file.
+    pub file: DownloadedFile,
+    /// Path of the sidecar JSON.
+    pub sidecar_path: PathBuf,
+    /// Its content.
+    pub sidecar: BackupSidecar,
+}
+
+/// Suffix of backup sidecar files.
+pub const SIDECAR_SUFFIX: &str = ".bt-dr.json";
+
+impl Client {
+    /// Starts building a client for `base_url` (`https://host[:port]`).
+    pub fn builder(base_url: &str) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.to_string(),
+            client_id: None,
+            client_secret: None,
+            tls: TlsOptions::default(),
+            pin_hex: None,
+            danger_allow_http: false,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(120),
+            rate_limit_per_second: 20,
+            retry: RetryPolicy::default(),
+            site_name: None,
+            product: None,
+        }
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+    /// The appliance host.
+    pub fn host(&self) -> &str {
+        &self.inner.host
+    }
+    /// Product the client assumes for report names.
+    pub fn product(&self) -> Product {
+        self.inner.product
+    }
+
+    async fn token(&self) -> Result<(SecretString, u64)> {
+        let mut slot = self.inner.token.lock().await;
+        if let Some(t) = slot.as_ref() {
+            if Instant::now() < t.refresh_at {
+                return Ok((t.value.clone(), t.generation));
+            }
+        }
+        let fresh = self.fetch_token().await?;
+        let out = (fresh.value.clone(), fresh.generation);
+        *slot = Some(fresh);
+        Ok(out)
+    }
+
+    async fn invalidate(&self, generation: u64) {
+        let mut slot = self.inner.token.lock().await;
+        if slot.as_ref().is_some_and(|t| t.generation == generation) {
+            *slot = None;
+        }
+    }
+
+    async fn fetch_token(&self) -> Result<CachedToken> {
+        #[derive(Deserialize)]
+        struct Tok {
+            access_token: String,
+            #[serde(default)]
+            expires_in: Option<u64>,
+        }
+        let url = format!("{}/oauth2/token", self.inner.base);
+        let mut delays = self.inner.retry.delays();
+        let started = Instant::now();
+        let mut rl = 0;
+        loop {
+            self.inner.limiter.until_ready().await;
+            let res = self
+                .inner
+                .http
+                .post(&url)
+                .basic_auth(
+                    &self.inner.client_id,
+                    Some(self.inner.client_secret.expose_secret()),
+                )
+                .header(reqwest::header::CONNECTION, "close")
+                .form(&[("grant_type", "client_credentials")])
+                .timeout(self.inner.request_timeout)
+                .send()
+                .await;
+            let resp = match res {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = map_reqwest(e, "token request");
+                    if matches!(
+                        err.kind(),
+                        crate::ErrorKind::Network | crate::ErrorKind::Timeout
+                    ) {
+                        if let Some(d) = delays
+                            .next()
+                            .filter(|d| started.elapsed() + *d < self.inner.retry.max_total)
+                        {
+                            tokio::time::sleep(d).await;
+                            continue;
+                        }
+                    }
+                    return Err(err);
+                }
+            };
+            if rate_limit_exhausted(&resp) {
+                rl += 1;
+                let wait = retry_after(&resp);
+                if rl > self.inner.retry.max_rate_limit_waits {
+                    return Err(Error::RateLimited { retry_after: wait });
+                }
+                tokio::time::sleep(
+                    wait.unwrap_or(self.inner.retry.initial_backoff)
+                        .min(self.inner.retry.max_retry_after),
+                )
+                .await;
+                continue;
+            }
+            let status = resp.status();
+            if status.is_server_error() {
+                if let Some(d) = delays.next() {
+                    tokio::time::sleep(d).await;
+                    continue;
+                }
+            }
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| map_reqwest(e, "token request"))?;
+            if !status.is_success() {
+                let msg = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| {
+                        let e = v
+                            .get("error")
+                            .and_then(|x| x.as_str())
+                            .unwrap_or("")
+                            .to_string();
+                        let m = v
+                            .get("message")
+                            .and_then(|x| x.as_str())
+                            .unwrap_or("")
+                            .to_string();
+                        (!e.is_empty() || !m.is_empty())
+                            .then(|| format!("{e} {m}").trim().to_string())
+                    })
+                    .unwrap_or_else(|| format!("HTTP {status}"));
+                return Err(if status.is_server_error() {
+                    Error::Api {
+                        status: Some(status.as_u16()),
+                        message: msg,
+                    }
+                } else {
+                    Error::Auth {
+                        reason: format!(
+                            "the appliance rejected client id `{}`: {msg}",
+                            self.inner.client_id
+                        ),
+                    }
+                });
+            }
+            let tok: Tok = serde_json::from_slice(&body).map_err(|e| {
+                Error::parse("token response", format!("not the expected JSON: {e}"))
+            })?;
+            if tok.access_token.is_empty() {
+                return Err(Error::Auth {
+                    reason: "the appliance returned an empty token".into(),
+                });
+            }
+            let life = Duration::from_secs(tok.expires_in.unwrap_or(3600).max(1));
+            // Renew ahead of expiry (a tenth of the lifetime, at most five minutes) so a call
+            // never leaves with a token about to die on the way.
+            let margin = (life / 10).min(Duration::from_secs(300));
+            return Ok(CachedToken {
+                value: SecretString::from(tok.access_token),
+                refresh_at: Instant::now() + life - margin,
+                generation: self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1,
+            });
+        }
+    }
+
+    /// Sends an authenticated call under the shared rules, returning a successful response.
+    pub(crate) async fn send(
+        &self,
+        call: &Call,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response> {
+        let url = format!("{}{}", self.inner.base, call.path);
+        let policy = &self.inner.retry;
+        let mut delays = policy.delays();
+        let started = Instant::now();
+        let mut reauthed = false;
+        let mut rl_waits = 0;
+        loop {
+            self.inner.limiter.until_ready().await;
+            let (token, generation) = self.token().await?;
+            let mut req = self
+                .inner
+                .http
+                .request(call.method.clone(), &url)
+                .query(&call.query)
+                .header(reqwest::header::AUTHORIZATION, bearer(&token))
+                .header(reqwest::header::CONNECTION, "close");
+            if let Some(t) = timeout {
+                req = req.timeout(t);
+            }
+            if let Some(b) = &call.json_body {
+                req = req.json(b);
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let connect_phase = e.is_connect();
+                    let err = map_reqwest(e, call.op);
+                    let retryable = matches!(
+                        err.kind(),
+                        crate::ErrorKind::Network | crate::ErrorKind::Timeout
+                    ) && (call.idempotent || connect_phase);
+                    if retryable {
+                        if let Some(d) = delays
+                            .next()
+                            .filter(|d| started.elapsed() + *d < policy.max_total)
+                        {
+                            tracing::debug!(
+                                op = call.op,
+                                delay_ms = d.as_millis() as u64,
+                                "retrying after {}",
+                                err.kind()
+                            );
+                            tokio::time::sleep(d).await;
+                            continue;
+                        }
+                    }
+                    return Err(err);
+                }
+            };
+            let status = resp.status();
+            if rate_limit_exhausted(&resp) {
+                rl_waits += 1;
+                let wait = retry_after(&resp);
+                if rl_waits > policy.max_rate_limit_waits {
+                    return Err(Error::RateLimited { retry_after: wait });
+                }
+                let d = wait
+                    .unwrap_or_else(|| delays.next().unwrap_or(policy.max_backoff))
+                    .min(policy.max_retry_after);
+                tracing::debug!(op = call.op, wait_ms = d.as_millis() as u64, "rate limited");
+                tokio::time::sleep(d).await;
+                continue;
+            }
+            let is_json = resp
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("json"));
+            // An expired token shows as 401 or as a JSON `access_denied` body (status unconfirmed),
+            // so small JSON answers are read; anything else is handed on untouched.
+            let small = resp.content_length().is_none_or(|l| l <= 1 << 20)
+                && !call.op.starts_with("download_");
+            if status == StatusCode::UNAUTHORIZED
+                || (is_json && small && status != StatusCode::FORBIDDEN)
+            {
+                let headers = resp.headers().clone();
+                let body = resp.bytes().await.map_err(|e| map_reqwest(e, call.op))?;
+                let denied = status == StatusCode::UNAUTHORIZED
+                    || serde_json::from_slice::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| {
+                            v.get("error")
+                                .and_then(|e| e.as_str())
+                                .map(|e| e == "access_denied")
+                        })
+                        .unwrap_or(false);
+                if denied {
+                    // Evicted (31st token elsewhere), revoked or expired: one fresh token, one retry.
+                    if !reauthed {
+                        reauthed = true;
+                        self.invalidate(generation).await;
+                        continue;
+                    }
+                    return Err(Error::Auth {
+                        reason: format!(
+                            "{}: the appliance rejected a freshly issued token",
+                            call.op
+                        ),
+                    });
+                }
+                if status.is_success() {
+                    let mut rebuilt = http::Response::new(body);
+                    *rebuilt.status_mut() = status;
+                    *rebuilt.headers_mut() = headers;
+                    return Ok(reqwest::Response::from(rebuilt));
+                }
+                return Err(Error::Api {
+                    status: Some(status.as_u16()),
+                    message: String::from_utf8_lossy(&body).chars().take(300).collect(),
+                });
+            }
+            if status == StatusCode::FORBIDDEN {
+                let body = resp.text().await.unwrap_or_default();
+                let permission = super::required_permission(call.op)
+                    .unwrap_or("unknown")
+                    .to_string();
+                tracing::debug!(op = call.op, appliance_message = %xml::error_message(&body).unwrap_or_default(), "forbidden");
+                return Err(Error::PermissionDenied {
+                    operation: call.op.to_string(),
+                    permission,
+                });
+            }
+            if status.is_server_error() && call.idempotent {
+                if let Some(d) = delays
+                    .next()
+                    .filter(|d| started.elapsed() + *d < policy.max_total)
+                {
+                    tracing::debug!(
+                        op = call.op,
+                        status = status.as_u16(),
+                        "retrying after server error"
+                    );
+                    tokio::time::sleep(d).await;
+                    continue;
+                }
+            }
+            if !status.is_success() {
+                let body = resp.text().await.unwrap_or_default();
+                let message =
+                    xml::error_message(&body).unwrap_or_else(|| body.chars().take(300).collect());
+                return Err(if status == StatusCode::NOT_FOUND {
+                    Error::NotFound {
+                        what: format!("{} ({message})", call.path),
+                    }
+                } else {
+                    Error::Api {
+                        status: Some(status.as_u16()),
+                        message,
+                    }
+                });
+            }
+            return Ok(resp);
+        }
+    }
+
+    async fn xml(&self, call: Call) -> Result<String> {
+        let resp = self.send(&call, Some(self.inner.request_timeout)).await?;
+        let ct = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let body = resp.text().await.map_err(|e| map_reqwest(e, call.op))?;
+        let head = body
+            .trim_start()
+            .get(..64.min(body.trim_start().len()))
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if ct.contains("text/html")
+            || head.starts_with("<!doctype html")
+            || head.starts_with("<html")
+        {
+            return Err(Error::Api {
+                status: None,
+                message: format!(
+                    "{}: the appliance answered with an HTML page, not API XML (is the XML API enabled?)",
+                    call.op
+                ),
+            });
+        }
+        // Content type is tolerated: the body decides (some proxies rewrite the header).
+        Ok(body)
+    }
+
+    fn command(op: &'static str, action: &str, extra: Vec<(String, String)>) -> Call {
+        let mut q = vec![("action".to_string(), action.to_string())];
+        q.extend(extra);
+        Call::get(op, "/api/command", q)
+    }
+
+    /// `check_health`: version, failover role, last data sync.
+    pub async fn check_health(&self) -> Result<Health> {
+        xml::parse_health(
+            &self
+                .xml(Self::command("check_health", "check_health", vec![]))
+                .await?,
+        )
+    }
+
+    /// The unauthenticated `/check_health` probe (200 healthy, 500 not).
+    pub async fn probe_health(&self) -> Result<Probe> {
+        let url = format!("{}/check_health", self.inner.base);
+        let mut delays = self.inner.retry.delays();
+        loop {
+            let res = self
+                .inner
+                .http
+                .get(&url)
+                .header(reqwest::header::CONNECTION, "close")
+                .timeout(self.inner.request_timeout)
+                .send()
+                .await;
+            match res {
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    let message = r
+                        .text()
+                        .await
+                        .unwrap_or_default()
+                        .trim()
+                        .chars()
+                        .take(200)
+                        .collect();
+                    return Ok(Probe {
+                        healthy: status == 200,
+                        status,
+                        message,
+                    });
+                }
+                Err(e) => {
+                    let err = map_reqwest(e, "probe_health");
+                    if err.kind() == crate::ErrorKind::Network {
+                        if let Some(d) = delays.next() {
+                            tokio::time::sleep(d).await;
+                            continue;
+                        }
+                    }
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// `get_api_info`: API version and the account's permissions.
+    pub async fn get_api_info(&self) -> Result<ApiInfo> {
+        xml::parse_api_info(
+            &self
+                .xml(Self::command("get_api_info", "get_api_info", vec![]))
+                .await?,
+        )
+    }
+
+    /// `get_appliances`: the pair or cluster as the appliance sees it.
+    pub async fn get_appliances(&self) -> Result<Vec<ApplianceInfo>> {
+        xml::parse_appliances(
+            &self
+                .xml(Self::command("get_appliances", "get_appliances", vec![]))
+                .await?,
+        )
+    }
+
+    /// `get_connected_client_list`: who would be disconnected by a planned failover.
+    pub async fn get_connected_clients(&self) -> Result<Vec<ConnectedClient>> {
+        xml::parse_connected_clients(
+            &self
+                .xml(Self::command(
+                    "get_connected_clients",
+                    "get_connected_client_list",
+                    vec![("type".into(), "all".into())],
+                ))
+                .await?,
+        )
+    }
+
+    /// `set_failover_role`. Never retried after the request may have reached the appliance.
+    pub async fn set_failover_role(
+        &self,
+        role: FailoverRole,
+        data_sync_first: bool,
+        force: bool,
+    ) -> Result<RoleChange> {
+        if role == FailoverRole::None {
+            return Err(Error::invalid_input("role", "must be primary or backup"));
+        }
+        let mut call = Self::command(
+            "set_failover_role",
+            "set_failover_role",
+            vec![
+                ("role".into(), role.as_str().into()),
+                (
+                    "data_sync_first".into(),
+                    u8::from(data_sync_first).to_string(),
+                ),
+                ("force".into(), u8::from(force).to_string()),
+            ],
+        );
+        call.method = Method::POST;
+        call.idempotent = false;
+        xml::parse_role_change(&self.xml(call).await?)
+    }
+
+    /// Streams the site backup into `dir` (temp file, SHA-256, fsync, rename) and writes a
+    /// sidecar. The name comes from `Content-Disposition` when safe, else from the naming rule.
+    pub async fn download_backup(
+        &self,
+        dir: impl AsRef<Path>,
+        opts: BackupOptions,
+    ) -> Result<BackupDownload> {
+        let dir = dir.as_ref();
+        let health = self.check_health().await?;
+        let now = OffsetDateTime::now_utc();
+        let fallback = crate::BackupName::new(
+            health.version.clone(),
+            &self.inner.site_name,
+            now.date(),
+            Some(now.time()),
+            &hex::encode(rand::random::<[u8; 4]>()),
+        )?
+        .to_string();
+        let mut call = Call::get("download_backup", "/api/backup", vec![]);
+        if let Some(pw) = &opts.password {
+            call.method = Method::POST;
+            call.json_body = Some(serde_json::json!({ "password": pw.expose_secret() }));
+        }
+        let transfer = TransferOptions {
+            progress: opts.progress.clone(),
+            cancel: opts.cancel.clone(),
+        };
+        let (file, proposed) = self
+            .download(&call, dir, &fallback, DownloadKind::Backup, &transfer)
+            .await?;
+        let sidecar = BackupSidecar {
+            file_name: file.file_name.clone(),
+            site: self.inner.site_name.clone(),
+            source_host: self.inner.host.clone(),
+            product: self.inner.product,
+            version: health.version,
+            size: file.size,
+            sha256: file.sha256.clone(),
+            downloaded_at: now,
+            password_protected: opts.password.is_some(),
+            appliance_file_name: proposed,
+        };
+        let sidecar_path = crate::fsutil::write_json_atomic(
+            dir.join(format!("{}{SIDECAR_SUFFIX}", file.file_name)),
+            &sidecar,
+        )?;
+        Ok(BackupDownload {
+            file,
+            sidecar_path,
+            sidecar,
+        })
+    }
+
+    /// Downloads with bounded retries of the whole transfer (a partial body is never kept).
+    async fn download(
+        &self,
+        call: &Call,
+        dir: &Path,
+        fallback: &str,
+        kind: DownloadKind,
+        opts: &TransferOptions,
+    ) -> Result<(DownloadedFile, Option<String>)> {
+        let mut delays = self.inner.retry.delays();
+        loop {
+            if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+                return Err(Error::Cancelled {
+                    operation: call.op.into(),
+                });
+            }
+            let resp = self.send(call, None).await?;
+            match download::stream_to_dir(resp, dir, fallback, kind, opts, call.op).await {
+                Ok(x) => return Ok(x),
+                Err(download::StreamError::Retryable(e)) => match delays.next() {
+                    Some(d) => {
+                        tracing::debug!(op = call.op, "transfer broke off, starting over: {e}");
+                        tokio::time::sleep(d).await;
+                    }
+                    None => return Err(e),
+                },
+                Err(download::StreamError::Fatal(e)) => return Err(e),
+            }
+        }
+    }
+
+    /// Sessions in a window (`SupportSessionListing` / `AccessSessionListing`).
+    pub async fn list_sessions(&self, window: &TimeWindow) -> Result<Vec<Session>> {
+        if matches!(window, TimeWindow::Lsids { .. }) {
+            return Err(Error::invalid_input(
+                "window",
+                "a session listing takes a time window, not lsids",
+            ));
+        }
+        let mut q = vec![(
+            "generate_report".to_string(),
+            self.inner.product.session_listing_report().to_string(),
+        )];
+        q.extend(window.params());
+        xml::parse_sessions(
+            &self
+                .xml(Call::get("list_sessions", "/api/reporting", q))
+                .await?,
+        )
+    }
+
+    /// The session report of one session.
+    pub async fn get_session(&self, lsid: &str) -> Result<Session> {
+        check_lsid(lsid)?;
+        let q = vec![
+            (
+                "generate_report".to_string(),
+                self.inner.product.session_report().to_string(),
+            ),
+            ("lsid".to_string(), lsid.to_string()),
+        ];
+        xml::parse_sessions(
+            &self
+                .xml(Call::get("get_session", "/api/reporting", q))
+                .await?,
+        )?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::NotFound {
+            what: format!("session {lsid}"),
+        })
+    }
+
+    /// Streams a session recording into `dir` as `<lsid>.<ext>`.
+    pub async fn download_recording(
+        &self,
+        lsid: &str,
+        dir: impl AsRef<Path>,
+        opts: TransferOptions,
+    ) -> Result<DownloadedFile> {
+        check_lsid(lsid)?;
+        let q = vec![
+            (
+                "generate_report".to_string(),
+                self.inner.product.session_recording_report().to_string(),
+            ),
+            ("lsid".to_string(), lsid.to_string()),
+        ];
+        let call = Call::get("download_recording", "/api/reporting", q);
+        Ok(self
+            .download(
+                &call,
+                dir.as_ref(),
+                &format!("{lsid}.rec"),
+                DownloadKind::Recording,
+                &opts,
+            )
+            .await?
+            .0)
+    }
+
+    /// `ArchiveListing` for a day (an empty day is an empty list).
+    pub async fn list_archives(&self, date: Date) -> Result<Vec<ArchiveEntry>> {
+        let q = vec![
+            ("generate_report".to_string(), "ArchiveListing".to_string()),
+            ("date".to_string(), date.to_string()),
+        ];
+        xml::parse_archives(
+            &self
+                .xml(Call::get("list_archives", "/api/reporting", q))
+                .await?,
+        )
+    }
+
+    /// Streams one `Archive` (gzip, kept compressed) into `dir`.
+    pub async fn download_archive(
+        &self,
+        kind: ArchiveKind,
+        date: Date,
+        index: u32,
+        dir: impl AsRef<Path>,
+        opts: TransferOptions,
+    ) -> Result<DownloadedFile> {
+        let q = vec![
+            ("generate_report".to_string(), "Archive".to_string()),
+            ("type".to_string(), kind.as_str().to_string()),
+            ("date".to_string(), date.to_string()),
+            ("index".to_string(), index.to_string()),
+        ];
+        let call = Call::get("download_archive", "/api/reporting", q);
+        let name = format!("archive-{}-{date}-{index}.json.gz", kind.as_str());
+        Ok(self
+            .download(&call, dir.as_ref(), &name, DownloadKind::Archive, &opts)
+            .await?
+            .0)
+    }
+}
+
+fn check_lsid(lsid: &str) -> Result<()> {
+    if lsid.is_empty()
+        || lsid.len() > 128
+        || !lsid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::invalid_input(
+            "lsid",
+            format!("`{lsid}` is not a session id"),
+        ));
+    }
+    Ok(())
+}
