@@ -67,11 +67,11 @@ pub fn parse_document<T: DeserializeOwned>(
     file: Option<&Path>,
 ) -> Result<T> {
     let loc = |line, column| {
-        Some(Location {
+        Some(Box::new(Location {
             file: file.map(Path::to_path_buf),
             line,
             column,
-        })
+        }))
     };
     match format {
         Format::Json => {
@@ -131,11 +131,11 @@ fn toml_error(
     };
     Error::Parse {
         what: what.into(),
-        location: Some(Location {
+        location: Some(Box::new(Location {
             file: file.map(Path::to_path_buf),
             line,
             column,
-        }),
+        })),
         field,
         reason: e.message().trim().to_string(),
     }

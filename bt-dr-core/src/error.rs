@@ -227,7 +227,7 @@ pub enum Error {
     #[error("cannot parse {what}{}{}: {reason}", location.as_ref().map(|l| format!(" at {l}")).unwrap_or_default(), field.as_ref().map(|f| format!(" (field `{f}`)")).unwrap_or_default())]
     Parse {
         what: String,
-        location: Option<Location>,
+        location: Option<Box<Location>>,
         field: Option<String>,
         reason: String,
     },

@@ -12,6 +12,11 @@
 //! | [`backup`] | NSB names, what an NSB holds, restore compatibility |
 //! | [`certificate`] | p12 bundles: classes, chain, key, names, expiry; pair check |
 //! | [`records`] | `/appliance` settings and Vault key records |
+//! | [`api`] | the appliance API client (OAuth, Command, Backup, Reporting) |
+//! | [`store`], [`backup_set`], [`retention`] | backup sets with manifests, verify, retention |
+//! | [`audit`] | the readiness audit |
+//! | [`runbook`] | the recovery runbook |
+//! | [`failover`] | failover plan and execution |
 //! | [`finding`] | the finding type every check reports |
 //! | [`error`] | the one error type and its stable kinds |
 //! | [`operations`] | the list of public operations the bindings mirror |
@@ -25,10 +30,13 @@
 
 pub mod api;
 pub mod appliance;
+pub mod audit;
 pub mod backup;
+pub mod backup_set;
 pub mod certificate;
 pub mod document;
 pub mod error;
+pub mod failover;
 pub mod finding;
 pub mod fsutil;
 pub mod hash;
@@ -36,19 +44,33 @@ pub mod inventory;
 pub mod operations;
 pub mod product;
 pub mod records;
+pub mod retention;
+pub mod runbook;
 pub mod site;
+pub mod store;
 pub mod version;
 
 pub use appliance::{Appliance, ApplianceKind, ClusterRole, FailoverRole};
+pub use audit::{
+    AuditInput, AuditOptions, AuditReport, SiteLive, audit, collect_live, health_sweep,
+};
 pub use backup::{
     BackupName, NsbCoverage, RestoreCheck, RestoreCompatibility, UpgradeEntry, UpgradeTable,
     check_restore, nsb_coverage,
+};
+pub use backup_set::{
+    BackupSetOptions, BackupSetReport, JobReport, JobSite, Manifest, VerifyReport, run_backup_job,
+    run_backup_set, verify_backup_set,
 };
 pub use certificate::{
     BundleCheckOptions, BundleReport, CertClass, CertInfo, PairReport, check_certificate_bundle,
     check_certificate_pair,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use failover::{
+    FailoverMode, FailoverOptions, FailoverOutcome, FailoverPlan, FailoverTimeline,
+    execute_failover, plan_failover,
+};
 pub use finding::{Finding, Severity};
 pub use fsutil::{AtomicFile, write_atomic};
 pub use hash::{sha256_file, sha256_hex};
@@ -56,11 +78,14 @@ pub use inventory::Inventory;
 pub use operations::{OPERATIONS, Operation};
 pub use product::Product;
 pub use records::{ApplianceRecord, VaultKeyRecord};
+pub use retention::{RetentionPlan, RetentionPolicy, plan_retention};
+pub use runbook::render_runbook;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use site::{
     ApiAccess, AtlasCluster, AutoFailover, ColdSpare, FailoverPair, RoutingMethod, Site,
     TrafficNode,
 };
+pub use store::{BackupStore, SetSummary};
 pub use version::{ProductVersion, VersionPattern};
 
 /// The user agent bt-dr sends: `bt-dr/<version>`.

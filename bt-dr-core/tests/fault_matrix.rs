@@ -105,13 +105,13 @@ async fn backup_fault_matrix() {
             (Expect::Err(k), Err(e)) => assert_eq!(e.kind(), *k, "{fault:?}: {e}"),
             _ => panic!("{fault:?}: expected {expect:?}, got {r:?}"),
         }
-        if let Err(e) = &r {
-            if matches!(fault, Fault::XmlError(_)) {
-                assert!(
-                    e.to_string().contains("disk full"),
-                    "appliance message kept: {e}"
-                );
-            }
+        if let Err(e) = &r
+            && matches!(fault, Fault::XmlError(_))
+        {
+            assert!(
+                e.to_string().contains("disk full"),
+                "appliance message kept: {e}"
+            );
         }
         assert_clean(dir.path(), &sha);
     }

@@ -179,6 +179,7 @@ impl ClientBuilder {
             .user_agent(crate::USER_AGENT)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
+            .tls_info(true)
             .build()
             .map_err(|e| Error::Tls {
                 reason: format!("cannot build HTTP client: {e}"),
@@ -238,6 +239,8 @@ pub struct Probe {
     pub status: u16,
     /// The short text the appliance sent.
     pub message: String,
+    /// SHA-256 of the certificate the appliance served (for the pair-certificate check).
+    pub peer_certificate_sha256: Option<String>,
 }
 
 /// Options of a backup download.
@@ -354,10 +357,10 @@ impl Client {
 
     async fn token(&self) -> Result<(SecretString, u64)> {
         let mut slot = self.inner.token.lock().await;
-        if let Some(t) = slot.as_ref() {
-            if Instant::now() < t.refresh_at {
-                return Ok((t.value.clone(), t.generation));
-            }
+        if let Some(t) = slot.as_ref()
+            && Instant::now() < t.refresh_at
+        {
+            return Ok((t.value.clone(), t.generation));
         }
         let fresh = self.fetch_token().await?;
         let out = (fresh.value.clone(), fresh.generation);
@@ -405,14 +408,12 @@ impl Client {
                     if matches!(
                         err.kind(),
                         crate::ErrorKind::Network | crate::ErrorKind::Timeout
-                    ) {
-                        if let Some(d) = delays
-                            .next()
-                            .filter(|d| started.elapsed() + *d < self.inner.retry.max_total)
-                        {
-                            tokio::time::sleep(d).await;
-                            continue;
-                        }
+                    ) && let Some(d) = delays
+                        .next()
+                        .filter(|d| started.elapsed() + *d < self.inner.retry.max_total)
+                    {
+                        tokio::time::sleep(d).await;
+                        continue;
                     }
                     return Err(err);
                 }
@@ -431,11 +432,11 @@ impl Client {
                 continue;
             }
             let status = resp.status();
-            if status.is_server_error() {
-                if let Some(d) = delays.next() {
-                    tokio::time::sleep(d).await;
-                    continue;
-                }
+            if status.is_server_error()
+                && let Some(d) = delays.next()
+            {
+                tokio::time::sleep(d).await;
+                continue;
             }
             let body = resp
                 .bytes()
@@ -530,20 +531,19 @@ impl Client {
                         err.kind(),
                         crate::ErrorKind::Network | crate::ErrorKind::Timeout
                     ) && (call.idempotent || connect_phase);
-                    if retryable {
-                        if let Some(d) = delays
+                    if retryable
+                        && let Some(d) = delays
                             .next()
                             .filter(|d| started.elapsed() + *d < policy.max_total)
-                        {
-                            tracing::debug!(
-                                op = call.op,
-                                delay_ms = d.as_millis() as u64,
-                                "retrying after {}",
-                                err.kind()
-                            );
-                            tokio::time::sleep(d).await;
-                            continue;
-                        }
+                    {
+                        tracing::debug!(
+                            op = call.op,
+                            delay_ms = d.as_millis() as u64,
+                            "retrying after {}",
+                            err.kind()
+                        );
+                        tokio::time::sleep(d).await;
+                        continue;
                     }
                     return Err(err);
                 }
@@ -621,19 +621,19 @@ impl Client {
                     permission,
                 });
             }
-            if status.is_server_error() && call.idempotent {
-                if let Some(d) = delays
+            if status.is_server_error()
+                && call.idempotent
+                && let Some(d) = delays
                     .next()
                     .filter(|d| started.elapsed() + *d < policy.max_total)
-                {
-                    tracing::debug!(
-                        op = call.op,
-                        status = status.as_u16(),
-                        "retrying after server error"
-                    );
-                    tokio::time::sleep(d).await;
-                    continue;
-                }
+            {
+                tracing::debug!(
+                    op = call.op,
+                    status = status.as_u16(),
+                    "retrying after server error"
+                );
+                tokio::time::sleep(d).await;
+                continue;
             }
             if !status.is_success() {
                 let body = resp.text().await.unwrap_or_default();
@@ -715,6 +715,11 @@ impl Client {
             match res {
                 Ok(r) => {
                     let status = r.status().as_u16();
+                    let peer_certificate_sha256 = r
+                        .extensions()
+                        .get::<reqwest::tls::TlsInfo>()
+                        .and_then(|t| t.peer_certificate())
+                        .map(crate::sha256_hex);
                     let message = r
                         .text()
                         .await
@@ -727,15 +732,16 @@ impl Client {
                         healthy: status == 200,
                         status,
                         message,
+                        peer_certificate_sha256,
                     });
                 }
                 Err(e) => {
                     let err = map_reqwest(e, "probe_health");
-                    if err.kind() == crate::ErrorKind::Network {
-                        if let Some(d) = delays.next() {
-                            tokio::time::sleep(d).await;
-                            continue;
-                        }
+                    if err.kind() == crate::ErrorKind::Network
+                        && let Some(d) = delays.next()
+                    {
+                        tokio::time::sleep(d).await;
+                        continue;
                     }
                     return Err(err);
                 }

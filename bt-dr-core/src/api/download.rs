@@ -251,13 +251,13 @@ pub(crate) async fn stream_to_dir(
             operation: op.to_string(),
         }));
     }
-    if let Some(t) = total {
-        if done != t {
-            return Err(StreamError::Retryable(Error::Integrity {
-                subject: name,
-                reason: format!("truncated: received {done} of {t} bytes"),
-            }));
-        }
+    if let Some(t) = total
+        && done != t
+    {
+        return Err(StreamError::Retryable(Error::Integrity {
+            subject: name,
+            reason: format!("truncated: received {done} of {t} bytes"),
+        }));
     }
     if done == 0 {
         return Err(StreamError::Fatal(Error::Integrity {

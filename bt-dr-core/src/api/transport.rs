@@ -58,8 +58,8 @@ impl RetryPolicy {
 /// The limiter shared by every client of this process that uses the same API account, since the
 /// appliance counts requests per account, not per connection.
 pub(crate) fn account_limiter(client_id: &str, per_second: u32) -> Arc<DefaultDirectRateLimiter> {
-    static LIMITERS: OnceLock<Mutex<HashMap<(String, u32), Arc<DefaultDirectRateLimiter>>>> =
-        OnceLock::new();
+    type Limiters = Mutex<HashMap<(String, u32), Arc<DefaultDirectRateLimiter>>>;
+    static LIMITERS: OnceLock<Limiters> = OnceLock::new();
     let per_second = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
     let mut map = LIMITERS
         .get_or_init(Default::default)
@@ -108,13 +108,12 @@ fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
         if err.downcast_ref::<rustls::Error>().is_some() {
             return true;
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io
                 .get_ref()
                 .is_some_and(|i| i.downcast_ref::<rustls::Error>().is_some())
-            {
-                return true;
-            }
+        {
+            return true;
         }
         let s = err.to_string();
         if s.contains("certificate") || s.contains("pin mismatch") || s.contains("handshake") {

@@ -145,67 +145,49 @@ fn date_readings(tokens: &[&str]) -> Vec<(usize, Date, Option<Time>)> {
             digits(d.get(0..4).unwrap_or(""), 4),
             digits(d.get(4..6).unwrap_or(""), 2),
             digits(d.get(6..).unwrap_or(""), 2),
-        ) {
-            if let Some(date) = make_date(y, m, dd) {
-                match tm {
-                    None => out.push((1, date, None)),
-                    Some(tm) => {
-                        if let (Some(h), Some(mi), Some(s)) = (
-                            digits(tm.get(0..2).unwrap_or(""), 2),
-                            digits(tm.get(2..4).unwrap_or(""), 2),
-                            digits(tm.get(4..).unwrap_or(""), 2),
-                        ) {
-                            if let Some(time) = make_time(h, mi, s) {
-                                out.push((1, date, Some(time)));
-                            }
-                        }
+        ) && let Some(date) = make_date(y, m, dd)
+        {
+            match tm {
+                None => out.push((1, date, None)),
+                Some(tm) => {
+                    if let (Some(h), Some(mi), Some(s)) = (
+                        digits(tm.get(0..2).unwrap_or(""), 2),
+                        digits(tm.get(2..4).unwrap_or(""), 2),
+                        digits(tm.get(4..).unwrap_or(""), 2),
+                    ) && let Some(time) = make_time(h, mi, s)
+                    {
+                        out.push((1, date, Some(time)));
                     }
                 }
             }
         }
     }
     // YYYYMMDD-HHMMSS
-    if let Some([d, tm]) = last(2) {
-        if let (Some(y), Some(m), Some(dd), Some(h), Some(mi), Some(s)) = (
+    if let Some([d, tm]) = last(2)
+        && let (Some(y), Some(m), Some(dd), Some(h), Some(mi), Some(s)) = (
             digits(d.get(0..4).unwrap_or(""), 4),
             digits(d.get(4..6).unwrap_or(""), 2),
             digits(d.get(6..).unwrap_or(""), 2),
             digits(tm.get(0..2).unwrap_or(""), 2),
             digits(tm.get(2..4).unwrap_or(""), 2),
             digits(tm.get(4..).unwrap_or(""), 2),
-        ) {
-            if let (Some(date), Some(time)) = (make_date(y, m, dd), make_time(h, mi, s)) {
-                out.push((2, date, Some(time)));
-            }
-        }
+        )
+        && let (Some(date), Some(time)) = (make_date(y, m, dd), make_time(h, mi, s))
+    {
+        out.push((2, date, Some(time)));
     }
     // YYYY-MM-DD
-    if let Some([y, m, d]) = last(3) {
-        if let (Some(y), Some(m), Some(d)) = (digits(y, 4), digits(m, 2), digits(d, 2)) {
-            if let Some(date) = make_date(y, m, d) {
-                out.push((3, date, None));
-            }
-        }
+    if let Some([y, m, d]) = last(3)
+        && let (Some(y), Some(m), Some(d)) = (digits(y, 4), digits(m, 2), digits(d, 2))
+        && let Some(date) = make_date(y, m, d)
+    {
+        out.push((3, date, None));
     }
     // YYYY-MM-DD-HHMMSS and YYYY-MM-DDTHHMMSS / YYYY-MM-DDTHH:MM:SS style with the time in the last token
-    if let Some([y, m, dt]) = last(3) {
-        if let Some((d, tm)) = dt.split_once(['T', 't']) {
-            let tm: String = tm.chars().filter(|c| *c != ':').collect();
-            if let (Some(y), Some(m), Some(d), Some(h), Some(mi), Some(s)) = (
-                digits(y, 4),
-                digits(m, 2),
-                digits(d, 2),
-                digits(tm.get(0..2).unwrap_or(""), 2),
-                digits(tm.get(2..4).unwrap_or(""), 2),
-                digits(tm.get(4..).unwrap_or(""), 2),
-            ) {
-                if let (Some(date), Some(time)) = (make_date(y, m, d), make_time(h, mi, s)) {
-                    out.push((3, date, Some(time)));
-                }
-            }
-        }
-    }
-    if let Some([y, m, d, tm]) = last(4) {
+    if let Some([y, m, dt]) = last(3)
+        && let Some((d, tm)) = dt.split_once(['T', 't'])
+    {
+        let tm: String = tm.chars().filter(|c| *c != ':').collect();
         if let (Some(y), Some(m), Some(d), Some(h), Some(mi), Some(s)) = (
             digits(y, 4),
             digits(m, 2),
@@ -213,11 +195,23 @@ fn date_readings(tokens: &[&str]) -> Vec<(usize, Date, Option<Time>)> {
             digits(tm.get(0..2).unwrap_or(""), 2),
             digits(tm.get(2..4).unwrap_or(""), 2),
             digits(tm.get(4..).unwrap_or(""), 2),
-        ) {
-            if let (Some(date), Some(time)) = (make_date(y, m, d), make_time(h, mi, s)) {
-                out.push((4, date, Some(time)));
-            }
+        ) && let (Some(date), Some(time)) = (make_date(y, m, d), make_time(h, mi, s))
+        {
+            out.push((3, date, Some(time)));
         }
+    }
+    if let Some([y, m, d, tm]) = last(4)
+        && let (Some(y), Some(m), Some(d), Some(h), Some(mi), Some(s)) = (
+            digits(y, 4),
+            digits(m, 2),
+            digits(d, 2),
+            digits(tm.get(0..2).unwrap_or(""), 2),
+            digits(tm.get(2..4).unwrap_or(""), 2),
+            digits(tm.get(4..).unwrap_or(""), 2),
+        )
+        && let (Some(date), Some(time)) = (make_date(y, m, d), make_time(h, mi, s))
+    {
+        out.push((4, date, Some(time)));
     }
     out
 }
@@ -250,10 +244,10 @@ impl FromStr for BackupName {
         let tokens: Vec<&str> = rest.split('-').collect();
         // Id readings: the last token, or the last five when they form a UUID.
         let mut id_readings: Vec<(usize, String)> = Vec::new();
-        if let Some(last) = tokens.last() {
-            if is_simple_id(last) {
-                id_readings.push((1, (*last).to_string()));
-            }
+        if let Some(last) = tokens.last()
+            && is_simple_id(last)
+        {
+            id_readings.push((1, (*last).to_string()));
         }
         if tokens.len() >= 5 {
             let cand = tokens[tokens.len() - 5..].join("-");

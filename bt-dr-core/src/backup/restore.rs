@@ -161,18 +161,18 @@ pub fn check_restore(
         reason,
         warning,
     };
-    if let (Some(b), Some(s)) = (backup_product, site_product) {
-        if b != s {
-            return mk(
-                RestoreCompatibility::Refused,
-                format!(
-                    "the backup is from a {} site and the target runs {}",
-                    b.display_name(),
-                    s.display_name()
-                ),
-                Some("A backup restores only onto a site of the same product.".into()),
-            );
-        }
+    if let (Some(b), Some(s)) = (backup_product, site_product)
+        && b != s
+    {
+        return mk(
+            RestoreCompatibility::Refused,
+            format!(
+                "the backup is from a {} site and the target runs {}",
+                b.display_name(),
+                s.display_name()
+            ),
+            Some("A backup restores only onto a site of the same product.".into()),
+        );
     }
     let product = site_product.or(backup_product);
     if backup == site {

@@ -321,20 +321,20 @@ pub fn check_certificate_bundle(
                     .with_remediation("Install a CA-signed certificate that covers the site and appliance hostnames."),
             );
         }
-        if let Some(fqdn) = &opts.site_fqdn {
-            if !covered(lc, fqdn) {
-                findings.push(
-                    Finding::new(
-                        "site_fqdn_not_covered",
-                        Severity::Error,
-                        name(lc),
-                        format!("the certificate does not cover the site name `{fqdn}`"),
-                    )
-                    .with_remediation(
-                        "Reissue the certificate with the site FQDN among its alternative names.",
-                    ),
-                );
-            }
+        if let Some(fqdn) = &opts.site_fqdn
+            && !covered(lc, fqdn)
+        {
+            findings.push(
+                Finding::new(
+                    "site_fqdn_not_covered",
+                    Severity::Error,
+                    name(lc),
+                    format!("the certificate does not cover the site name `{fqdn}`"),
+                )
+                .with_remediation(
+                    "Reissue the certificate with the site FQDN among its alternative names.",
+                ),
+            );
         }
         for h in &opts.appliance_hostnames {
             if !covered(lc, h) {
@@ -409,7 +409,7 @@ pub fn check_certificate_bundle(
         }
     }
 
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(BundleReport {
         certificates: certs,
         leaf,

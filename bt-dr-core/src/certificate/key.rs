@@ -18,35 +18,35 @@ pub fn key_matches_certificate(pkcs8: &[u8], cert_der: &[u8]) -> Option<bool> {
     let spki = cert.public_key();
     // RSA: compare modulus and exponent straight from the DER (ring refuses keys under 2048
     // bits, and weak keys are exactly the ones a DR check must still be able to inspect).
-    if let Ok((_, outer)) = parse_der(pkcs8) {
-        if let Ok(seq) = outer.as_sequence() {
-            let alg_is_rsa = seq
-                .get(1)
-                .and_then(|a| a.as_sequence().ok())
-                .and_then(|a| a.first())
-                .and_then(|o| o.as_oid().ok())
-                .map(|o| o.to_id_string() == RSA_OID)
-                .unwrap_or(false);
-            if alg_is_rsa {
-                let inner = seq.get(2).and_then(|o| match &o.content {
-                    BerObjectContent::OctetString(b) => Some(*b),
-                    _ => None,
-                })?;
-                let (_, rsa) = parse_der(inner).ok()?;
-                let parts = rsa.as_sequence().ok()?;
-                let int = |i: usize| match parts.get(i).map(|o| &o.content) {
-                    Some(BerObjectContent::Integer(b)) => Some(*b),
-                    _ => None,
-                };
-                let (n, e) = (int(1)?, int(2)?);
-                return match spki.parsed() {
-                    Ok(x509_parser::public_key::PublicKey::RSA(p)) => Some(
-                        strip_zeros(p.modulus) == strip_zeros(n)
-                            && strip_zeros(p.exponent) == strip_zeros(e),
-                    ),
-                    _ => Some(false),
-                };
-            }
+    if let Ok((_, outer)) = parse_der(pkcs8)
+        && let Ok(seq) = outer.as_sequence()
+    {
+        let alg_is_rsa = seq
+            .get(1)
+            .and_then(|a| a.as_sequence().ok())
+            .and_then(|a| a.first())
+            .and_then(|o| o.as_oid().ok())
+            .map(|o| o.to_id_string() == RSA_OID)
+            .unwrap_or(false);
+        if alg_is_rsa {
+            let inner = seq.get(2).and_then(|o| match &o.content {
+                BerObjectContent::OctetString(b) => Some(*b),
+                _ => None,
+            })?;
+            let (_, rsa) = parse_der(inner).ok()?;
+            let parts = rsa.as_sequence().ok()?;
+            let int = |i: usize| match parts.get(i).map(|o| &o.content) {
+                Some(BerObjectContent::Integer(b)) => Some(*b),
+                _ => None,
+            };
+            let (n, e) = (int(1)?, int(2)?);
+            return match spki.parsed() {
+                Ok(x509_parser::public_key::PublicKey::RSA(p)) => Some(
+                    strip_zeros(p.modulus) == strip_zeros(n)
+                        && strip_zeros(p.exponent) == strip_zeros(e),
+                ),
+                _ => Some(false),
+            };
         }
     }
     let want = spki.subject_public_key.data.as_ref();

@@ -271,45 +271,48 @@ impl ApplianceRecord {
         for (n, r) in self.static_routes.iter().enumerate() {
             check_cidr(&r.destination, &format!("static_routes[{n}].destination"))?;
         }
-        if let Some(s) = &self.syslog {
-            if s.enabled && s.host.as_deref().is_none_or(|h| h.trim().is_empty()) {
+        if let Some(s) = &self.syslog
+            && s.enabled
+            && s.host.as_deref().is_none_or(|h| h.trim().is_empty())
+        {
+            return Err(Error::invalid_input(
+                "syslog.host",
+                "syslog is enabled but no server host is recorded",
+            ));
+        }
+        if let Some(m) = &self.smtp
+            && m.certificate_reminders
+        {
+            if m.server.as_deref().is_none_or(|h| h.trim().is_empty()) {
                 return Err(Error::invalid_input(
-                    "syslog.host",
-                    "syslog is enabled but no server host is recorded",
+                    "smtp.server",
+                    "certificate reminders are on but no SMTP server is recorded",
+                ));
+            }
+            if m.recipients.is_empty() {
+                return Err(Error::invalid_input(
+                    "smtp.recipients",
+                    "certificate reminders are on but nobody receives them",
                 ));
             }
         }
-        if let Some(m) = &self.smtp {
-            if m.certificate_reminders {
-                if m.server.as_deref().is_none_or(|h| h.trim().is_empty()) {
-                    return Err(Error::invalid_input(
-                        "smtp.server",
-                        "certificate reminders are on but no SMTP server is recorded",
-                    ));
-                }
-                if m.recipients.is_empty() {
-                    return Err(Error::invalid_input(
-                        "smtp.recipients",
-                        "certificate reminders are on but nobody receives them",
-                    ));
-                }
-            }
+        if let Some(a) = &self.login_agreement
+            && a.enabled
+            && a.text.as_deref().is_none_or(|t| t.trim().is_empty())
+        {
+            return Err(Error::invalid_input(
+                "login_agreement.text",
+                "the agreement is enabled but its text is not recorded",
+            ));
         }
-        if let Some(a) = &self.login_agreement {
-            if a.enabled && a.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
-                return Err(Error::invalid_input(
-                    "login_agreement.text",
-                    "the agreement is enabled but its text is not recorded",
-                ));
-            }
-        }
-        if let Some(s) = &self.snmp {
-            if s.enabled && s.version.is_none() {
-                return Err(Error::invalid_input(
-                    "snmp.version",
-                    "SNMP is enabled but its version is not recorded",
-                ));
-            }
+        if let Some(s) = &self.snmp
+            && s.enabled
+            && s.version.is_none()
+        {
+            return Err(Error::invalid_input(
+                "snmp.version",
+                "SNMP is enabled but its version is not recorded",
+            ));
         }
         Ok(())
     }

@@ -191,7 +191,7 @@ async fn unplanned_failover_then_old_primary_returns_in_split_brain() {
 #[tokio::test]
 async fn forced_roles_and_sync_failure_when_peer_drops() {
     let sim = Sim::start_pair(SimConfig {
-        data_sync_duration: Duration::from_millis(300),
+        data_sync_duration: Duration::from_millis(1000),
         ..cfg()
     })
     .await
@@ -215,7 +215,7 @@ async fn forced_roles_and_sync_failure_when_peer_drops() {
     .xml();
     assert_eq!(x.name, "success");
     a.set_down(true);
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     // The sync could not finish: roles are restored and the status records the failure.
     assert_eq!(a.failover_role(), FailoverRole::Primary);
     assert_eq!(b.failover_role(), FailoverRole::Backup);

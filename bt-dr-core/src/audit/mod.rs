@@ -1,0 +1,229 @@
+//! The readiness audit: what would go wrong if a site had to be recovered tonight.
+//!
+//! Rules (id → what fires it):
+//!
+//! | id | severity | fires when |
+//! |---|---|---|
+//! | `no_backup` | critical | the store has no set for the site |
+//! | `backup_stale` | error | the newest set is older than `max_backup_age_hours` |
+//! | `no_backup_at_current_version` | warning | no set was taken at the site's current version |
+//! | `backup_restore_refused` / `_untested` | critical / warning | the newest NSB would be refused / untested on the current version |
+//! | `vault_key_missing` / `vault_key_unprotected` | error | no Vault key record, or it was saved without password |
+//! | `certificate_missing` / `_invalid` / `_expired` / `_expiring` | error / ≥error / critical / warning | the bundle in the newest set |
+//! | `pair_certificates_differ` | error | the two appliances of a pair serve different certificates (live) |
+//! | `appliance_record_missing` / `_outdated` | error / warning | no `/appliance` record for an appliance, or taken before the current version |
+//! | `appliance_unreachable` / `appliance_unhealthy` | error | live health failed or reports a problem |
+//! | `split_brain` / `both_backup` | critical / error | both appliances primary / both backup (live) |
+//! | `sync_never` / `sync_stale` / `sync_failed` | error | the backup's last data sync (live) |
+//! | `auto_failover_without_test_ips` | error | automatic failover with no connectivity test IPs |
+//! | `shared_ip_unsupported` | error | shared-IP routing on AWS or a managed appliance |
+//! | `cold_spare_same_switch` | warning | the spare shares the switch (needs a reboot after IP takeover) |
+//! | `traffic_node_not_accepting` | warning | an Atlas traffic node refuses new connections (live) |
+//! | `recordings_never_archived` | warning | no recordings were ever downloaded for the site |
+
+mod live;
+mod rules;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub use live::{ApplianceLive, SiteLive, collect_live, health_sweep};
+
+use crate::{BackupStore, Finding, Inventory, Result, Severity, UpgradeTable};
+
+/// Thresholds of the audit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditOptions {
+    /// Newest backup older than this is stale (default 26 h: a nightly job plus slack).
+    pub max_backup_age_hours: u32,
+    /// A data sync older than this is stale (default: twice the pair's sync interval, at least 1 h).
+    pub max_sync_age_hours: Option<u32>,
+    /// Warn when the certificate expires within this many days.
+    pub certificate_horizon_days: i64,
+    /// Judge at this instant (default now).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub now: Option<OffsetDateTime>,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        Self {
+            max_backup_age_hours: 26,
+            max_sync_age_hours: None,
+            certificate_horizon_days: 30,
+            now: None,
+        }
+    }
+}
+
+/// A finding with the site it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFinding {
+    /// Site name.
+    pub site: String,
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+}
+
+/// Counts by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditSummary {
+    /// Critical findings.
+    pub critical: usize,
+    /// Errors.
+    pub error: usize,
+    /// Warnings.
+    pub warning: usize,
+    /// Infos.
+    pub info: usize,
+}
+
+/// Schema id of [`AuditReport`] JSON.
+pub const AUDIT_SCHEMA: &str = "bt-dr.audit/1";
+
+/// The audit result. Its JSON form (`schema` = `bt-dr.audit/1`) is stable:
+/// `{schema, generated_at, sites: [..], summary: {critical,error,warning,info},
+/// findings: [{site, id, severity, subject, message, remediation}]}`, findings most severe first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReport {
+    /// Always [`AUDIT_SCHEMA`].
+    pub schema: String,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+    /// Sites audited.
+    pub sites: Vec<String>,
+    /// Counts.
+    pub summary: AuditSummary,
+    /// Findings, most severe first.
+    pub findings: Vec<AuditFinding>,
+}
+
+impl AuditReport {
+    /// The most severe finding.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.finding.severity).max()
+    }
+    /// Findings with this id.
+    pub fn with_id<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a AuditFinding> + 'a {
+        self.findings.iter().filter(move |f| f.finding.id == id)
+    }
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+    /// A Markdown report grouped by site.
+    pub fn to_markdown(&self) -> String {
+        let mut s = format!(
+            "# bt-dr readiness audit\n\nGenerated {} — {} critical, {} error, {} warning, {} info.\n",
+            self.generated_at.date(),
+            self.summary.critical,
+            self.summary.error,
+            self.summary.warning,
+            self.summary.info
+        );
+        for site in &self.sites {
+            s += &format!("\n## {site}\n\n");
+            let fs: Vec<_> = self.findings.iter().filter(|f| &f.site == site).collect();
+            if fs.is_empty() {
+                s += "Ready: no findings.\n";
+                continue;
+            }
+            s += "| severity | rule | subject | finding | what to do |\n|---|---|---|---|---|\n";
+            for f in fs {
+                let esc = |t: &str| t.replace('|', "\\|").replace('\n', " ");
+                s += &format!(
+                    "| {} | `{}` | {} | {} | {} |\n",
+                    f.finding.severity,
+                    f.finding.id,
+                    esc(&f.finding.subject),
+                    esc(&f.finding.message),
+                    esc(f.finding.remediation.as_deref().unwrap_or(""))
+                );
+            }
+        }
+        s
+    }
+}
+
+/// What the audit looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditInput<'a> {
+    /// The fleet.
+    pub inventory: &'a Inventory,
+    /// The backup store (backup, certificate, record and key rules are skipped without it).
+    pub store: Option<&'a BackupStore>,
+    /// Live state per site (live rules are skipped for sites without it).
+    pub live: &'a [SiteLive],
+    /// Supported-upgrade table for restore checks.
+    pub upgrade_table: &'a UpgradeTable,
+    /// Thresholds.
+    pub options: &'a AuditOptions,
+}
+
+/// Runs every rule over every site.
+pub fn audit(input: AuditInput<'_>) -> Result<AuditReport> {
+    let now = input.options.now.unwrap_or_else(OffsetDateTime::now_utc);
+    let mut findings = Vec::new();
+    for site in &input.inventory.sites {
+        let sets = match input.store {
+            Some(st) => st.list_sets(&site.name)?,
+            None => Vec::new(),
+        };
+        let has_checkpoint = match input.store {
+            Some(st) => st.checkpoint(&site.name)?.recordings_until.is_some(),
+            None => false,
+        };
+        let ctx = rules::Ctx {
+            site,
+            sets: &sets,
+            has_checkpoint,
+            live: input.live.iter().find(|l| l.site == site.name),
+            table: input.upgrade_table,
+            opts: input.options,
+            now,
+        };
+        let mut out = Vec::new();
+        if input.store.is_some() {
+            rules::backups(&ctx, &mut out);
+            rules::certificates(&ctx, &mut out);
+            rules::appliance_records(&ctx, &mut out);
+            rules::recordings(&ctx, &mut out);
+        }
+        rules::pair_certificates(&ctx, &mut out);
+        rules::failover_live(&ctx, &mut out);
+        rules::topology(&ctx, &mut out);
+        findings.extend(out.into_iter().map(|finding| AuditFinding {
+            site: site.name.clone(),
+            finding,
+        }));
+    }
+    findings.sort_by(|a, b| {
+        b.finding
+            .severity
+            .cmp(&a.finding.severity)
+            .then(a.site.cmp(&b.site))
+    });
+    let mut summary = AuditSummary::default();
+    for f in &findings {
+        match f.finding.severity {
+            Severity::Critical => summary.critical += 1,
+            Severity::Error => summary.error += 1,
+            Severity::Warning => summary.warning += 1,
+            Severity::Info => summary.info += 1,
+        }
+    }
+    Ok(AuditReport {
+        schema: AUDIT_SCHEMA.into(),
+        generated_at: now,
+        sites: input
+            .inventory
+            .sites
+            .iter()
+            .map(|s| s.name.clone())
+            .collect(),
+        summary,
+        findings,
+    })
+}

@@ -1,0 +1,285 @@
+//! Retention with restic's `forget` semantics: the rules are a union, and "daily N" keeps the
+//! newest set of each of the last N days that have a set. The newest verified set of a site is
+//! never removed, whatever the policy says.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::{Error, Result};
+
+/// Which sets to keep. Every rule keeps sets; a set any rule keeps is kept.
+///
+/// ```
+/// use bt_dr_core::RetentionPolicy;
+/// let p = RetentionPolicy { keep_daily: Some(7), keep_weekly: Some(4), ..Default::default() };
+/// assert!(!p.is_empty());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPolicy {
+    /// The newest N sets.
+    #[serde(default)]
+    pub keep_last: Option<u32>,
+    /// The newest set of each of the last N hours that have one.
+    #[serde(default)]
+    pub keep_hourly: Option<u32>,
+    /// The newest set of each of the last N days that have one.
+    #[serde(default)]
+    pub keep_daily: Option<u32>,
+    /// The newest set of each of the last N ISO weeks that have one.
+    #[serde(default)]
+    pub keep_weekly: Option<u32>,
+    /// The newest set of each of the last N months that have one.
+    #[serde(default)]
+    pub keep_monthly: Option<u32>,
+    /// The newest set of each of the last N years that have one.
+    #[serde(default)]
+    pub keep_yearly: Option<u32>,
+    /// Every set younger than this many hours, counted back from the newest set.
+    #[serde(default)]
+    pub keep_within_hours: Option<u32>,
+}
+
+impl RetentionPolicy {
+    /// No rule set (such a policy is refused: it would remove everything).
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// A set as retention sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionCandidate {
+    /// Set id.
+    pub id: String,
+    /// When it was taken.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Whether it verified (None: not checked).
+    pub verified: Option<bool>,
+}
+
+/// A kept set and every reason it is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptSet {
+    /// Set id.
+    pub id: String,
+    /// Reasons, e.g. `daily (2026-11-20)`, `last 3`, `newest verified set`.
+    pub reasons: Vec<String>,
+}
+
+/// What a policy would keep and remove.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionPlan {
+    /// Site.
+    pub site: String,
+    /// Kept sets, newest first.
+    pub keep: Vec<KeptSet>,
+    /// Ids to remove, newest first.
+    pub remove: Vec<String>,
+}
+
+/// Plans retention for `sets` (any order). `verified` marks decide the protected newest
+/// verified set; when none is marked verified, the newest set is protected instead.
+pub fn plan_retention(
+    site: &str,
+    sets: &[RetentionCandidate],
+    policy: &RetentionPolicy,
+) -> Result<RetentionPlan> {
+    if policy.is_empty() {
+        return Err(Error::invalid_input(
+            "retention policy",
+            "no rule is set; it would remove every set",
+        ));
+    }
+    let mut sorted: Vec<&RetentionCandidate> = sets.iter().collect();
+    sorted.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    let mut reasons: Vec<Vec<String>> = vec![Vec::new(); sorted.len()];
+
+    if let Some(n) = policy.keep_last {
+        for (i, r) in reasons.iter_mut().enumerate().take(n as usize) {
+            let _ = i;
+            r.push(format!("last {n}"));
+        }
+    }
+    let utc = |t: OffsetDateTime| t.to_offset(time::UtcOffset::UTC);
+    type Bucket = fn(OffsetDateTime) -> String;
+    let rules: [(Option<u32>, &str, Bucket); 5] = [
+        (policy.keep_hourly, "hourly", |t| {
+            format!("{} {:02}h", t.date(), t.hour())
+        }),
+        (policy.keep_daily, "daily", |t| t.date().to_string()),
+        (policy.keep_weekly, "weekly", |t| {
+            let (y, w, _) = t.to_iso_week_date();
+            format!("{y}-W{w:02}")
+        }),
+        (policy.keep_monthly, "monthly", |t| {
+            format!("{}-{:02}", t.year(), t.month() as u8)
+        }),
+        (policy.keep_yearly, "yearly", |t| t.year().to_string()),
+    ];
+    for (n, label, bucket) in rules {
+        let Some(mut left) = n else { continue };
+        let mut last: Option<String> = None;
+        for (i, s) in sorted.iter().enumerate() {
+            if left == 0 {
+                break;
+            }
+            let b = bucket(utc(s.created_at));
+            if last.as_ref() != Some(&b) {
+                reasons[i].push(format!("{label} ({b})"));
+                last = Some(b);
+                left -= 1;
+            }
+        }
+    }
+    if let (Some(h), Some(newest)) = (policy.keep_within_hours, sorted.first()) {
+        let cutoff = newest.created_at - Duration::hours(i64::from(h));
+        for (i, s) in sorted.iter().enumerate() {
+            if s.created_at >= cutoff {
+                reasons[i].push(format!("within {h}h of the newest set"));
+            }
+        }
+    }
+    let protected = sorted
+        .iter()
+        .position(|s| s.verified == Some(true))
+        .or(if sorted.is_empty() { None } else { Some(0) });
+    if let Some(p) = protected {
+        let why = if sorted[p].verified == Some(true) {
+            "newest verified set"
+        } else {
+            "newest set (none verified)"
+        };
+        reasons[p].push(why.to_string());
+    }
+    let mut plan = RetentionPlan {
+        site: site.to_string(),
+        keep: Vec::new(),
+        remove: Vec::new(),
+    };
+    for (s, r) in sorted.iter().zip(reasons) {
+        if r.is_empty() {
+            plan.remove.push(s.id.clone());
+        } else {
+            plan.keep.push(KeptSet {
+                id: s.id.clone(),
+                reasons: r,
+            });
+        }
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn set(id: &str, t: OffsetDateTime) -> RetentionCandidate {
+        RetentionCandidate {
+            id: id.into(),
+            created_at: t,
+            verified: Some(true),
+        }
+    }
+
+    #[test]
+    fn daily_keeps_newest_of_each_day_that_has_one() {
+        let sets = vec![
+            set("d1-late", datetime!(2026-11-20 22:00 UTC)),
+            set("d1-early", datetime!(2026-11-20 02:00 UTC)),
+            // 2026-11-19 has no set: "last 3 days that have one" reaches further back.
+            set("d3", datetime!(2026-11-18 02:00 UTC)),
+            set("d4", datetime!(2026-11-17 02:00 UTC)),
+            set("d5", datetime!(2026-11-16 02:00 UTC)),
+        ];
+        let p = plan_retention(
+            "s",
+            &sets,
+            &RetentionPolicy {
+                keep_daily: Some(3),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let kept: Vec<_> = p.keep.iter().map(|k| k.id.as_str()).collect();
+        assert_eq!(kept, ["d1-late", "d3", "d4"]);
+        assert_eq!(p.remove, ["d1-early", "d5"]);
+    }
+
+    #[test]
+    fn rules_are_a_union_with_reasons() {
+        let sets = vec![
+            set("a", datetime!(2026-11-20 02:00 UTC)),
+            set("b", datetime!(2026-11-19 02:00 UTC)),
+            set("c", datetime!(2026-10-31 02:00 UTC)),
+            set("d", datetime!(2026-10-01 02:00 UTC)),
+        ];
+        let p = plan_retention(
+            "s",
+            &sets,
+            &RetentionPolicy {
+                keep_last: Some(1),
+                keep_monthly: Some(2),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let a = &p.keep[0];
+        assert_eq!(a.id, "a");
+        assert!(
+            a.reasons.iter().any(|r| r == "last 1")
+                && a.reasons.iter().any(|r| r.starts_with("monthly"))
+        );
+        assert_eq!(
+            p.keep.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
+            ["a", "c"]
+        );
+        assert_eq!(p.remove, ["b", "d"]);
+    }
+
+    #[test]
+    fn newest_verified_set_survives_any_policy() {
+        let mut sets = vec![
+            set("new-broken", datetime!(2026-11-20 02:00 UTC)),
+            set("old-good", datetime!(2026-01-01 02:00 UTC)),
+        ];
+        sets[0].verified = Some(false);
+        let p = plan_retention(
+            "s",
+            &sets,
+            &RetentionPolicy {
+                keep_last: Some(1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(p.remove.is_empty());
+        assert!(
+            p.keep[1]
+                .reasons
+                .contains(&"newest verified set".to_string())
+        );
+    }
+
+    #[test]
+    fn within_counts_back_from_the_newest_set_and_empty_policy_is_refused() {
+        let sets = vec![
+            set("a", datetime!(2026-11-20 02:00 UTC)),
+            set("b", datetime!(2026-11-19 03:00 UTC)),
+            set("c", datetime!(2026-11-18 01:00 UTC)),
+        ];
+        let p = plan_retention(
+            "s",
+            &sets,
+            &RetentionPolicy {
+                keep_within_hours: Some(24),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(p.remove, ["c"]);
+        assert!(plan_retention("s", &sets, &RetentionPolicy::default()).is_err());
+    }
+}

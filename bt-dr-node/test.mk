@@ -1,0 +1,3 @@
+.PHONY: test-node
+test-node: sim
+	@echo "node: not yet built (issue 6)"

@@ -1,0 +1,3 @@
+.PHONY: test-python
+test-python: sim
+	@echo "python: not yet built (issue 5)"
