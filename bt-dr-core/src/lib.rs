@@ -90,3 +90,8 @@ pub use version::{ProductVersion, VersionPattern};
 
 /// The user agent bt-dr sends: `bt-dr/<version>`.
 pub const USER_AGENT: &str = concat!("bt-dr/", env!("CARGO_PKG_VERSION"));
+
+/// The README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -75,6 +75,8 @@ impl BackupStore {
     pub fn open(root: impl AsRef<Path>) -> Result<Self> {
         let root = root.as_ref().to_path_buf();
         std::fs::create_dir_all(&root).map_err(|e| Error::io("creating backup store", &root, e))?;
+        // Absolute, so paths in manifests, reports and runbooks mean the same from anywhere.
+        let root = std::fs::canonicalize(&root).map_err(|e| Error::io("resolving", &root, e))?;
         Ok(Self { root })
     }
 
