@@ -35,3 +35,4 @@ quickstart:
 include bt-dr-py/test.mk
 include bt-dr-node/test.mk
 include bt-dr-ffi/test.mk
+include bench/bench.mk

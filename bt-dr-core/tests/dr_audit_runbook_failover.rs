@@ -373,3 +373,89 @@ async fn unplanned_failover_safety_rules() {
         .unwrap_err();
     assert!(e.to_string().contains("split brain"), "{e}");
 }
+
+#[tokio::test]
+async fn certificate_record_and_role_rules() {
+    let sim = Sim::start_pair(config()).await.unwrap();
+    let site = pair_site(&sim);
+    let inputs = tempfile::tempdir().unwrap();
+    let inv = Inventory {
+        sites: vec![site.clone()],
+    };
+    let run = |bundle: &str| {
+        let mut o = full_options(&sim, inputs.path());
+        o.certificate_bundle = Some(fixture(bundle));
+        // Records taken before the last update.
+        o.appliance_records = vec![
+            appliance_record(inputs.path(), sim.primary().hostname(), "23.0.0"),
+            appliance_record(inputs.path(), sim.backup().unwrap().hostname(), "23.0.0"),
+        ];
+        o
+    };
+    let audit_with = |store: &BackupStore, live: &[SiteLive], now: Option<time::OffsetDateTime>| {
+        let opts = AuditOptions {
+            now,
+            ..AuditOptions::default()
+        };
+        ids(&audit(AuditInput {
+            inventory: &inv,
+            store: Some(store),
+            live,
+            upgrade_table: &UpgradeTable::default(),
+            options: &opts,
+        })
+        .unwrap())
+    };
+
+    let root = tempfile::tempdir().unwrap();
+    let store = BackupStore::open(root.path()).unwrap();
+    run_backup_set(
+        &store,
+        &site,
+        &client(&sim, sim.primary()),
+        &run("missing_intermediate.p12"),
+    )
+    .await
+    .unwrap();
+    let got = audit_with(&store, &[], None);
+    assert!(
+        got.contains("certificate_invalid") && got.contains("appliance_record_outdated"),
+        "{got:?}"
+    );
+    assert!(!got.contains("certificate_expired") && !got.contains("certificate_expiring"));
+    // Judged close to the leaf's expiry (2044-01-01) the bundle is expiring, then expired.
+    let got = audit_with(
+        &store,
+        &[],
+        Some(time::macros::datetime!(2043-12-20 00:00 UTC)),
+    );
+    assert!(got.contains("certificate_expiring"), "{got:?}");
+    let got = audit_with(
+        &store,
+        &[],
+        Some(time::macros::datetime!(2044-02-01 00:00 UTC)),
+    );
+    assert!(got.contains("certificate_expired"), "{got:?}");
+
+    let root2 = tempfile::tempdir().unwrap();
+    let store2 = BackupStore::open(root2.path()).unwrap();
+    run_backup_set(
+        &store2,
+        &site,
+        &client(&sim, sim.primary()),
+        &run("expired.p12"),
+    )
+    .await
+    .unwrap();
+    assert!(audit_with(&store2, &[], None).contains("certificate_expired"));
+
+    // Both appliances backup: nobody serves the site.
+    sim.primary()
+        .set_failover_role(bt_dr_sim::FailoverRole::Backup);
+    let live = live_of(&sim, &site).await;
+    let got = audit_with(&store, &[live], None);
+    assert!(
+        got.contains("both_backup") && !got.contains("split_brain"),
+        "{got:?}"
+    );
+}
