@@ -82,6 +82,26 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// A UTC instant as it goes into file and folder names: `20261121T020000Z` (sorts by time,
+/// no characters any filesystem refuses).
+///
+/// ```
+/// let t = time::macros::datetime!(2026-11-21 03:00:00 +01:00);
+/// assert_eq!(bt_dr_core::fsutil::utc_stamp(t), "20261121T020000Z");
+/// ```
+pub fn utc_stamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// Writes `bytes` to `dest` atomically.
 ///
 /// ```

@@ -58,16 +58,7 @@ const DELETING: &str = ".deleting-";
 
 /// Formats a set id from a time: `20261121T020000Z`.
 pub fn set_id_for(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    crate::fsutil::utc_stamp(t)
 }
 
 impl BackupStore {

@@ -231,19 +231,13 @@ impl ApplianceRecord {
     /// The identifying file name: hostname, appliance version, serial, base version, system time.
     pub fn file_name(&self) -> String {
         let i = &self.identity;
-        let t = i.system_time.to_offset(time::UtcOffset::UTC);
         format!(
-            "appliance-{}-v{}-sn-{}-base-{}-{:04}{:02}{:02}T{:02}{:02}{:02}Z.json",
+            "appliance-{}-v{}-sn-{}-base-{}-{}.json",
             safe_part(&i.hostname),
             safe_part(&i.appliance_version),
             safe_part(&i.serial),
             safe_part(&i.base_version),
-            t.year(),
-            t.month() as u8,
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
+            crate::fsutil::utc_stamp(i.system_time)
         )
     }
 
