@@ -222,76 +222,129 @@ impl std::fmt::Display for Location {
 pub enum Error {
     /// See [`ErrorKind::InvalidInput`].
     #[error("invalid input: {field}: {reason}")]
-    InvalidInput { field: String, reason: String },
+    InvalidInput {
+        /// The offending field or argument.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// See [`ErrorKind::Parse`].
     #[error("cannot parse {what}{}{}: {reason}", location.as_ref().map(|l| format!(" at {l}")).unwrap_or_default(), field.as_ref().map(|f| format!(" (field `{f}`)")).unwrap_or_default())]
     Parse {
+        /// What was being parsed.
         what: String,
+        /// File, line and column, when known.
         location: Option<Box<Location>>,
+        /// Field path inside the document, when known.
         field: Option<String>,
+        /// What is wrong.
         reason: String,
     },
     /// See [`ErrorKind::Io`].
     #[error("{action} {}: {source}", path.display())]
     Io {
+        /// What bt-dr was doing (`reading`, `renaming into place`, …).
         action: &'static str,
+        /// The file or folder.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
     /// See [`ErrorKind::Certificate`].
     #[error("certificate bundle: {reason}")]
-    Certificate { reason: String },
+    Certificate {
+        /// What is wrong with the bundle.
+        reason: String,
+    },
     /// See [`ErrorKind::WrongPassphrase`].
     #[error("wrong passphrase for {what}")]
-    WrongPassphrase { what: String },
+    WrongPassphrase {
+        /// What could not be opened.
+        what: String,
+    },
     /// See [`ErrorKind::VersionIncompatible`].
     #[error("backup version {backup} cannot be restored onto site version {site}: {reason}")]
     VersionIncompatible {
+        /// Version of the backup.
         backup: String,
+        /// Version of the target site.
         site: String,
+        /// Why it is refused.
         reason: String,
     },
     /// See [`ErrorKind::Integrity`].
     #[error("integrity check failed for {subject}: {reason}")]
-    Integrity { subject: String, reason: String },
+    Integrity {
+        /// The file or transfer.
+        subject: String,
+        /// What does not match.
+        reason: String,
+    },
     /// See [`ErrorKind::Auth`].
     #[error("authentication failed: {reason}")]
-    Auth { reason: String },
+    Auth {
+        /// Why the appliance refused.
+        reason: String,
+    },
     /// See [`ErrorKind::PermissionDenied`].
     #[error("permission denied: {operation} needs API permission `{permission}`")]
     PermissionDenied {
+        /// The operation that was refused.
         operation: String,
+        /// The API permission it needs.
         permission: String,
     },
     /// See [`ErrorKind::RateLimited`].
     #[error("rate limited by the appliance{}", retry_after.map(|d| format!(" (retry after {} ms)", d.as_millis())).unwrap_or_default())]
-    RateLimited { retry_after: Option<Duration> },
+    RateLimited {
+        /// The wait the appliance asked for last.
+        retry_after: Option<Duration>,
+    },
     /// See [`ErrorKind::Api`].
     #[error("appliance API error{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
     Api {
+        /// HTTP status, when not 200.
         status: Option<u16>,
         /// The appliance's own message (from `<error>` or the JSON `message`).
         message: String,
     },
     /// See [`ErrorKind::Tls`].
     #[error("TLS: {reason}")]
-    Tls { reason: String },
+    Tls {
+        /// What failed.
+        reason: String,
+    },
     /// See [`ErrorKind::Network`].
     #[error("network: {reason}")]
-    Network { reason: String },
+    Network {
+        /// What failed.
+        reason: String,
+    },
     /// See [`ErrorKind::Timeout`].
     #[error("timed out: {operation}")]
-    Timeout { operation: String },
+    Timeout {
+        /// The operation that ran out of time.
+        operation: String,
+    },
     /// See [`ErrorKind::Cancelled`].
     #[error("cancelled: {operation}")]
-    Cancelled { operation: String },
+    Cancelled {
+        /// The operation that was cancelled.
+        operation: String,
+    },
     /// See [`ErrorKind::Refused`].
     #[error("refused: {reason}")]
-    Refused { reason: String },
+    Refused {
+        /// The safety rule that refused.
+        reason: String,
+    },
     /// See [`ErrorKind::NotFound`].
     #[error("not found: {what}")]
-    NotFound { what: String },
+    NotFound {
+        /// What is missing.
+        what: String,
+    },
 }
 
 impl Error {

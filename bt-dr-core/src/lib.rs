@@ -28,6 +28,8 @@
 //! # Ok::<(), bt_dr_core::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod appliance;
 pub mod audit;

@@ -15,17 +15,43 @@ use time::{Date, OffsetDateTime};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TimeWindow {
     /// Sessions that began on or after `date`, for `days` days (0 = until now).
-    StartDate { date: Date, days: u32 },
+    StartDate {
+        /// First day.
+        date: Date,
+        /// Number of days.
+        days: u32,
+    },
     /// Sessions that began at or after `unix`, for `seconds` (0 = until now).
-    StartTime { unix: i64, seconds: u64 },
+    StartTime {
+        /// Start, UNIX seconds.
+        unix: i64,
+        /// Length in seconds.
+        seconds: u64,
+    },
     /// Closed sessions that ended on or after `date`, for `days` days.
-    EndDate { date: Date, days: u32 },
+    EndDate {
+        /// First day.
+        date: Date,
+        /// Number of days.
+        days: u32,
+    },
     /// Closed sessions that ended at or after `unix`, for `seconds`.
-    EndTime { unix: i64, seconds: u64 },
+    EndTime {
+        /// Start, UNIX seconds.
+        unix: i64,
+        /// Length in seconds.
+        seconds: u64,
+    },
     /// One session.
-    Lsid { lsid: String },
+    Lsid {
+        /// Session id.
+        lsid: String,
+    },
     /// Several sessions.
-    Lsids { lsids: Vec<String> },
+    Lsids {
+        /// Session ids.
+        lsids: Vec<String>,
+    },
 }
 
 impl TimeWindow {
