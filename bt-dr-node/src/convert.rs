@@ -1,0 +1,262 @@
+//! Conversions between bt-dr-core values and JavaScript: camelCase JSON objects both ways,
+//! rejected/thrown `Error`s carrying the core error kind, and promises that run core work on
+//! napi's tokio runtime.
+
+use std::future::Future;
+
+use bt_dr_core::Error;
+use napi::bindgen_prelude::{JsValue, PromiseRaw};
+use napi::{Env, Status};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// Object keys whose values are maps keyed by data (not by field names): their keys are kept
+/// as they are in both directions.
+const DATA_KEYED: &[&str] = &["raw"];
+
+/// `snake_case` → `camelCase`.
+pub(crate) fn camel(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut up = false;
+    for c in s.chars() {
+        if c == '_' {
+            up = !out.is_empty();
+        } else if up {
+            out.push(c.to_ascii_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `camelCase` → `snake_case`.
+pub(crate) fn snake(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn rekey(v: Value, f: &dyn Fn(&str) -> String, original: &dyn Fn(&str) -> String) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let keep = DATA_KEYED.contains(&original(&k).as_str());
+                    let nk = f(&k);
+                    if keep {
+                        (nk, v)
+                    } else {
+                        (nk, rekey(v, f, original))
+                    }
+                })
+                .collect::<Map<_, _>>(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| rekey(v, f, original)).collect()),
+        other => other,
+    }
+}
+
+/// Renames every object key of a core JSON value to camelCase.
+pub(crate) fn to_camel(v: Value) -> Value {
+    rekey(v, &camel, &|k| k.to_string())
+}
+
+/// Renames every object key of a JavaScript value to the core's snake_case.
+pub(crate) fn to_snake(v: Value) -> Value {
+    rekey(v, &snake, &snake)
+}
+
+/// Serializes a core value to a camelCase JSON value. A bare calendar date (`time::Date`,
+/// which serde writes as `[year, ordinal]`) under a `date` key becomes `YYYY-MM-DD`.
+pub(crate) fn out<T: Serialize>(v: &T) -> bt_dr_core::Result<Value> {
+    serde_json::to_value(v)
+        .map(to_camel)
+        .map(fix_dates)
+        .map_err(|e| Error::invalid_input("result", format!("cannot convert: {e}")))
+}
+
+fn fix_dates(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = if k == "date" {
+                        tuple_date(&v).map(date_output).unwrap_or(v)
+                    } else {
+                        fix_dates(v)
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(fix_dates).collect()),
+        other => other,
+    }
+}
+
+fn tuple_date(v: &Value) -> Option<time::Date> {
+    let [y, d] = v.as_array()?.as_slice() else {
+        return None;
+    };
+    let (y, d) = (
+        i32::try_from(y.as_i64()?).ok()?,
+        u16::try_from(d.as_u64()?).ok()?,
+    );
+    time::Date::from_ordinal_date(y, d).ok()
+}
+
+/// Reads a core value from a camelCase JavaScript object; `what` names the argument in errors.
+pub(crate) fn input<T: DeserializeOwned>(what: &str, v: Value) -> bt_dr_core::Result<T> {
+    serde_json::from_value(to_snake(v)).map_err(|e| Error::invalid_input(what, e.to_string()))
+}
+
+/// Reads a core enum from its string spelling (e.g. `"rs"`, `"primary"`).
+pub(crate) fn enum_input<T: DeserializeOwned>(what: &str, s: &str) -> bt_dr_core::Result<T> {
+    serde_json::from_value(Value::String(s.to_string()))
+        .map_err(|e| Error::invalid_input(what, e.to_string()))
+}
+
+/// Builds the JavaScript `Error` for a core error: `message` is the core's message, `code` the
+/// stable `BT_DR_*` code, `kind` the snake_case kind, `name` `"BtDrError"`, and every field of
+/// [`Error::details`] becomes a camelCase property (`httpStatus`, `retryAfterMs`, `path`, …).
+/// The core never puts a secret in a message or a detail, so neither does this.
+pub(crate) fn js_error(env: &Env, e: &Error) -> napi::Error {
+    match build_js_error(env, e) {
+        Ok(err) => err,
+        Err(fallback) => napi::Error::new(fallback.status, format!("{} ({})", e, e.kind().code())),
+    }
+}
+
+fn build_js_error(env: &Env, e: &Error) -> napi::Result<napi::Error> {
+    let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
+    obj.set("code", e.kind().code())?;
+    obj.set("kind", e.kind().as_str())?;
+    obj.set("name", "BtDrError")?;
+    if let Value::Object(details) = e.details() {
+        for (k, v) in details {
+            if k == "kind" || k == "message" {
+                continue;
+            }
+            obj.set(camel(&k), to_camel(v))?;
+        }
+    }
+    Ok(napi::Error::from(obj.to_unknown()))
+}
+
+/// Runs a core call synchronously and converts its result (throws a core `Error` on failure).
+pub(crate) fn sync_value(env: &Env, r: bt_dr_core::Result<Value>) -> napi::Result<Value> {
+    r.map_err(|e| js_error(env, &e))
+}
+
+/// Runs `fut` on napi's tokio runtime and settles a Promise with its camelCase JSON result, or
+/// rejects it with the core error (built on the JavaScript thread, see [`js_error`]).
+pub(crate) fn promise<'e, F>(env: &'e Env, fut: F) -> napi::Result<PromiseRaw<'e, Value>>
+where
+    F: Future<Output = bt_dr_core::Result<Value>> + Send + 'static,
+{
+    env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, r| {
+        r.map_err(|e| js_error(env, &e))
+    })
+}
+
+/// Like [`promise`], for blocking core work (file reads, hashing, PKCS#12 decryption), which runs
+/// on tokio's blocking pool so the JavaScript thread never waits.
+pub(crate) fn blocking<'e, F>(env: &'e Env, f: F) -> napi::Result<PromiseRaw<'e, Value>>
+where
+    F: FnOnce() -> bt_dr_core::Result<Value> + Send + 'static,
+{
+    promise(env, async move {
+        napi::tokio::task::spawn_blocking(f)
+            .await
+            .unwrap_or_else(|e| {
+                Err(Error::invalid_input(
+                    "task",
+                    format!("the worker thread failed: {e}"),
+                ))
+            })
+    })
+}
+
+/// Parses a `YYYY-MM-DD` date argument.
+pub(crate) fn date_input(what: &str, s: &str) -> bt_dr_core::Result<time::Date> {
+    time::Date::parse(
+        s.trim(),
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|e| Error::invalid_input(what, format!("`{s}` is not a YYYY-MM-DD date: {e}")))
+}
+
+/// Formats a date as `YYYY-MM-DD` (the core's serde form of a bare date is a tuple).
+pub(crate) fn date_output(d: time::Date) -> Value {
+    Value::String(format!(
+        "{:04}-{:02}-{:02}",
+        d.year(),
+        d.month() as u8,
+        d.day()
+    ))
+}
+
+/// Parses an `HH:MM:SS` time argument.
+pub(crate) fn time_input(what: &str, s: &str) -> bt_dr_core::Result<time::Time> {
+    time::Time::parse(
+        s.trim(),
+        &time::macros::format_description!("[hour]:[minute]:[second]"),
+    )
+    .map_err(|e| Error::invalid_input(what, format!("`{s}` is not an HH:MM:SS time: {e}")))
+}
+
+/// Formats a time of day as `HH:MM:SS`.
+pub(crate) fn time_output(t: time::Time) -> Value {
+    Value::String(format!(
+        "{:02}:{:02}:{:02}",
+        t.hour(),
+        t.minute(),
+        t.second()
+    ))
+}
+
+/// Sets `key` of a JSON object.
+pub(crate) fn set_key(v: &mut Value, key: &str, value: Value) {
+    if let Value::Object(m) = v {
+        m.insert(key.to_string(), value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        for k in [
+            "leaf_cert_sha256",
+            "retry_after_ms",
+            "key_matches_leaf",
+            "sha256",
+            "min_rsa_bits",
+        ] {
+            assert_eq!(snake(&camel(k)), k);
+        }
+        assert_eq!(camel("http_status"), "httpStatus");
+        assert_eq!(snake("applianceHostnames"), "appliance_hostnames");
+    }
+
+    #[test]
+    fn data_keyed_maps_keep_their_keys() {
+        let v = serde_json::json!({"api_version": "1", "permissions": {"raw": {"perm_command": "full_access"}}});
+        let c = to_camel(v.clone());
+        assert_eq!(c["permissions"]["raw"]["perm_command"], "full_access");
+        assert_eq!(c["apiVersion"], "1");
+        assert_eq!(to_snake(c), v);
+    }
+}
