@@ -144,3 +144,20 @@ test('BT_DR_IO: the download folder cannot be created', async () => {
     assert.equal(typeof e.path, 'string')
   }))
 })
+
+test('BT_DR_PERMISSION_DENIED: names the permission a read-only account lacks', async () => {
+  const c = new bt.Client(
+    sim.clientOptions('primary', { clientId: sim.info.readonly_client_id, clientSecret: sim.info.readonly_client_secret }),
+  )
+  const own = await fs.mkdtemp(path.join(dir, 'perm-'))
+  // Reads are allowed; a backup and a role change are not.
+  assert.equal((await c.checkHealth()).success, true)
+  await assert.rejects(c.downloadBackup(own), rejectsWith('BT_DR_PERMISSION_DENIED', (e) => {
+    assert.equal(e.permission, 'perm_backup')
+    assert.equal(e.operation, 'download_backup')
+  }))
+  await assert.rejects(c.setFailoverRole('backup'), rejectsWith('BT_DR_PERMISSION_DENIED', (e) => {
+    assert.equal(e.permission, 'perm_command')
+  }))
+  assert.deepEqual(await fs.readdir(own), [])
+})

@@ -19,6 +19,8 @@ const SIM_BIN =
  * @property {string} ca_pem_path
  * @property {string} client_id
  * @property {string} client_secret
+ * @property {string} readonly_client_id
+ * @property {string} readonly_client_secret
  * @property {string} site_hostname
  * @property {string} product
  * @property {string} version

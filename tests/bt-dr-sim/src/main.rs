@@ -79,12 +79,19 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             client_secret.as_deref().unwrap_or(&default.client_secret),
         )];
     }
+    // A second account with read-only command access and no backup or reporting rights, so
+    // tests in every language can see a permission error.
+    cfg.accounts
+        .push(Account::read_only(READ_ONLY_ID, READ_ONLY_SECRET));
     Ok(Args {
         single,
         control_port,
         cfg,
     })
 }
+
+const READ_ONLY_ID: &str = "bt-dr-sim-readonly";
+const READ_ONLY_SECRET: &str = "sim-readonly-secret-0123456789";
 
 async fn wait_for_signal() {
     #[cfg(unix)]
@@ -148,6 +155,8 @@ async fn main() -> ExitCode {
         "ca_pem_path": sim.ca_pem_path().to_string_lossy(),
         "client_id": account.as_ref().map(|a| a.client_id.clone()),
         "client_secret": account.as_ref().map(|a| a.client_secret.clone()),
+        "readonly_client_id": READ_ONLY_ID,
+        "readonly_client_secret": READ_ONLY_SECRET,
         "site_hostname": cfg.site_hostname,
         "product": cfg.product.as_str(),
         "version": cfg.version,
