@@ -1,0 +1,855 @@
+//! The thin mapping the C ABI ([`crate::capi`]) and the uniffi exports ([`crate::uniffi_api`])
+//! share: plain Rust arguments (strings, bytes, options) in, core results out.
+//!
+//! Nothing here decides anything about disaster recovery: every rule lives in `bt-dr-core`.
+//! This module only parses the textual forms foreign callers pass (`"rs"`, `"2026-11-20"`,
+//! `"primary"`, a JSON time window) with the core's own parsers, and turns core values into the
+//! JSON documents described in `include/bt_dr.h`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bt_dr_core::api::{
+    ArchiveKind, BlockingClient, CancelToken, Client, Progress, RetryPolicy, TimeWindow,
+};
+use bt_dr_core::backup_set::{JobSite, VaultKeyInput};
+use bt_dr_core::document::{Format, parse_document};
+use bt_dr_core::retention::RetentionCandidate;
+use bt_dr_core::{
+    ApplianceRecord, AuditInput, AuditOptions, AuditReport, BackupName, BackupSetOptions,
+    BackupStore, BundleCheckOptions, BundleReport, Error, FailoverMode, FailoverOptions,
+    FailoverPlan, FailoverRole, FailoverTimeline, Inventory, Product, ProductVersion, Result,
+    RetentionPlan, RetentionPolicy, SecretString, Site, SiteLive, UpgradeTable, VaultKeyRecord,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+use time::{Date, Time};
+
+/// Serializes a core value to a JSON value.
+pub fn to_value<T: Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v)
+        .map_err(|e| Error::invalid_input("result", format!("cannot be written as JSON: {e}")))
+}
+
+/// Serializes a core value to compact JSON text.
+pub fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    Ok(to_value(v)?.to_string())
+}
+
+/// `YYYY-MM-DD`.
+pub fn format_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+}
+
+/// `HH:MM:SS`.
+pub fn format_time(t: Time) -> String {
+    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+}
+
+/// Parses a calendar date `YYYY-MM-DD`.
+pub fn parse_date(s: &str, field: &str) -> Result<Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s.trim(), &fmt)
+        .map_err(|e| Error::invalid_input(field, format!("`{s}` is not a date YYYY-MM-DD ({e})")))
+}
+
+/// Parses a time of day `HH:MM:SS`.
+pub fn parse_time(s: &str, field: &str) -> Result<Time> {
+    let fmt = time::macros::format_description!("[hour]:[minute]:[second]");
+    Time::parse(s.trim(), &fmt)
+        .map_err(|e| Error::invalid_input(field, format!("`{s}` is not a time HH:MM:SS ({e})")))
+}
+
+/// Parses `rs`/`pra` with the core's parser.
+pub fn parse_product(s: &str) -> Result<Product> {
+    s.parse()
+}
+
+/// Parses an optional product.
+pub fn parse_opt_product(s: Option<&str>) -> Result<Option<Product>> {
+    s.map(parse_product).transpose()
+}
+
+/// Parses a document format name: `toml`, `json` or `yaml` (`yml`).
+pub fn parse_format(s: &str) -> Result<Format> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "toml" => Ok(Format::Toml),
+        "json" => Ok(Format::Json),
+        "yaml" | "yml" => Ok(Format::Yaml),
+        o => Err(Error::invalid_input(
+            "format",
+            format!("`{o}` is not toml, json or yaml"),
+        )),
+    }
+}
+
+/// Parses a failover role (`primary`, `backup`, `none`) with the core's parser.
+pub fn parse_role(s: &str) -> Result<FailoverRole> {
+    s.parse()
+}
+
+/// Parses an archive kind: `state` or `event`.
+pub fn parse_archive_kind(s: &str) -> Result<ArchiveKind> {
+    match s.trim() {
+        "state" => Ok(ArchiveKind::State),
+        "event" => Ok(ArchiveKind::Event),
+        o => Err(Error::invalid_input(
+            "kind",
+            format!("`{o}` is not state or event"),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// versions, sites, backups, certificates, records
+
+/// `parse_version`: the version and its parts.
+pub fn parse_version(text: &str) -> Result<Value> {
+    let v: ProductVersion = text.parse()?;
+    let s = v.semver();
+    Ok(json!({
+        "version": v.to_string(),
+        "release": v.release(),
+        "major": s.major,
+        "minor": s.minor,
+        "patch": s.patch,
+        "build_number": v.build().map(|b| b.number),
+        "build_commit": v.build().map(|b| b.commit.clone()),
+    }))
+}
+
+/// `load_inventory`: loads and validates an inventory file (format by extension).
+pub fn load_inventory(path: &str) -> Result<Inventory> {
+    Inventory::load(path)
+}
+
+/// Parses and validates inventory text.
+pub fn parse_inventory(text: &str, format: &str) -> Result<Inventory> {
+    Inventory::parse(text, parse_format(format)?)
+}
+
+/// A backup name as JSON (dates as `YYYY-MM-DD`, times as `HH:MM:SS`).
+pub fn backup_name_value(n: &BackupName) -> Value {
+    json!({
+        "file_name": n.to_string(),
+        "version": n.version.to_string(),
+        "site": n.site,
+        "date": format_date(n.date),
+        "time": n.time.map(format_time),
+        "id": n.id,
+    })
+}
+
+/// `parse_backup_name`.
+pub fn parse_backup_name(name: &str) -> Result<Value> {
+    let n: BackupName = name.parse()?;
+    Ok(backup_name_value(&n))
+}
+
+/// `format_backup_name`: the file name built from its parts.
+pub fn format_backup_name(
+    version: &str,
+    site: &str,
+    date: &str,
+    time_of_day: Option<&str>,
+    id: &str,
+) -> Result<String> {
+    let n = BackupName::new(
+        version.parse()?,
+        site,
+        parse_date(date, "date")?,
+        time_of_day.map(|t| parse_time(t, "time")).transpose()?,
+        id,
+    )?;
+    Ok(n.to_string())
+}
+
+/// `load_upgrade_table` from a file (format by extension).
+pub fn load_upgrade_table(path: &str) -> Result<UpgradeTable> {
+    UpgradeTable::load(path)
+}
+
+/// Parses upgrade-table text.
+pub fn parse_upgrade_table(text: &str, format: &str) -> Result<UpgradeTable> {
+    parse_document(text, parse_format(format)?, "upgrade table", None)
+}
+
+/// `check_restore`. A missing table is the empty table (only same-version restores are supported).
+pub fn check_restore(
+    backup_version: &str,
+    site_version: &str,
+    table: Option<&UpgradeTable>,
+    backup_product: Option<&str>,
+    site_product: Option<&str>,
+) -> Result<bt_dr_core::RestoreCheck> {
+    let empty = UpgradeTable::default();
+    Ok(bt_dr_core::check_restore(
+        &backup_version.parse()?,
+        &site_version.parse()?,
+        table.unwrap_or(&empty),
+        parse_opt_product(backup_product)?,
+        parse_opt_product(site_product)?,
+    ))
+}
+
+/// `nsb_coverage`.
+pub fn nsb_coverage(product: &str, include_logged_history: bool) -> Result<Value> {
+    to_value(&bt_dr_core::nsb_coverage(
+        parse_product(product)?,
+        include_logged_history,
+    ))
+}
+
+/// Bundle-check options from JSON (`null`/absent = defaults).
+pub fn bundle_options(options_json: Option<&str>) -> Result<BundleCheckOptions> {
+    match options_json.map(str::trim) {
+        None | Some("") | Some("null") => Ok(BundleCheckOptions::default()),
+        Some(text) => parse_document(text, Format::Json, "certificate check options", None),
+    }
+}
+
+/// `check_certificate_bundle` on bytes.
+pub fn check_certificate_bundle(
+    p12: &[u8],
+    passphrase: &str,
+    options_json: Option<&str>,
+) -> Result<BundleReport> {
+    let opts = bundle_options(options_json)?;
+    bt_dr_core::check_certificate_bundle(p12, &SecretString::from(passphrase), &opts)
+}
+
+/// `check_certificate_bundle` on a file.
+pub fn check_certificate_bundle_file(
+    path: &str,
+    passphrase: &str,
+    options_json: Option<&str>,
+) -> Result<BundleReport> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io("reading", path, e))?;
+    check_certificate_bundle(&bytes, passphrase, options_json)
+}
+
+/// A bundle report as JSON, with the derived `worst` and `usable` the core computes.
+pub fn bundle_report_value(r: &BundleReport) -> Result<Value> {
+    let mut v = to_value(r)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("worst".into(), to_value(&r.worst())?);
+        o.insert("usable".into(), r.is_usable().into());
+    }
+    Ok(v)
+}
+
+/// An appliance record as JSON: `{"record": {...}, "file_name": "...", "saved_path": ...}`.
+pub fn appliance_record_value(r: &ApplianceRecord, saved: Option<&Path>) -> Result<Value> {
+    Ok(json!({
+        "record": to_value(r)?,
+        "file_name": r.file_name(),
+        "saved_path": saved.map(|p| p.display().to_string()),
+    }))
+}
+
+/// `appliance_record`: loads and validates a record file, optionally saving it as JSON into `save_dir`.
+pub fn appliance_record(path: &str, save_dir: Option<&str>) -> Result<Value> {
+    let r = ApplianceRecord::load(path)?;
+    let saved = save_dir.map(|d| r.save(d)).transpose()?;
+    appliance_record_value(&r, saved.as_deref())
+}
+
+/// Like [`appliance_record`] from text in `format`.
+pub fn appliance_record_text(text: &str, format: &str, save_dir: Option<&str>) -> Result<Value> {
+    let r: ApplianceRecord = parse_document(text, parse_format(format)?, "appliance record", None)?;
+    r.validate()?;
+    let saved = save_dir.map(|d| r.save(d)).transpose()?;
+    appliance_record_value(&r, saved.as_deref())
+}
+
+/// `vault_key_record`: `{"record": {...}, "findings": [...]}`.
+pub fn vault_key_record(
+    key_path: &str,
+    site: &str,
+    date: &str,
+    password_protected: bool,
+) -> Result<Value> {
+    let r = VaultKeyRecord::from_file(
+        key_path,
+        site,
+        parse_date(date, "date")?,
+        password_protected,
+    )?;
+    Ok(json!({ "record": to_value(&r)?, "findings": to_value(&r.findings())? }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// API client
+
+/// Everything a client can be configured with. Secrets stay in [`SecretString`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `https://host[:port]`.
+    pub base_url: String,
+    /// OAuth client id.
+    pub client_id: Option<String>,
+    /// OAuth client secret.
+    pub client_secret: Option<SecretString>,
+    /// Extra CA (PEM).
+    pub extra_ca_pem: Option<Vec<u8>>,
+    /// Trust only the extra CA.
+    pub only_extra_ca: bool,
+    /// Server certificate pin (SHA-256 hex).
+    pub pin_sha256: Option<String>,
+    /// DANGEROUS: accept any certificate.
+    pub danger_accept_invalid_certs: bool,
+    /// DANGEROUS: allow `http://`.
+    pub danger_allow_http: bool,
+    /// Connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// Read timeout.
+    pub read_timeout: Option<Duration>,
+    /// Whole-request timeout.
+    pub request_timeout: Option<Duration>,
+    /// Client-side request rate.
+    pub rate_limit_per_second: Option<u32>,
+    /// Retry policy.
+    pub retry: Option<RetryPolicy>,
+    /// Site name for backup file names.
+    pub site_name: Option<String>,
+    /// Product of the site.
+    pub product: Option<Product>,
+}
+
+impl ClientConfig {
+    /// A configuration for `base_url` with every option at the core's default.
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.to_string(),
+            client_id: None,
+            client_secret: None,
+            extra_ca_pem: None,
+            only_extra_ca: false,
+            pin_sha256: None,
+            danger_accept_invalid_certs: false,
+            danger_allow_http: false,
+            connect_timeout: None,
+            read_timeout: None,
+            request_timeout: None,
+            rate_limit_per_second: None,
+            retry: None,
+            site_name: None,
+            product: None,
+        }
+    }
+
+    /// Builds the blocking client (the core validates everything).
+    pub fn build(&self) -> Result<BlockingClient> {
+        let mut b = Client::builder(&self.base_url);
+        if let (Some(id), Some(secret)) = (&self.client_id, &self.client_secret) {
+            b = b.credentials(id, secret.clone());
+        } else if self.client_id.is_some() || self.client_secret.is_some() {
+            return Err(Error::invalid_input(
+                "credentials",
+                "client id and client secret go together",
+            ));
+        }
+        if let Some(pem) = &self.extra_ca_pem {
+            b = b.extra_ca_pem(pem.clone());
+        }
+        b = b.only_extra_ca(self.only_extra_ca);
+        if let Some(p) = &self.pin_sha256 {
+            b = b.pin_sha256(p);
+        }
+        b = b
+            .danger_accept_invalid_certs(self.danger_accept_invalid_certs)
+            .danger_allow_http(self.danger_allow_http);
+        if let Some(d) = self.connect_timeout {
+            b = b.connect_timeout(d);
+        }
+        if let Some(d) = self.read_timeout {
+            b = b.read_timeout(d);
+        }
+        if let Some(d) = self.request_timeout {
+            b = b.request_timeout(d);
+        }
+        if let Some(n) = self.rate_limit_per_second {
+            b = b.rate_limit_per_second(n);
+        }
+        if let Some(r) = &self.retry {
+            b = b.retry_policy(r.clone());
+        }
+        if let Some(s) = &self.site_name {
+            b = b.site_name(s);
+        }
+        if let Some(p) = self.product {
+            b = b.product(p);
+        }
+        BlockingClient::new(b.build()?)
+    }
+}
+
+/// A retry policy from its parts in milliseconds.
+pub fn retry_policy(
+    max_attempts: u32,
+    initial_backoff_ms: u64,
+    max_backoff_ms: u64,
+    max_total_ms: u64,
+    max_rate_limit_waits: u32,
+    max_retry_after_ms: u64,
+) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        initial_backoff: Duration::from_millis(initial_backoff_ms),
+        max_backoff: Duration::from_millis(max_backoff_ms),
+        max_total: Duration::from_millis(max_total_ms),
+        max_rate_limit_waits,
+        max_retry_after: Duration::from_millis(max_retry_after_ms),
+    }
+}
+
+/// Parses a time window (the core's JSON form): `{"type": "start_time", "unix": 1767225600,
+/// "seconds": 86400}`, `{"type": "start_date", "date": "2026-01-01", "days": 1}`, `end_time`,
+/// `end_date`, `{"type": "lsid", "lsid": "..."}`.
+pub fn time_window(window_json: &str) -> Result<TimeWindow> {
+    parse_document(window_json, Format::Json, "time window", None)
+}
+
+/// Progress and cancellation of a transfer.
+#[derive(Clone, Default)]
+pub struct Transfer {
+    /// Called as bytes arrive.
+    pub progress: Option<Progress>,
+    /// Stops the transfer when cancelled.
+    pub cancel: Option<CancelToken>,
+}
+
+impl std::fmt::Debug for Transfer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transfer")
+            .field("progress", &self.progress.is_some())
+            .field("cancel", &self.cancel)
+            .finish()
+    }
+}
+
+impl Transfer {
+    fn options(&self) -> bt_dr_core::api::TransferOptions {
+        bt_dr_core::api::TransferOptions {
+            progress: self.progress.clone(),
+            cancel: self.cancel.clone(),
+        }
+    }
+}
+
+/// `download_backup`.
+pub fn download_backup(
+    c: &BlockingClient,
+    dir: &str,
+    password: Option<&str>,
+    t: &Transfer,
+) -> Result<Value> {
+    let opts = bt_dr_core::api::BackupOptions {
+        password: password.map(SecretString::from),
+        progress: t.progress.clone(),
+        cancel: t.cancel.clone(),
+    };
+    to_value(&c.download_backup(dir, opts)?)
+}
+
+/// `download_recording`.
+pub fn download_recording(
+    c: &BlockingClient,
+    lsid: &str,
+    dir: &str,
+    t: &Transfer,
+) -> Result<Value> {
+    to_value(&c.download_recording(lsid, dir, t.options())?)
+}
+
+/// `list_archives`.
+pub fn list_archives(c: &BlockingClient, date: &str) -> Result<Value> {
+    to_value(&c.list_archives(parse_date(date, "date")?)?)
+}
+
+/// `download_archive`.
+pub fn download_archive(
+    c: &BlockingClient,
+    kind: &str,
+    date: &str,
+    index: u32,
+    dir: &str,
+    t: &Transfer,
+) -> Result<Value> {
+    to_value(&c.download_archive(
+        parse_archive_kind(kind)?,
+        parse_date(date, "date")?,
+        index,
+        dir,
+        t.options(),
+    )?)
+}
+
+/// `set_failover_role`.
+pub fn set_failover_role(
+    c: &BlockingClient,
+    role: &str,
+    data_sync_first: bool,
+    force: bool,
+) -> Result<Value> {
+    to_value(&c.set_failover_role(parse_role(role)?, data_sync_first, force)?)
+}
+
+/// `list_sessions`.
+pub fn list_sessions(c: &BlockingClient, window_json: &str) -> Result<Value> {
+    to_value(&c.list_sessions(&time_window(window_json)?)?)
+}
+
+/// The names of the core's public operations, as JSON (`[{"name", "area", "summary"}]`).
+pub fn operations_json() -> Result<String> {
+    to_json(&bt_dr_core::OPERATIONS)
+}
+
+// ---------------------------------------------------------------------------------------------
+// DR operations
+
+/// The site of the inventory named `name` (`NotFound` otherwise).
+pub fn site_of(inventory: &Inventory, name: &str) -> Result<Site> {
+    inventory
+        .site(name)
+        .cloned()
+        .ok_or_else(|| Error::NotFound {
+            what: format!("site `{name}` in the inventory"),
+        })
+}
+
+/// Opens (creating if needed) the backup store at `dir`.
+pub fn store(dir: &str) -> Result<BackupStore> {
+    BackupStore::open(dir)
+}
+
+/// The non-secret options of a backup set, as JSON.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SetOptionsJson {
+    recordings: Option<bool>,
+    first_run_recordings_days: Option<u32>,
+    certificate_bundle: Option<PathBuf>,
+    #[serde(default)]
+    appliance_records: Vec<PathBuf>,
+    vault_key: Option<VaultKeyInput>,
+}
+
+/// Backup-set options: `options_json` (`{"recordings": bool, "first_run_recordings_days": N,
+/// "certificate_bundle": path, "appliance_records": [paths], "vault_key": {"path",
+/// "password_protected"}}`, every field optional, `None` = defaults) plus the secrets, which
+/// never travel in JSON, and the transfer's progress and cancellation.
+pub fn backup_set_options(
+    options_json: Option<&str>,
+    backup_password: Option<&str>,
+    certificate_passphrase: Option<&str>,
+    t: &Transfer,
+) -> Result<BackupSetOptions> {
+    let o: SetOptionsJson = match options_json.map(str::trim) {
+        None | Some("") | Some("null") => SetOptionsJson::default(),
+        Some(text) => parse_document(text, Format::Json, "backup set options", None)?,
+    };
+    let d = BackupSetOptions::default();
+    Ok(BackupSetOptions {
+        backup_password: backup_password.map(SecretString::from),
+        recordings: o.recordings.unwrap_or(d.recordings),
+        first_run_recordings_days: o
+            .first_run_recordings_days
+            .unwrap_or(d.first_run_recordings_days),
+        certificate_bundle: o.certificate_bundle,
+        certificate_passphrase: certificate_passphrase.map(SecretString::from),
+        appliance_records: o.appliance_records,
+        vault_key: o.vault_key,
+        progress: t.progress.clone(),
+        cancel: t.cancel.clone(),
+    })
+}
+
+/// `run_backup_set` on the client's runtime.
+pub fn run_backup_set(
+    store_dir: &str,
+    site: &Site,
+    client: &BlockingClient,
+    opts: &BackupSetOptions,
+) -> Result<Value> {
+    let store = store(store_dir)?;
+    to_value(&client.block_on(bt_dr_core::run_backup_set(
+        &store,
+        site,
+        client.client(),
+        opts,
+    ))?)
+}
+
+/// One site of a backup job.
+#[derive(Debug, Clone)]
+pub struct JobEntry {
+    /// The site.
+    pub site: Site,
+    /// Client of the appliance to back up from.
+    pub client: BlockingClient,
+    /// Options (secrets included).
+    pub options: BackupSetOptions,
+}
+
+/// `run_backup_job`: every entry, at most `concurrency` at a time, on the first entry's runtime.
+/// `cancel` stops every site of the job.
+pub fn run_backup_job(
+    store_dir: &str,
+    jobs: &[JobEntry],
+    concurrency: usize,
+    cancel: Option<&CancelToken>,
+) -> Result<Value> {
+    let store = store(store_dir)?;
+    let Some(rt) = jobs.first().map(|j| j.client.clone()) else {
+        return Ok(json!({ "sites": [] }));
+    };
+    let sites = jobs
+        .iter()
+        .map(|j| JobSite {
+            site: j.site.clone(),
+            client: j.client.client().clone(),
+            options: BackupSetOptions {
+                cancel: cancel.cloned().or_else(|| j.options.cancel.clone()),
+                ..j.options.clone()
+            },
+        })
+        .collect();
+    to_value(&rt.block_on(bt_dr_core::run_backup_job(&store, sites, concurrency)))
+}
+
+/// `verify_backup_set`: the report as JSON with `ok`.
+pub fn verify_backup_set(path: &str) -> Result<(bool, Value)> {
+    let r = bt_dr_core::verify_backup_set(path)?;
+    let mut v = to_value(&r)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("ok".into(), r.ok().into());
+    }
+    Ok((r.ok(), v))
+}
+
+/// `list_backup_sets`: the complete sets of a site, newest first.
+pub fn list_backup_sets(store_dir: &str, site: &str) -> Result<Value> {
+    to_value(&store(store_dir)?.list_sets(site)?)
+}
+
+/// A retention policy from JSON (`{"keep_last", "keep_hourly", "keep_daily", "keep_weekly",
+/// "keep_monthly", "keep_yearly", "keep_within_hours"}`).
+pub fn retention_policy(policy_json: &str) -> Result<RetentionPolicy> {
+    parse_document(policy_json, Format::Json, "retention policy", None)
+}
+
+/// `plan_retention` over the sets of a site in the store (the newest sets are verified).
+pub fn plan_retention(store_dir: &str, site: &str, policy_json: &str) -> Result<RetentionPlan> {
+    let policy = retention_policy(policy_json)?;
+    store(store_dir)?.plan_retention(site, &policy)
+}
+
+/// `plan_retention` over given sets (`[{"id", "created_at": RFC 3339, "verified": bool|null}]`).
+pub fn plan_retention_for_sets(
+    site: &str,
+    sets_json: &str,
+    policy_json: &str,
+) -> Result<RetentionPlan> {
+    let policy = retention_policy(policy_json)?;
+    let sets: Vec<RetentionCandidate> =
+        parse_document(sets_json, Format::Json, "retention sets", None)?;
+    bt_dr_core::plan_retention(site, &sets, &policy)
+}
+
+/// A retention plan from its JSON.
+pub fn retention_plan(plan_json: &str) -> Result<RetentionPlan> {
+    parse_document(plan_json, Format::Json, "retention plan", None)
+}
+
+/// `apply_retention`: removes what the plan marks; the removed set ids.
+pub fn apply_retention(store_dir: &str, plan: &RetentionPlan) -> Result<Vec<String>> {
+    store(store_dir)?.apply_retention(plan)
+}
+
+/// Audit options from JSON over the defaults (`{"max_backup_age_hours", "max_sync_age_hours",
+/// "certificate_horizon_days", "now": RFC 3339}`, every field optional).
+pub fn audit_options(options_json: Option<&str>) -> Result<AuditOptions> {
+    let Some(text) = options_json
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && *t != "null")
+    else {
+        return Ok(AuditOptions::default());
+    };
+    let over: Value = parse_document(text, Format::Json, "audit options", None)?;
+    let Value::Object(over) = over else {
+        return Err(Error::invalid_input(
+            "audit options",
+            "must be a JSON object",
+        ));
+    };
+    let mut base = to_value(&AuditOptions::default())?;
+    if let Some(b) = base.as_object_mut() {
+        for (k, x) in over {
+            b.insert(k, x);
+        }
+    }
+    parse_document(&base.to_string(), Format::Json, "audit options", None)
+}
+
+/// `audit`.
+pub fn audit(
+    inventory: &Inventory,
+    store_dir: Option<&str>,
+    live: &[SiteLive],
+    table: Option<&UpgradeTable>,
+    options_json: Option<&str>,
+) -> Result<AuditReport> {
+    let store = store_dir.map(store).transpose()?;
+    let options = audit_options(options_json)?;
+    let empty = UpgradeTable::default();
+    bt_dr_core::audit(AuditInput {
+        inventory,
+        store: store.as_ref(),
+        live,
+        upgrade_table: table.unwrap_or(&empty),
+        options: &options,
+    })
+}
+
+/// An audit report as JSON, with the derived `worst` severity.
+pub fn audit_report_value(r: &AuditReport) -> Result<Value> {
+    let mut v = to_value(r)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("worst".into(), to_value(&r.worst())?);
+    }
+    Ok(v)
+}
+
+/// The live state of a site's appliances (`clients`: hostname and client of each), asked
+/// concurrently on the first client's runtime.
+pub fn collect_live(site: &str, clients: &[(String, BlockingClient)]) -> SiteLive {
+    let Some(rt) = clients.first().map(|(_, c)| c.clone()) else {
+        return SiteLive {
+            site: site.to_string(),
+            appliances: Vec::new(),
+        };
+    };
+    let pairs: Vec<(String, Client)> = clients
+        .iter()
+        .map(|(h, c)| (h.clone(), c.client().clone()))
+        .collect();
+    rt.block_on(bt_dr_core::collect_live(site, &pairs))
+}
+
+/// `render_runbook` (Markdown).
+pub fn render_runbook(
+    site: &Site,
+    store_dir: Option<&str>,
+    table: Option<&UpgradeTable>,
+) -> Result<String> {
+    let store = store_dir.map(store).transpose()?;
+    let empty = UpgradeTable::default();
+    bt_dr_core::render_runbook(site, store.as_ref(), table.unwrap_or(&empty))
+}
+
+/// `planned` or `unplanned`.
+pub fn failover_mode(s: &str) -> Result<FailoverMode> {
+    match s.trim() {
+        "planned" => Ok(FailoverMode::Planned),
+        "unplanned" => Ok(FailoverMode::Unplanned),
+        o => Err(Error::invalid_input(
+            "mode",
+            format!("`{o}` is not planned or unplanned"),
+        )),
+    }
+}
+
+/// `plan_failover` (no side effects).
+pub fn plan_failover(
+    site: &Site,
+    first: (&str, &BlockingClient),
+    second: (&str, &BlockingClient),
+    mode: &str,
+) -> Result<FailoverPlan> {
+    let mode = failover_mode(mode)?;
+    first.1.block_on(bt_dr_core::plan_failover(
+        site,
+        (first.0, first.1.client()),
+        (second.0, second.1.client()),
+        mode,
+    ))
+}
+
+/// A failover plan from its JSON.
+pub fn failover_plan(plan_json: &str) -> Result<FailoverPlan> {
+    parse_document(plan_json, Format::Json, "failover plan", None)
+}
+
+/// `execute_failover`; 0 ms keeps the default settle timeout (180 s) or poll interval (500 ms).
+pub fn execute_failover(
+    site: &Site,
+    first: (&str, &BlockingClient),
+    second: (&str, &BlockingClient),
+    plan: &FailoverPlan,
+    settle_timeout_ms: u64,
+    poll_interval_ms: u64,
+) -> Result<FailoverTimeline> {
+    let mut opts = FailoverOptions::default();
+    if settle_timeout_ms > 0 {
+        opts.settle_timeout = Duration::from_millis(settle_timeout_ms);
+    }
+    if poll_interval_ms > 0 {
+        opts.poll_interval = Duration::from_millis(poll_interval_ms);
+    }
+    first.1.block_on(bt_dr_core::execute_failover(
+        site,
+        (first.0, first.1.client()),
+        (second.0, second.1.client()),
+        plan,
+        &opts,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_iso() {
+        let v = parse_backup_name("bomgar-24.1.2-support-20261120T010203-5f3a9c01.nsb").unwrap();
+        assert_eq!(v["date"], "2026-11-20");
+        assert_eq!(v["time"], "01:02:03");
+        assert_eq!(
+            format_backup_name(
+                "24.1.2",
+                "support",
+                "2026-11-20",
+                Some("01:02:03"),
+                "5f3a9c01"
+            )
+            .unwrap(),
+            "bomgar-24.1.2-support-20261120T010203-5f3a9c01.nsb"
+        );
+    }
+
+    #[test]
+    fn windows_parse() {
+        assert_eq!(
+            time_window(r#"{"type":"start_date","date":"2026-01-02","days":3}"#).unwrap(),
+            TimeWindow::StartDate {
+                date: time::macros::date!(2026 - 01 - 02),
+                days: 3
+            }
+        );
+        let e = time_window(r#"{"type":"start_date","date":"x","days":3}"#).unwrap_err();
+        assert_eq!(e.kind(), bt_dr_core::ErrorKind::Parse);
+        let e = time_window(r#"{"type":"nope"}"#).unwrap_err();
+        assert_eq!(e.kind(), bt_dr_core::ErrorKind::Parse);
+    }
+
+    #[test]
+    fn credentials_go_together() {
+        let mut c = ClientConfig::new("https://localhost:1");
+        c.client_id = Some("id".into());
+        assert_eq!(
+            c.build().unwrap_err().kind(),
+            bt_dr_core::ErrorKind::InvalidInput
+        );
+    }
+}

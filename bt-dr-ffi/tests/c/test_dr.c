@@ -1,0 +1,348 @@
+/* The DR operations of the C API against the simulator (started by with-sim.sh): backup sets
+ * and jobs, verify, retention, live state and audit, runbook, failover plan and execution.
+ * Needs BT_DR_FIXTURES (the p12 fixture folder) and BT_DR_TMP (a scratch folder). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "test_util.h"
+
+static const char *primary_url, *backup_url, *ca_path, *client_id, *client_secret, *fixtures;
+static char tmpdir[1024], store[1200];
+
+static bt_dr_client *make_client(const char *url, const char *secret) {
+  bt_dr_client_builder *b = NULL;
+  bt_dr_client *c = NULL;
+  OK(bt_dr_client_builder_new(url, &b));
+  OK(bt_dr_client_builder_set_credentials(b, client_id, secret));
+  OK(bt_dr_client_builder_set_extra_ca_file(b, ca_path));
+  OK(bt_dr_client_builder_set_retry_policy(b, 2, 10, 50, 2000, 1, 1000));
+  OK(bt_dr_client_builder_set_site_name(b, "support"));
+  OK(bt_dr_client_builder_build(b, &c));
+  bt_dr_client_builder_free(b);
+  return c;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (f == NULL) {
+    perror(path);
+    exit(2);
+  }
+  fputs(text, f);
+  fclose(f);
+}
+
+static int count_of(const char *haystack, const char *needle) {
+  int n = 0;
+  for (const char *p = haystack; p && (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+  return n;
+}
+
+/* The string value of the first "key" in a JSON text. */
+static void json_string(const char *json, const char *key, char *out, size_t len) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":\"", key);
+  out[0] = 0;
+  const char *p = json ? strstr(json, pat) : NULL;
+  if (p == NULL) return;
+  p += strlen(pat);
+  size_t i = 0;
+  while (p[i] && p[i] != '"' && i + 1 < len) {
+    out[i] = p[i];
+    i++;
+  }
+  out[i] = 0;
+}
+
+/* The "path" of the manifest file entry of `kind`: bt-dr writes JSON keys in alphabetical
+ * order, so an entry reads {"kind":"<kind>","path":"...","sha256":...,"size":...}. */
+static void path_of_kind(const char *json, const char *kind, char *out, size_t len) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"kind\":\"%s\",", kind);
+  out[0] = 0;
+  const char *p = json ? strstr(json, pat) : NULL;
+  if (p == NULL) return;
+  json_string(p, "path", out, len);
+}
+
+static int progress_calls = 0;
+static void on_progress(void *userdata, uint64_t done, int64_t total) {
+  (void)done;
+  (void)total;
+  (*(int *)userdata)++;
+}
+
+static const char *INVENTORY =
+    "[[sites]]\nname = \"support\"\nfqdn = \"support.example.com\"\nproduct = \"rs\"\nversion = \"24.1.2\"\n"
+    "[[sites.appliances]]\nhostname = \"bt-a.example.com\"\nkind = \"b300\"\nserial = \"B300-0001\"\nip = \"10.0.0.11\"\n"
+    "[[sites.appliances]]\nhostname = \"bt-b.example.com\"\nkind = \"vmware\"\nip = \"10.0.0.12\"\n"
+    "[sites.failover]\nprimary = \"bt-a.example.com\"\nbackup = \"bt-b.example.com\"\nrouting = \"dns-swing\"\n";
+
+static void test_backup_sets(bt_dr_inventory *inv, bt_dr_client *primary) {
+  char rec_a[1400], rec_b[1400], key[1400], options[6000], text[1024];
+  snprintf(rec_a, sizeof rec_a, "%s/bt-a.toml", tmpdir);
+  snprintf(rec_b, sizeof rec_b, "%s/bt-b.toml", tmpdir);
+  snprintf(key, sizeof key, "%s/vault.key", tmpdir);
+  const char *tmpl =
+      "[identity]\nhostname = \"%s\"\nappliance_version = \"24.1.2\"\nserial = \"SN-%s\"\nbase_version = \"7.2.1\"\n"
+      "system_time = \"2026-11-20T02:00:00Z\"\n[[ip_configuration]]\nname = \"eth0\"\naddresses = [\"%s/24\"]\n"
+      "gateway = \"10.0.0.1\"\n";
+  snprintf(text, sizeof text, tmpl, "bt-a.example.com", "a", "10.0.0.11");
+  write_file(rec_a, text);
+  snprintf(text, sizeof text, tmpl, "bt-b.example.com", "b", "10.0.0.12");
+  write_file(rec_b, text);
+  write_file(key, "password-protected vault key (simulated)");
+  snprintf(options, sizeof options,
+           "{\"certificate_bundle\":\"%s/default_chain.p12\",\"appliance_records\":[\"%s\",\"%s\"],"
+           "\"vault_key\":{\"path\":\"%s\",\"password_protected\":true},\"first_run_recordings_days\":3}",
+           fixtures, rec_a, rec_b, key);
+
+  char *json = NULL;
+  OK(bt_dr_run_backup_set(store, inv, "support", primary, options, NULL, "fixture-pass", on_progress, &progress_calls,
+                          NULL, &json));
+  CHECK(progress_calls > 0);
+  CONTAINS(json, "\"site\":\"support\"");
+  CONTAINS(json, "\"kind\":\"nsb\"");
+  CONTAINS(json, "\"kind\":\"certificate_bundle\"");
+  CONTAINS(json, "\"kind\":\"appliance_record\"");
+  CONTAINS(json, "\"kind\":\"recording\"");
+  CONTAINS(json, "\"date\":\"20"); /* the Vault key record's date, as YYYY-MM-DD */
+  CHECK(!tu_contains(json, "fixture-pass"));
+  char first_set[1400], set_id[128], nsb_rel[512];
+  json_string(json, "set_id", set_id, sizeof set_id);
+  snprintf(first_set, sizeof first_set, "%s/support/sets/%s", store, set_id);
+  path_of_kind(json, "nsb", nsb_rel, sizeof nsb_rel);
+  CHECK(nsb_rel[0] != 0);
+  struct stat st;
+  CHECK(stat(first_set, &st) == 0 && S_ISDIR(st.st_mode));
+  FREE(json);
+
+  bool ok = false;
+  OK(bt_dr_verify_backup_set(first_set, &ok, &json));
+  CHECK(ok);
+  CONTAINS(json, "\"problems\":[]");
+  FREE(json);
+
+  /* A second set (recordings continue from the checkpoint), then the list. */
+  OK(bt_dr_run_backup_set(store, inv, "support", primary, NULL, NULL, NULL, NULL, NULL, NULL, &json));
+  FREE(json);
+  OK(bt_dr_list_backup_sets(store, "support", &json));
+  CHECK(count_of(json, "\"completed_at\":\"") == 2);
+  FREE(json);
+
+  /* Mistakes. */
+  FAILS(BT_DR_STATUS_NOT_FOUND, bt_dr_run_backup_set(store, inv, "nowhere", primary, NULL, NULL, NULL, NULL, NULL, NULL, &json));
+  FAILS(BT_DR_STATUS_PARSE, bt_dr_run_backup_set(store, inv, "support", primary, "{\"recordingz\":true}", NULL, NULL, NULL,
+                                                  NULL, NULL, &json));
+  bt_dr_cancel_token *t = NULL;
+  OK(bt_dr_cancel_token_new(&t));
+  OK(bt_dr_cancel_token_cancel(t));
+  FAILS(BT_DR_STATUS_CANCELLED, bt_dr_run_backup_set(store, inv, "support", primary, NULL, NULL, NULL, NULL, NULL, t, &json));
+  bt_dr_cancel_token_free(t);
+
+  /* Tampering shows in verify. */
+  char victim[2048];
+  snprintf(victim, sizeof victim, "%s/%s", first_set, nsb_rel);
+  FILE *f = fopen(victim, "r+b");
+  CHECK(f != NULL);
+  if (f) {
+    fseek(f, 100, SEEK_SET);
+    fputc('X', f);
+    fclose(f);
+  }
+  OK(bt_dr_verify_backup_set(first_set, &ok, &json));
+  CHECK(!ok);
+  CONTAINS(json, "\"problem\":\"hash_mismatch\"");
+  FREE(json);
+  char missing[2048];
+  snprintf(missing, sizeof missing, "%s/no-such-set", store);
+  FAILS(BT_DR_STATUS_NOT_FOUND, bt_dr_verify_backup_set(missing, &ok, &json));
+}
+
+static void test_job(bt_dr_inventory *inv, bt_dr_client *primary) {
+  bt_dr_client *bad = make_client(primary_url, "not-the-secret");
+  bt_dr_backup_job *job = NULL;
+  OK(bt_dr_backup_job_new(&job));
+  OK(bt_dr_backup_job_add(job, inv, "support", primary, "{\"recordings\":false}", NULL, NULL));
+  OK(bt_dr_backup_job_add(job, inv, "support", bad, "{\"recordings\":false}", NULL, NULL));
+  FAILS(BT_DR_STATUS_NOT_FOUND, bt_dr_backup_job_add(job, inv, "elsewhere", primary, NULL, NULL, NULL));
+  size_t failed = 99;
+  char *json = NULL;
+  OK(bt_dr_run_backup_job(store, job, 1, NULL, &failed, &json));
+  CHECK(failed == 1);
+  CONTAINS(json, "\"kind\":\"auth\"");
+  CHECK(!tu_contains(json, "not-the-secret"));
+  CHECK(count_of(json, "\"site\":\"support\"") >= 2);
+  FREE(json);
+  bt_dr_backup_job_free(job);
+  bt_dr_client_free(bad);
+
+  /* An empty job is an empty report. */
+  OK(bt_dr_backup_job_new(&job));
+  OK(bt_dr_run_backup_job(store, job, 4, NULL, &failed, &json));
+  CHECK(failed == 0);
+  CHECK(json && strcmp(json, "{\"sites\":[]}") == 0);
+  FREE(json);
+  bt_dr_backup_job_free(job);
+}
+
+static void test_retention(void) {
+  bt_dr_retention_plan *plan = NULL;
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_plan_retention(store, "support", "{}", &plan));
+  FAILS(BT_DR_STATUS_PARSE, bt_dr_plan_retention(store, "support", "{\"keep_forever\":1}", &plan));
+  CHECK(plan == NULL);
+  OK(bt_dr_plan_retention(store, "support", "{\"keep_last\":1}", &plan));
+  size_t remove = 0;
+  OK(bt_dr_retention_plan_remove_count(plan, &remove));
+  CHECK(remove == 2); /* 3 sets: the first (tampered), the second, the job's */
+  char *json = NULL;
+  OK(bt_dr_retention_plan_to_json(plan, &json));
+  CONTAINS(json, "\"reasons\":[\"last 1\"");
+  bt_dr_retention_plan *again = NULL;
+  OK(bt_dr_retention_plan_from_json(json, &again));
+  FREE(json);
+  char *removed = NULL;
+  OK(bt_dr_apply_retention(store, again, &removed));
+  CHECK(removed && removed[0] == '[' && count_of(removed, "\"") == 4);
+  FREE(removed);
+  bt_dr_retention_plan_free(again);
+  bt_dr_retention_plan_free(plan);
+  OK(bt_dr_list_backup_sets(store, "support", &json));
+  CHECK(count_of(json, "\"completed_at\":\"") == 1);
+  FREE(json);
+
+  /* Planning over given sets, no store. */
+  plan = NULL;
+  OK(bt_dr_plan_retention_for_sets(
+      "support",
+      "[{\"id\":\"a\",\"created_at\":\"2026-11-20T02:00:00Z\",\"verified\":true},"
+      "{\"id\":\"b\",\"created_at\":\"2026-11-19T02:00:00Z\",\"verified\":null},"
+      "{\"id\":\"c\",\"created_at\":\"2026-11-19T01:00:00Z\",\"verified\":null}]",
+      "{\"keep_daily\":7}", &plan));
+  OK(bt_dr_retention_plan_to_json(plan, &json));
+  CONTAINS(json, "\"remove\":[\"c\"]");
+  FREE(json);
+  bt_dr_retention_plan_free(plan);
+}
+
+static void test_audit_and_runbook(bt_dr_inventory *inv, bt_dr_client *primary, bt_dr_client *backup) {
+  bt_dr_live_state *live = NULL;
+  OK(bt_dr_live_state_new(&live));
+  const char *hosts[2] = {"bt-a.example.com", "bt-b.example.com"};
+  const bt_dr_client *clients[2] = {primary, backup};
+  OK(bt_dr_live_state_collect(live, "support", hosts, clients, 2));
+  FAILS(BT_DR_STATUS_NULL_ARGUMENT, bt_dr_live_state_collect(live, "support", NULL, clients, 2));
+  char *json = NULL;
+  OK(bt_dr_live_state_to_json(live, &json));
+  CONTAINS(json, "\"hostname\":\"bt-b.example.com\"");
+  CONTAINS(json, "\"failover_role\":\"backup\"");
+  FREE(json);
+
+  bt_dr_audit_report *report = NULL;
+  OK(bt_dr_audit(inv, store, live, NULL, "{\"max_backup_age_hours\":48}", &report));
+  size_t findings = 0, crit = 9, err = 9, warn = 9, info = 9;
+  OK(bt_dr_audit_report_finding_count(report, &findings));
+  OK(bt_dr_audit_report_summary(report, &crit, &err, &warn, &info));
+  CHECK(crit + err + warn + info == findings);
+  bt_dr_severity worst = BT_DR_SEVERITY_NONE;
+  OK(bt_dr_audit_report_worst_severity(report, &worst));
+  CHECK(findings == 0 ? worst == BT_DR_SEVERITY_NONE : worst != BT_DR_SEVERITY_NONE);
+  OK(bt_dr_audit_report_to_json(report, &json));
+  CONTAINS(json, "\"schema\":\"bt-dr.audit/1\"");
+  CONTAINS(json, "\"sites\":[\"support\"]");
+  FREE(json);
+  char *md = NULL;
+  OK(bt_dr_audit_report_to_markdown(report, &md));
+  CONTAINS(md, "# bt-dr readiness audit");
+  FREE(md);
+  bt_dr_audit_report_free(report);
+
+  /* Without a store the backup rules are skipped; an empty store fires no_backup. */
+  report = NULL;
+  OK(bt_dr_audit(inv, NULL, NULL, NULL, NULL, &report));
+  bt_dr_audit_report_free(report);
+  char empty[1400];
+  snprintf(empty, sizeof empty, "%s/empty-store", tmpdir);
+  OK(bt_dr_audit(inv, empty, NULL, NULL, NULL, &report));
+  OK(bt_dr_audit_report_worst_severity(report, &worst));
+  CHECK(worst == BT_DR_SEVERITY_CRITICAL);
+  OK(bt_dr_audit_report_to_json(report, &json));
+  CONTAINS(json, "\"id\":\"no_backup\"");
+  FREE(json);
+  bt_dr_audit_report_free(report);
+  FAILS(BT_DR_STATUS_PARSE, bt_dr_audit(inv, NULL, NULL, NULL, "{\"max_backup_age_hours\":\"x\"}", &report));
+  bt_dr_live_state_free(live);
+
+  md = NULL;
+  OK(bt_dr_render_runbook(inv, "support", store, NULL, &md));
+  CONTAINS(md, "support.example.com");
+  CONTAINS(md, "bt-b.example.com");
+  FREE(md);
+  FAILS(BT_DR_STATUS_NOT_FOUND, bt_dr_render_runbook(inv, "nowhere", NULL, NULL, &md));
+}
+
+static void test_failover(bt_dr_inventory *inv, bt_dr_client *primary, bt_dr_client *backup) {
+  bt_dr_failover_plan *plan = NULL;
+  FAILS(BT_DR_STATUS_REFUSED, bt_dr_plan_failover(inv, "support", "bt-a.example.com", primary, "bt-b.example.com",
+                                                   backup, "unplanned", &plan));
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_plan_failover(inv, "support", "bt-a.example.com", primary,
+                                                         "bt-b.example.com", backup, "sideways", &plan));
+  CHECK(plan == NULL);
+  /* Either order: the plan finds the primary from the live roles. */
+  OK(bt_dr_plan_failover(inv, "support", "bt-b.example.com", backup, "bt-a.example.com", primary, "planned", &plan));
+  char *target = NULL;
+  OK(bt_dr_failover_plan_target(plan, &target));
+  CHECK(target && strcmp(target, "bt-b.example.com") == 0);
+  FREE(target);
+  char *json = NULL;
+  OK(bt_dr_failover_plan_to_json(plan, &json));
+  CONTAINS(json, "\"mode\":\"planned\"");
+  bt_dr_failover_plan *again = NULL;
+  OK(bt_dr_failover_plan_from_json(json, &again));
+  FREE(json);
+
+  bt_dr_failover_outcome outcome = BT_DR_FAILOVER_OUTCOME_TIMED_OUT;
+  OK(bt_dr_execute_failover(inv, "support", "bt-a.example.com", primary, "bt-b.example.com", backup, again, 30000, 100,
+                            &outcome, &json));
+  CHECK(outcome == BT_DR_FAILOVER_OUTCOME_SETTLED);
+  CONTAINS(json, "\"outcome\":\"settled\"");
+  FREE(json);
+  bt_dr_health *h = NULL;
+  bt_dr_failover_role role = BT_DR_FAILOVER_ROLE_NONE;
+  OK(bt_dr_check_health(backup, &h));
+  OK(bt_dr_health_failover_role(h, &role));
+  CHECK(role == BT_DR_FAILOVER_ROLE_PRIMARY);
+  bt_dr_health_free(h);
+
+  /* The old plan points the wrong way now: executing it again is refused. */
+  FAILS(BT_DR_STATUS_REFUSED, bt_dr_execute_failover(inv, "support", "bt-a.example.com", primary, "bt-b.example.com",
+                                                      backup, plan, 30000, 100, &outcome, &json));
+  bt_dr_failover_plan_free(again);
+  bt_dr_failover_plan_free(plan);
+}
+
+int main(void) {
+  primary_url = tu_env("BT_DR_SIM_PRIMARY_URL");
+  backup_url = tu_env("BT_DR_SIM_BACKUP_URL");
+  ca_path = tu_env("BT_DR_SIM_CA_PEM_PATH");
+  client_id = tu_env("BT_DR_SIM_CLIENT_ID");
+  client_secret = tu_env("BT_DR_SIM_CLIENT_SECRET");
+  fixtures = tu_env("BT_DR_FIXTURES");
+  snprintf(tmpdir, sizeof tmpdir, "%s", tu_env("BT_DR_TMP"));
+  snprintf(store, sizeof store, "%s/store", tmpdir);
+
+  bt_dr_inventory *inv = NULL;
+  OK(bt_dr_parse_inventory(INVENTORY, "toml", &inv));
+  bt_dr_client *primary = make_client(primary_url, client_secret);
+  bt_dr_client *backup = make_client(backup_url, client_secret);
+  test_backup_sets(inv, primary);
+  test_job(inv, primary);
+  test_retention();
+  test_audit_and_runbook(inv, primary, backup);
+  test_failover(inv, primary, backup);
+  bt_dr_client_free(backup);
+  bt_dr_client_free(primary);
+  bt_dr_inventory_free(inv);
+  return tu_done("test_dr");
+}
