@@ -1,0 +1,165 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: bt-dr developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: failover
+short_description: Planned or unplanned failover of a BeyondTrust RS/PRA failover pair
+version_added: "0.1.0"
+description:
+  - Plans the failover from what both appliances report now, refusing unsafe moves (an unplanned
+    failover while the primary is healthy, promoting an unreachable appliance, split brain).
+  - Then changes the role once (never retried blindly) and polls until both appliances agree,
+    returning the timeline and the manual follow-up (DNS/NAT swing).
+  - In check mode only the plan is returned; nothing is changed.
+  - With O(primary), nothing happens when that appliance is already primary (idempotent).
+options:
+  mode:
+    description:
+      - V(planned) swaps roles with a final data sync (both appliances up);
+        V(unplanned) promotes the backup when the primary is lost.
+    type: str
+    choices: [planned, unplanned]
+    default: planned
+  primary:
+    description:
+      - Hostname of the appliance that should be primary afterwards. When it already is, the
+        module reports no change.
+    type: str
+  settle_timeout:
+    description:
+      - Seconds to wait for the roles to settle.
+    type: int
+    default: 180
+  poll_interval:
+    description:
+      - Seconds between two looks at the roles.
+    type: float
+    default: 0.5
+extends_documentation_fragment:
+  - bt_dr.sra.auth
+  - bt_dr.sra.auth.inventory
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+author:
+  - bt-dr developers (@bt-dr)
+"""
+
+EXAMPLES = r"""
+- name: Show the failover plan (drill, no change)
+  bt_dr.sra.failover:
+    inventory: /etc/bt-dr/fleet.toml
+    site: support
+  check_mode: true
+  register: plan
+
+- name: Planned failover so that bt-b becomes primary
+  bt_dr.sra.failover:
+    inventory: /etc/bt-dr/fleet.toml
+    site: support
+    mode: planned
+    primary: bt-b.example.com
+  register: timeline
+"""
+
+RETURN = r"""
+plan:
+  description: The plan (current and future primary, connected clients, steps, warnings).
+  returned: when a failover is needed
+  type: dict
+timeline:
+  description: What execution did (events with elapsed milliseconds and roles, outcome, follow-up).
+  returned: changed and not check mode
+  type: dict
+outcome:
+  description: V(settled), V(timed_out) or V(split_brain).
+  returned: changed and not check mode
+  type: str
+follow_up:
+  description: Steps left to a person (traffic swing, demotion).
+  returned: changed and not check mode
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bt_dr.sra.plugins.module_utils.common import (
+    auth_argument_spec,
+    bt_dr,
+    client_for_appliance,
+    close_all,
+    fail_from,
+    inventory_argument_spec,
+    load_site,
+    require_bt_dr,
+)
+
+
+def main():
+    argument_spec = dict(
+        mode=dict(type="str", choices=["planned", "unplanned"], default="planned"),
+        primary=dict(type="str"),
+        settle_timeout=dict(type="int", default=180),
+        poll_interval=dict(type="float", default=0.5),
+    )
+    argument_spec.update(auth_argument_spec())
+    argument_spec.update(inventory_argument_spec())
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_together=[("inventory", "site")],
+        supports_check_mode=True,
+    )
+    require_bt_dr(module)
+    p = module.params
+    clients = {}
+    try:
+        site = load_site(module)
+        pair = [a for a in (site.intended_primary(), site.intended_backup()) if a is not None]
+        if len(pair) != 2:
+            module.fail_json(msg="site %s has no failover pair" % site.name)
+        clients = dict((a.hostname, client_for_appliance(module, site, a.hostname)) for a in pair)
+        if p["primary"] and site.appliance(p["primary"]) is None:
+            module.fail_json(msg="%s is not an appliance of site %s" % (p["primary"], site.name))
+        if p["primary"]:
+            health = clients[site.appliance(p["primary"]).hostname].check_health()
+            if health.failover_role == "primary":
+                module.exit_json(changed=False, msg="%s is already primary" % p["primary"])
+        plan = bt_dr.plan_failover(site, clients, p["mode"])
+        if module.check_mode:
+            module.exit_json(changed=True, plan=plan.to_dict())
+        timeline = bt_dr.execute_failover(
+            site,
+            clients,
+            plan,
+            settle_timeout=float(p["settle_timeout"]),
+            poll_interval=p["poll_interval"],
+        )
+        result = dict(
+            changed=True,
+            plan=plan.to_dict(),
+            timeline=timeline.to_dict(),
+            outcome=timeline.outcome,
+            follow_up=timeline.follow_up,
+        )
+        if timeline.outcome != "settled":
+            module.fail_json(msg="the failover did not settle: %s" % timeline.outcome, **result)
+        module.exit_json(**result)
+    except bt_dr.BtDrError as e:
+        fail_from(module, e)
+    finally:
+        close_all(clients.values())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,706 @@
+"""bt-dr: disaster recovery for BeyondTrust Remote Support and Privileged Remote Access.
+
+The Python face of bt-dr-core: every operation is the core's, typed for Python.
+
+>>> import bt_dr
+>>> bt_dr.check_restore("24.2.0", "24.1.1").compatibility
+'refused'
+"""
+
+import dataclasses
+import datetime as _dt
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+
+from . import _native
+from ._client import Client, ProgressCallback, StrPath
+from ._model import (
+    ApiAccess,
+    ApiInfo,
+    Appliance,
+    ApplianceIdentity,
+    ApplianceInfo,
+    ApplianceRecord,
+    ArchiveEntry,
+    AtlasCluster,
+    AutoFailover,
+    BackupDownload,
+    BackupName,
+    BackupSidecar,
+    BundleReport,
+    CertInfo,
+    ColdSpare,
+    ConnectedClient,
+    CoverageItem,
+    DownloadedFile,
+    ExcludedItem,
+    FailoverPair,
+    Finding,
+    Health,
+    Inventory,
+    Model,
+    NsbCoverage,
+    Operation,
+    PairReport,
+    Permissions,
+    Probe,
+    ProductVersion,
+    RestoreCheck,
+    RoleChange,
+    Session,
+    Site,
+    TimeWindow,
+    TrafficNode,
+    UpgradeEntry,
+    UpgradeTable,
+    VaultKeyRecord,
+    ManifestFile,
+    NsbEntry,
+    CertificateEntry,
+    RecordingsEntry,
+    NotCovered,
+    Manifest,
+    BackupSetReport,
+    SetSummary,
+    VerifyProblem,
+    VerifyReport,
+    SiteOutcome,
+    JobReport,
+    RetentionPolicy,
+    RetentionCandidate,
+    KeptSet,
+    RetentionPlan,
+    ApplianceLive,
+    SiteLive,
+    AuditFinding,
+    AuditSummary,
+    AuditReport,
+    ApplianceState,
+    PlanStep,
+    FailoverPlan,
+    TimelineEvent,
+    FailoverTimeline,
+    to_jsonable,
+)
+from ._native import (
+    ApiError,
+    AuthError,
+    BtDrError,
+    Cancelled,
+    CertificateError,
+    IntegrityError,
+    InvalidInput,
+    IoError,
+    NetworkError,
+    NotFound,
+    ParseError,
+    PermissionDenied,
+    RateLimited,
+    Refused,
+    TimeoutError,
+    TlsError,
+    VersionIncompatible,
+    WrongPassphrase,
+)
+
+__version__: str = _native.__version__
+USER_AGENT: str = _native.USER_AGENT
+
+Document = Union[str, bytes, "os.PathLike[str]", Mapping[str, Any]]
+"""A document input: a path (``str`` or ``Path``), document text (``str`` holding a newline,
+or ``bytes``), or an already parsed ``dict``."""
+
+VersionLike = Union[str, ProductVersion]
+
+
+def _doc_args(source: Document, fmt: Optional[str]) -> Dict[str, Any]:
+    if isinstance(source, Model):
+        return {"data": source._native()}
+    if isinstance(source, Mapping):
+        return {"data": to_jsonable(dict(source))}
+    if isinstance(source, bytes):
+        return {"text": source.decode("utf-8"), "format": fmt or "toml"}
+    if isinstance(source, str) and "\n" in source:
+        return {"text": source, "format": fmt or "toml"}
+    return {"path": os.fspath(source), "format": fmt}
+
+
+def _version(v: VersionLike) -> str:
+    return v.text if isinstance(v, ProductVersion) else str(v)
+
+
+def _day(d: Union[str, _dt.date]) -> str:
+    return d.isoformat() if isinstance(d, _dt.date) else str(d)
+
+
+# ---------------------------------------------------------------- meta
+
+
+def operations() -> List[Operation]:
+    """Every public operation of bt-dr-core (the list the bindings mirror)."""
+    return [Operation.from_dict(o) for o in _native.operations()]
+
+
+def error_kinds() -> List[Tuple[str, str]]:
+    """``(kind, exception class name)`` for every core error kind."""
+    return [(k, c) for k, c in _native.error_kinds()]
+
+
+def exception_class(kind: str) -> "type[BtDrError]":
+    """The exception class raised for an error ``kind`` (e.g. ``"auth"`` → ``AuthError``)."""
+    for k, name in _native.error_kinds():
+        if k == kind:
+            cls: "type[BtDrError]" = getattr(_native, name)
+            return cls
+    return BtDrError
+
+
+def severity_at_least(severity: str, threshold: str) -> bool:
+    """Whether ``severity`` is at least ``threshold`` (info < warning < error < critical)."""
+    return _native.severity_at_least(severity, threshold)
+
+
+def required_permission(operation: str) -> Optional[str]:
+    """The API permission an operation needs (e.g. ``download_backup`` → ``perm_backup``)."""
+    return _native.required_permission(operation)
+
+
+# ---------------------------------------------------------------- versions and sites
+
+
+def parse_version(text: str) -> ProductVersion:
+    """Parses ``X.Y.Z`` or the check_health form ``X.Y.Z (build-commit)``."""
+    return ProductVersion.from_dict(_native.parse_version(text))
+
+
+def compare_versions(a: VersionLike, b: VersionLike) -> int:
+    """-1, 0 or 1 as bt-dr orders the two versions."""
+    return _native.compare_versions(_version(a), _version(b))
+
+
+def load_inventory(source: Document, *, format: Optional[str] = None) -> Inventory:
+    """Loads and validates a fleet inventory from a TOML/JSON/YAML file, text or a dict."""
+    return Inventory.from_dict(_native.load_inventory(**_doc_args(source, format)))
+
+
+# ---------------------------------------------------------------- backups
+
+
+def parse_backup_name(name: Union[str, "os.PathLike[str]"]) -> BackupName:
+    """Parses a default NSB backup file name (a path's last component is used)."""
+    return BackupName.from_dict(_native.parse_backup_name(Path(name).name))
+
+
+def format_backup_name(
+    version: VersionLike,
+    site: str,
+    date: Union[str, _dt.date],
+    id: str,
+    time: Optional[Union[str, _dt.time]] = None,
+) -> str:
+    """Builds a default NSB backup file name (checked to parse back to the same parts)."""
+    t = time.isoformat() if isinstance(time, _dt.time) else time
+    return str(_native.format_backup_name(_version(version), site, _day(date), id, t)["file_name"])
+
+
+def load_upgrade_table(source: Document, *, format: Optional[str] = None) -> UpgradeTable:
+    """Loads the supported-upgrade table from a file, text or a dict."""
+    return UpgradeTable.from_dict(_native.load_upgrade_table(**_doc_args(source, format)))
+
+
+def check_restore(
+    backup_version: VersionLike,
+    site_version: VersionLike,
+    table: Union[UpgradeTable, Document, None] = None,
+    *,
+    backup_product: Optional[str] = None,
+    site_product: Optional[str] = None,
+    strict: bool = False,
+) -> RestoreCheck:
+    """Decides whether a backup version restores onto a site version.
+
+    With ``strict=True`` a refused restore raises ``VersionIncompatible``.
+    """
+    if table is None:
+        t: Optional[Dict[str, Any]] = None
+    elif isinstance(table, UpgradeTable):
+        t = table._native()
+    elif isinstance(table, Mapping):
+        t = to_jsonable(dict(table))
+    else:
+        t = load_upgrade_table(table)._native()
+    return RestoreCheck.from_dict(
+        _native.check_restore(
+            _version(backup_version),
+            _version(site_version),
+            t,
+            backup_product,
+            site_product,
+            strict,
+        )
+    )
+
+
+def nsb_coverage(product: str, include_logged_history: bool = False) -> NsbCoverage:
+    """What an NSB backup holds and what it leaves out (and where to save that)."""
+    return NsbCoverage.from_dict(_native.nsb_coverage(product, include_logged_history))
+
+
+# ---------------------------------------------------------------- certificates
+
+
+def check_certificate_bundle(
+    source: Union[bytes, str, "os.PathLike[str]"],
+    passphrase: Union[str, bytes],
+    *,
+    site_fqdn: Optional[str] = None,
+    appliance_hostnames: Iterable[str] = (),
+    expiry_horizon_days: Optional[int] = None,
+    min_rsa_bits: Optional[int] = None,
+    now: Optional[_dt.datetime] = None,
+) -> BundleReport:
+    """Opens a p12 bundle (``bytes`` or a path) and checks it.
+
+    Raises ``WrongPassphrase`` or ``CertificateError`` when the bundle cannot be opened; every
+    other problem is a finding in the report.
+    """
+    data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+    pw = passphrase.decode("utf-8") if isinstance(passphrase, bytes) else passphrase
+    options: Dict[str, Any] = {
+        "site_fqdn": site_fqdn,
+        "appliance_hostnames": list(appliance_hostnames),
+    }
+    if expiry_horizon_days is not None:
+        options["expiry_horizon_days"] = expiry_horizon_days
+    if min_rsa_bits is not None:
+        options["min_rsa_bits"] = min_rsa_bits
+    if now is not None:
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=_dt.timezone.utc)
+        options["now"] = to_jsonable(now)
+    return BundleReport.from_dict(_native.check_certificate_bundle(data, pw, options))
+
+
+def check_certificate_pair(
+    primary: Union[BundleReport, Mapping[str, Any]],
+    backup: Union[BundleReport, Mapping[str, Any]],
+) -> PairReport:
+    """Checks the two appliances of a failover pair carry the identical certificate."""
+
+    def d(r: Union[BundleReport, Mapping[str, Any]]) -> Dict[str, Any]:
+        return r._native() if isinstance(r, BundleReport) else to_jsonable(dict(r))
+
+    return PairReport.from_dict(_native.check_certificate_pair(d(primary), d(backup)))
+
+
+# ---------------------------------------------------------------- records
+
+
+def appliance_record(source: Document, *, format: Optional[str] = None) -> ApplianceRecord:
+    """Loads and validates an /appliance settings record (file, text or dict).
+
+    ``record.save(directory)`` writes it under its identifying file name.
+    """
+    return ApplianceRecord.from_dict(_native.appliance_record_load(**_doc_args(source, format)))
+
+
+def vault_key_record(
+    path: Union[str, "os.PathLike[str]"],
+    site: str,
+    date: Union[str, _dt.date],
+    password_protected: bool,
+) -> VaultKeyRecord:
+    """Hashes a downloaded Vault key file and records it, with findings about it."""
+    return VaultKeyRecord.from_dict(
+        _native.vault_key_record(os.fspath(path), site, _day(date), password_protected)
+    )
+
+
+# ---------------------------------------------------------------- backup sets
+
+
+@dataclasses.dataclass(frozen=True)
+class BackupSetOptions:
+    """What a backup set holds besides the NSB. ``None`` keeps bt-dr's default.
+
+    Secrets (``backup_password``, ``certificate_passphrase``) are not shown in ``repr``.
+    """
+
+    backup_password: Optional[str] = dataclasses.field(default=None, repr=False)
+    recordings: Optional[bool] = None
+    first_run_recordings_days: Optional[int] = None
+    certificate_bundle: Optional[StrPath] = None
+    certificate_passphrase: Optional[str] = dataclasses.field(default=None, repr=False)
+    appliance_records: Tuple[StrPath, ...] = ()
+    vault_key: Optional[StrPath] = None
+    vault_key_password_protected: bool = False
+
+    def _native(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {}
+        if self.backup_password is not None:
+            out["backup_password"] = self.backup_password
+        if self.recordings is not None:
+            out["recordings"] = self.recordings
+        if self.first_run_recordings_days is not None:
+            out["first_run_recordings_days"] = self.first_run_recordings_days
+        if self.certificate_bundle is not None:
+            out["certificate_bundle"] = os.fspath(self.certificate_bundle)
+        if self.certificate_passphrase is not None:
+            out["certificate_passphrase"] = self.certificate_passphrase
+        if self.appliance_records:
+            out["appliance_records"] = [os.fspath(p) for p in self.appliance_records]
+        if self.vault_key is not None:
+            out["vault_key"] = {
+                "path": os.fspath(self.vault_key),
+                "password_protected": self.vault_key_password_protected,
+            }
+        return out
+
+
+def _site(site: Union[Site, Mapping[str, Any]]) -> Dict[str, Any]:
+    return (site if isinstance(site, Site) else Site.from_dict(site))._native()
+
+
+def _site_name(site: Union[str, Site, Mapping[str, Any]]) -> str:
+    if isinstance(site, str):
+        return site
+    if isinstance(site, Site):
+        return site.name
+    return str(site["name"])
+
+
+def _options(options: Union[BackupSetOptions, Mapping[str, Any], None]) -> Optional[Dict[str, Any]]:
+    if options is None:
+        return None
+    if isinstance(options, BackupSetOptions):
+        return options._native()
+    return BackupSetOptions(**options)._native()
+
+
+def run_backup_set(
+    store: StrPath,
+    site: Union[Site, Mapping[str, Any]],
+    client: Client,
+    options: Union[BackupSetOptions, Mapping[str, Any], None] = None,
+    *,
+    progress: Optional[ProgressCallback] = None,
+) -> BackupSetReport:
+    """Takes one backup set of ``site`` through ``client`` into the store folder ``store``.
+
+    The set holds the NSB, recordings since the last run, the certificate bundle, the
+    /appliance records and the Vault key record, described by a manifest; it appears under
+    its final name only when complete. Ctrl-C or an exception from ``progress`` stops it and
+    nothing of it is kept.
+    """
+    return BackupSetReport.from_dict(
+        _native.run_backup_set(os.fspath(store), _site(site), client._native, _options(options), progress)
+    )
+
+
+BackupJob = Tuple[
+    Union[Site, Mapping[str, Any]], Client, Union[BackupSetOptions, Mapping[str, Any], None]
+]
+"""One site of a backup job: ``(site, client, options)``."""
+
+
+def run_backup_job(store: StrPath, jobs: Iterable[BackupJob], *, concurrency: int = 4) -> JobReport:
+    """Backs up many sites, at most ``concurrency`` at a time; one failing site does not stop
+    the others (its outcome carries the error)."""
+    native_jobs = [(_site(s), c._native, _options(o)) for s, c, o in jobs]
+    return JobReport.from_dict(_native.run_backup_job(os.fspath(store), native_jobs, concurrency))
+
+
+def verify_backup_set(path: StrPath) -> VerifyReport:
+    """Re-hashes every file of the set at ``path`` against its manifest."""
+    return VerifyReport.from_dict(_native.verify_backup_set(os.fspath(path)))
+
+
+def list_backup_sets(store: StrPath, site: Union[str, Site, Mapping[str, Any]]) -> List[SetSummary]:
+    """The complete backup sets of a site, newest first."""
+    return [SetSummary.from_dict(s) for s in _native.list_backup_sets(os.fspath(store), _site_name(site))]
+
+
+def _policy(policy: Union[RetentionPolicy, Mapping[str, Any], None], rules: Mapping[str, int]) -> Dict[str, Any]:
+    if policy is None:
+        return RetentionPolicy(**rules).to_dict()
+    base = policy.to_dict() if isinstance(policy, RetentionPolicy) else dict(policy)
+    base.update(rules)
+    return base
+
+
+def plan_retention(
+    store: Optional[StrPath],
+    site: Union[str, Site, Mapping[str, Any]],
+    policy: Union[RetentionPolicy, Mapping[str, Any], None] = None,
+    *,
+    sets: Optional[Iterable[Union[RetentionCandidate, Mapping[str, Any]]]] = None,
+    **rules: int,
+) -> RetentionPlan:
+    """Plans which sets a retention policy keeps and removes (nothing is removed).
+
+    ``plan_retention(store, "support", keep_daily=7, keep_weekly=4)``. From the store, the
+    newest sets are verified until one passes (that one is always kept). With ``sets``
+    (``RetentionCandidate`` or dicts) the plan is made from them alone and ``store`` may be None.
+    """
+    cands = None
+    if sets is not None:
+        cands = [(c if isinstance(c, RetentionCandidate) else RetentionCandidate.from_dict(c))._native() for c in sets]
+    return RetentionPlan.from_dict(
+        _native.plan_retention(
+            _site_name(site),
+            _policy(policy, rules),
+            None if store is None else os.fspath(store),
+            cands,
+        )
+    )
+
+
+def apply_retention(store: StrPath, plan: Union[RetentionPlan, Mapping[str, Any]]) -> List[str]:
+    """Removes the sets ``plan`` marks and returns their ids. Refused (``Refused``) when the
+    newest verified set would be among them."""
+    p = plan._native() if isinstance(plan, RetentionPlan) else to_jsonable(dict(plan))
+    return list(_native.apply_retention(os.fspath(store), p))
+
+
+# ---------------------------------------------------------------- audit, runbook
+
+
+def _clients(clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]]]) -> List[Tuple[str, Any]]:
+    items = clients.items() if isinstance(clients, Mapping) else clients
+    return [(h, c._native) for h, c in items]
+
+
+def collect_live(
+    site: Union[str, Site, Mapping[str, Any]],
+    clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]]],
+) -> SiteLive:
+    """Asks every appliance of a site (hostname → client) for its live state, concurrently."""
+    return SiteLive.from_dict(_native.collect_live(_site_name(site), _clients(clients)))
+
+
+def audit(
+    inventory: Union[Inventory, Document],
+    *,
+    store: Optional[StrPath] = None,
+    live: Iterable[Union[SiteLive, Mapping[str, Any]]] = (),
+    upgrade_table: Union[UpgradeTable, Document, None] = None,
+    max_backup_age_hours: Optional[int] = None,
+    max_sync_age_hours: Optional[int] = None,
+    certificate_horizon_days: Optional[int] = None,
+    now: Optional[_dt.datetime] = None,
+) -> AuditReport:
+    """The readiness audit: what would go wrong if a site had to be recovered tonight.
+
+    Backup, certificate, record and key rules need the ``store``; live rules need ``live``
+    (from ``collect_live``).
+    """
+    inv = inventory if isinstance(inventory, Inventory) else load_inventory(inventory)
+    table: Optional[Dict[str, Any]] = None
+    if isinstance(upgrade_table, UpgradeTable):
+        table = upgrade_table._native()
+    elif upgrade_table is not None:
+        table = load_upgrade_table(upgrade_table)._native()
+    options: Dict[str, Any] = {}
+    if max_backup_age_hours is not None:
+        options["max_backup_age_hours"] = max_backup_age_hours
+    if max_sync_age_hours is not None:
+        options["max_sync_age_hours"] = max_sync_age_hours
+    if certificate_horizon_days is not None:
+        options["certificate_horizon_days"] = certificate_horizon_days
+    if now is not None:
+        options["now"] = to_jsonable(now if now.tzinfo else now.replace(tzinfo=_dt.timezone.utc))
+    live_list = [(x if isinstance(x, SiteLive) else SiteLive.from_dict(x))._native() for x in live]
+    return AuditReport.from_dict(
+        _native.audit(
+            inv._native(),
+            None if store is None else os.fspath(store),
+            live_list,
+            table,
+            options,
+        )
+    )
+
+
+def render_runbook(
+    site: Union[Site, Mapping[str, Any]],
+    *,
+    store: Optional[StrPath] = None,
+    upgrade_table: Union[UpgradeTable, Document, None] = None,
+) -> str:
+    """The site's recovery runbook in Markdown (naming files of the newest set in ``store``)."""
+    table: Optional[Dict[str, Any]] = None
+    if isinstance(upgrade_table, UpgradeTable):
+        table = upgrade_table._native()
+    elif upgrade_table is not None:
+        table = load_upgrade_table(upgrade_table)._native()
+    return _native.render_runbook(_site(site), None if store is None else os.fspath(store), table)
+
+
+# ---------------------------------------------------------------- failover
+
+
+def _pair(clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]]]) -> Tuple[Tuple[str, Any], Tuple[str, Any]]:
+    items = _clients(clients)
+    if len(items) != 2:
+        _native.raise_invalid_input("clients", "give exactly the two appliances of the pair")
+    return items[0], items[1]
+
+
+def plan_failover(
+    site: Union[Site, Mapping[str, Any]],
+    clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]]],
+    mode: str = "planned",
+) -> FailoverPlan:
+    """Plans a failover (``planned`` or ``unplanned``) without side effects.
+
+    ``clients`` maps both appliances' hostnames to clients (see ``Client.for_pair``). Unsafe
+    moves raise ``Refused`` (e.g. unplanned while the primary is healthy).
+    """
+    first, second = _pair(clients)
+    return FailoverPlan.from_dict(_native.plan_failover(_site(site), first, second, mode))
+
+
+def execute_failover(
+    site: Union[Site, Mapping[str, Any]],
+    clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]]],
+    plan: Union[FailoverPlan, Mapping[str, Any]],
+    *,
+    settle_timeout: Optional[float] = None,
+    poll_interval: Optional[float] = None,
+) -> FailoverTimeline:
+    """Executes a plan: re-checks it, changes the role once, then polls until both appliances
+    agree; returns the timeline."""
+    first, second = _pair(clients)
+    p = plan._native() if isinstance(plan, FailoverPlan) else to_jsonable(dict(plan))
+    return FailoverTimeline.from_dict(
+        _native.execute_failover(_site(site), first, second, p, settle_timeout, poll_interval)
+    )
+
+
+__all__ = [
+    # meta
+    "__version__",
+    "USER_AGENT",
+    "operations",
+    "error_kinds",
+    "exception_class",
+    "severity_at_least",
+    "required_permission",
+    # operations
+    "parse_version",
+    "compare_versions",
+    "load_inventory",
+    "parse_backup_name",
+    "format_backup_name",
+    "load_upgrade_table",
+    "check_restore",
+    "nsb_coverage",
+    "check_certificate_bundle",
+    "check_certificate_pair",
+    "appliance_record",
+    "vault_key_record",
+    "run_backup_set",
+    "run_backup_job",
+    "verify_backup_set",
+    "list_backup_sets",
+    "plan_retention",
+    "apply_retention",
+    "collect_live",
+    "audit",
+    "render_runbook",
+    "plan_failover",
+    "execute_failover",
+    "BackupSetOptions",
+    "BackupJob",
+    "Client",
+    "ProgressCallback",
+    "StrPath",
+    "Document",
+    # results
+    "Model",
+    "to_jsonable",
+    "ApiAccess",
+    "ApiInfo",
+    "Appliance",
+    "ApplianceIdentity",
+    "ApplianceInfo",
+    "ApplianceRecord",
+    "ArchiveEntry",
+    "AtlasCluster",
+    "AutoFailover",
+    "BackupDownload",
+    "BackupName",
+    "BackupSidecar",
+    "BundleReport",
+    "CertInfo",
+    "ColdSpare",
+    "ConnectedClient",
+    "CoverageItem",
+    "DownloadedFile",
+    "ExcludedItem",
+    "FailoverPair",
+    "Finding",
+    "Health",
+    "Inventory",
+    "NsbCoverage",
+    "Operation",
+    "PairReport",
+    "Permissions",
+    "Probe",
+    "ProductVersion",
+    "RestoreCheck",
+    "RoleChange",
+    "Session",
+    "Site",
+    "TimeWindow",
+    "TrafficNode",
+    "UpgradeEntry",
+    "UpgradeTable",
+    "VaultKeyRecord",
+    "ManifestFile",
+    "NsbEntry",
+    "CertificateEntry",
+    "RecordingsEntry",
+    "NotCovered",
+    "Manifest",
+    "BackupSetReport",
+    "SetSummary",
+    "VerifyProblem",
+    "VerifyReport",
+    "SiteOutcome",
+    "JobReport",
+    "RetentionPolicy",
+    "RetentionCandidate",
+    "KeptSet",
+    "RetentionPlan",
+    "ApplianceLive",
+    "SiteLive",
+    "AuditFinding",
+    "AuditSummary",
+    "AuditReport",
+    "ApplianceState",
+    "PlanStep",
+    "FailoverPlan",
+    "TimelineEvent",
+    "FailoverTimeline",
+    # errors
+    "BtDrError",
+    "ApiError",
+    "AuthError",
+    "Cancelled",
+    "CertificateError",
+    "IntegrityError",
+    "InvalidInput",
+    "IoError",
+    "NetworkError",
+    "NotFound",
+    "ParseError",
+    "PermissionDenied",
+    "RateLimited",
+    "Refused",
+    "TimeoutError",
+    "TlsError",
+    "VersionIncompatible",
+    "WrongPassphrase",
+]

@@ -1,0 +1,513 @@
+//! The appliance API client. Every network call runs on the core's [`BlockingClient`] with the
+//! GIL released, so Python threads overlap; a watcher re-acquires the GIL every 100 ms to let
+//! Ctrl-C (`KeyboardInterrupt`) through, and downloads also cancel through the core's
+//! [`CancelToken`] from their progress hook, so no partial file is left behind.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bt_dr_core::api::{
+    ArchiveKind, BackupOptions, BlockingClient, CancelToken, Client, Progress, RetryPolicy,
+    TransferOptions,
+};
+use bt_dr_core::{Error, FailoverRole, SecretString};
+use pyo3::prelude::*;
+use serde_json::Value;
+
+use crate::convert::{from_json, json_to_py, parse_date, py_to_json, to_json, to_py};
+use crate::errors::py_result;
+use crate::ops::{product_of, window_from};
+
+/// How often a blocked call looks for a pending signal (Ctrl-C).
+const SIGNAL_POLL: Duration = Duration::from_millis(100);
+/// Smallest interval between two calls of a user's progress callback.
+const PROGRESS_EVERY: Duration = Duration::from_millis(50);
+/// How long a cancelled operation may take to clean up after itself.
+pub const CANCEL_GRACE: Duration = Duration::from_secs(3);
+
+async fn watch_signals() -> PyErr {
+    loop {
+        tokio::time::sleep(SIGNAL_POLL).await;
+        if let Err(e) = Python::attach(|py| py.check_signals()) {
+            return e;
+        }
+    }
+}
+
+/// Runs a core future with the GIL released, interruptible by signals. Dropping the future on
+/// interrupt is safe: the core writes files under temporary names that vanish on drop.
+pub fn run_blocking<T, Fut>(py: Python<'_>, bc: &BlockingClient, fut: Fut) -> PyResult<T>
+where
+    T: Send,
+    Fut: Future<Output = bt_dr_core::Result<T>> + Send,
+{
+    run_cancellable(py, bc, None, fut)
+}
+
+/// Like [`run_blocking`]; on a signal the `cancel` token is set first and the core gets
+/// [`CANCEL_GRACE`] to stop and clean up by itself before the future is dropped.
+pub fn run_cancellable<T, Fut>(
+    py: Python<'_>,
+    bc: &BlockingClient,
+    cancel: Option<CancelToken>,
+    fut: Fut,
+) -> PyResult<T>
+where
+    T: Send,
+    Fut: Future<Output = bt_dr_core::Result<T>> + Send,
+{
+    let out = py.detach(|| {
+        bc.block_on(async move {
+            tokio::pin!(fut);
+            tokio::select! {
+                r = &mut fut => Ok(r),
+                e = watch_signals() => {
+                    if let Some(token) = cancel {
+                        token.cancel();
+                        let _ = tokio::time::timeout(CANCEL_GRACE, &mut fut).await;
+                    }
+                    Err(e)
+                }
+            }
+        })
+    });
+    match out {
+        Ok(r) => py_result(r),
+        Err(e) => Err(e),
+    }
+}
+
+/// Calls the user's progress callback (throttled) and checks for signals; an exception from
+/// either cancels the transfer and is re-raised when the core has cleaned up.
+#[derive(Debug)]
+pub struct ProgressHook {
+    callback: Option<Py<PyAny>>,
+    cancel: CancelToken,
+    failure: Mutex<Option<PyErr>>,
+    last: Mutex<(Option<Instant>, u64, Option<u64>)>,
+}
+
+impl ProgressHook {
+    /// A hook around an optional Python callable `(done, total) -> None`.
+    pub fn new(callback: Option<Py<PyAny>>) -> Arc<Self> {
+        Arc::new(Self {
+            callback,
+            cancel: CancelToken::new(),
+            failure: Mutex::new(None),
+            last: Mutex::new((None, 0, None)),
+        })
+    }
+
+    /// The token the core watches.
+    pub fn token(&self) -> CancelToken {
+        self.cancel.clone()
+    }
+
+    /// The core-side progress callback.
+    pub fn progress(self: &Arc<Self>) -> Progress {
+        let me = self.clone();
+        Arc::new(move |done, total| me.tick(done, total))
+    }
+
+    fn tick(&self, done: u64, total: Option<u64>) {
+        if self.cancel.is_cancelled() {
+            return;
+        }
+        {
+            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let due = last.0.is_none_or(|t| now - t >= PROGRESS_EVERY) || Some(done) == total;
+            if !due {
+                return;
+            }
+            *last = (Some(now), done, total);
+        }
+        self.call(done, total);
+    }
+
+    fn call(&self, done: u64, total: Option<u64>) {
+        Python::attach(|py| {
+            let r = match &self.callback {
+                Some(cb) => cb.call1(py, (done, total)).map(|_| ()),
+                None => Ok(()),
+            }
+            .and_then(|_| py.check_signals());
+            if let Err(e) = r {
+                *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                self.cancel.cancel();
+            }
+        });
+    }
+
+    /// Runs `fut` (which uses this hook's progress and token) and finishes with [`Self::finish`].
+    pub fn run<T, Fut>(
+        &self,
+        py: Python<'_>,
+        bc: &BlockingClient,
+        fut: Fut,
+        size_of: impl Fn(&T) -> u64,
+    ) -> PyResult<T>
+    where
+        T: Send,
+        Fut: Future<Output = bt_dr_core::Result<T>> + Send,
+    {
+        let r = run_cancellable(py, bc, Some(self.token()), fut);
+        self.finish(r, size_of)
+    }
+
+    /// After the transfer: the exception that stopped it, else the core's result; on success
+    /// the callback sees the final byte count once even if throttling skipped it.
+    pub fn finish<T>(&self, r: PyResult<T>, size_of: impl Fn(&T) -> u64) -> PyResult<T> {
+        if let Some(e) = self
+            .failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            return Err(e);
+        }
+        let v = r?;
+        let (_, reported, total) = *self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let size = size_of(&v);
+        if self.callback.is_some() && reported != size {
+            self.call(size, total.or(Some(size)));
+            if let Some(e) = self
+                .failure
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+            {
+                return Err(e);
+            }
+        }
+        Ok(v)
+    }
+}
+
+fn secs(v: &Value, k: &str) -> PyResult<Option<Duration>> {
+    match v.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => match x.as_f64() {
+            Some(s) if s >= 0.0 && s.is_finite() => Ok(Some(Duration::from_secs_f64(s))),
+            _ => py_result(Err(Error::invalid_input(
+                format!("retry.{k}"),
+                "must be a non-negative number of seconds",
+            ))),
+        },
+    }
+}
+
+fn retry_policy(obj: &Bound<'_, PyAny>) -> PyResult<RetryPolicy> {
+    let v = py_to_json(obj)?;
+    let mut p = RetryPolicy::default();
+    if let Some(n) = v.get("max_attempts").and_then(Value::as_u64) {
+        p.max_attempts = n as u32;
+    }
+    if let Some(n) = v.get("max_rate_limit_waits").and_then(Value::as_u64) {
+        p.max_rate_limit_waits = n as u32;
+    }
+    if let Some(d) = secs(&v, "initial_backoff")? {
+        p.initial_backoff = d;
+    }
+    if let Some(d) = secs(&v, "max_backoff")? {
+        p.max_backoff = d;
+    }
+    if let Some(d) = secs(&v, "max_total")? {
+        p.max_total = d;
+    }
+    if let Some(d) = secs(&v, "max_retry_after")? {
+        p.max_retry_after = d;
+    }
+    Ok(p)
+}
+
+/// The native client behind `bt_dr.Client`. Holds no secret in anything Python can read.
+#[derive(Debug)]
+#[pyclass(module = "bt_dr._native", frozen)]
+pub struct NativeClient {
+    inner: Mutex<Option<BlockingClient>>,
+    base_url: String,
+    host: String,
+    client_id: String,
+    product: &'static str,
+}
+
+impl NativeClient {
+    /// The live client, or `InvalidInput` once closed.
+    pub fn live(&self) -> PyResult<BlockingClient> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| crate::errors::to_pyerr(Error::invalid_input("client", "is closed")))
+    }
+
+    fn call<'py, T, F, Fut>(&self, py: Python<'py>, f: F) -> PyResult<Bound<'py, PyAny>>
+    where
+        T: serde::Serialize + Send,
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = bt_dr_core::Result<T>> + Send,
+    {
+        let bc = self.live()?;
+        let v = run_blocking(py, &bc, f(bc.client().clone()))?;
+        to_py(py, &v)
+    }
+}
+
+#[pymethods]
+impl NativeClient {
+    /// Builds and validates a client (no network traffic yet).
+    #[new]
+    #[pyo3(signature = (base_url, client_id, client_secret, *, ca_pem=None, only_extra_ca=false,
+        pin_sha256=None, danger_accept_invalid_certs=false, danger_allow_http=false,
+        connect_timeout=None, read_timeout=None, request_timeout=None,
+        rate_limit_per_second=None, site_name=None, product=None, retry=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        base_url: &str,
+        client_id: &str,
+        client_secret: String,
+        ca_pem: Option<Vec<u8>>,
+        only_extra_ca: bool,
+        pin_sha256: Option<&str>,
+        danger_accept_invalid_certs: bool,
+        danger_allow_http: bool,
+        connect_timeout: Option<f64>,
+        read_timeout: Option<f64>,
+        request_timeout: Option<f64>,
+        rate_limit_per_second: Option<u32>,
+        site_name: Option<&str>,
+        product: Option<&str>,
+        retry: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let dur = |s: Option<f64>, field: &str| -> PyResult<Option<Duration>> {
+            match s {
+                None => Ok(None),
+                Some(x) if x > 0.0 && x.is_finite() => Ok(Some(Duration::from_secs_f64(x))),
+                Some(_) => py_result(Err(Error::invalid_input(
+                    field,
+                    "must be a positive number of seconds",
+                ))),
+            }
+        };
+        let mut b = Client::builder(base_url)
+            .credentials(client_id, SecretString::from(client_secret))
+            .only_extra_ca(only_extra_ca)
+            .danger_accept_invalid_certs(danger_accept_invalid_certs)
+            .danger_allow_http(danger_allow_http);
+        if let Some(pem) = ca_pem {
+            b = b.extra_ca_pem(pem);
+        }
+        if let Some(p) = pin_sha256 {
+            b = b.pin_sha256(p);
+        }
+        if let Some(d) = dur(connect_timeout, "connect_timeout")? {
+            b = b.connect_timeout(d);
+        }
+        if let Some(d) = dur(read_timeout, "read_timeout")? {
+            b = b.read_timeout(d);
+        }
+        if let Some(d) = dur(request_timeout, "request_timeout")? {
+            b = b.request_timeout(d);
+        }
+        if let Some(n) = rate_limit_per_second {
+            b = b.rate_limit_per_second(n);
+        }
+        if let Some(s) = site_name {
+            b = b.site_name(s);
+        }
+        if let Some(p) = product {
+            b = b.product(product_of(p)?);
+        }
+        if let Some(r) = retry.filter(|r| !r.is_none()) {
+            b = b.retry_policy(retry_policy(r)?);
+        }
+        let client = py_result(b.build())?;
+        let bc = py_result(BlockingClient::new(client))?;
+        let c = bc.client();
+        Ok(Self {
+            base_url: c.base_url().to_string(),
+            host: c.host().to_string(),
+            client_id: client_id.to_string(),
+            product: c.product().as_str(),
+            inner: Mutex::new(Some(bc)),
+        })
+    }
+
+    /// Base URL.
+    #[getter]
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+    /// Appliance host.
+    #[getter]
+    fn host(&self) -> &str {
+        &self.host
+    }
+    /// OAuth client id (not secret).
+    #[getter]
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    /// `rs` or `pra`.
+    #[getter]
+    fn product(&self) -> &str {
+        self.product
+    }
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
+    }
+
+    /// Releases the client's runtime and connections; later calls raise `InvalidInput`.
+    fn close(&self, py: Python<'_>) {
+        let taken = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+        py.detach(move || drop(taken));
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "NativeClient(base_url={:?}, client_id={:?})",
+            self.base_url, self.client_id
+        )
+    }
+
+    /// Authenticated check_health.
+    fn check_health<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |c| async move { c.check_health().await })
+    }
+    /// Unauthenticated /check_health probe.
+    fn probe_health<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |c| async move { c.probe_health().await })
+    }
+    /// API version and permissions.
+    fn get_api_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |c| async move { c.get_api_info().await })
+    }
+    /// Appliances of the pair or cluster.
+    fn get_appliances<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |c| async move { c.get_appliances().await })
+    }
+    /// Connected clients.
+    fn get_connected_clients<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |c| async move { c.get_connected_clients().await })
+    }
+    /// Changes the failover role.
+    #[pyo3(signature = (role, data_sync_first=false, force=false))]
+    fn set_failover_role<'py>(
+        &self,
+        py: Python<'py>,
+        role: &str,
+        data_sync_first: bool,
+        force: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let role: FailoverRole = py_result(role.parse())?;
+        self.call(py, move |c| async move {
+            c.set_failover_role(role, data_sync_first, force).await
+        })
+    }
+    /// Sessions in a window (dict from `TimeWindow`).
+    fn list_sessions<'py>(
+        &self,
+        py: Python<'py>,
+        window: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let w = window_from(window)?;
+        self.call(py, move |c| async move { c.list_sessions(&w).await })
+    }
+    /// One session report.
+    fn get_session<'py>(&self, py: Python<'py>, lsid: String) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, move |c| async move { c.get_session(&lsid).await })
+    }
+    /// ArchiveListing for a day (`YYYY-MM-DD`).
+    fn list_archives<'py>(&self, py: Python<'py>, date: &str) -> PyResult<Bound<'py, PyAny>> {
+        let d = parse_date(date, "date")?;
+        self.call(py, move |c| async move { c.list_archives(d).await })
+    }
+
+    /// Streams the NSB backup into `dir` (temporary name until complete) with a sidecar.
+    #[pyo3(signature = (dir, password=None, progress=None))]
+    fn download_backup<'py>(
+        &self,
+        py: Python<'py>,
+        dir: PathBuf,
+        password: Option<String>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let bc = self.live()?;
+        let hook = ProgressHook::new(progress);
+        let opts = BackupOptions {
+            password: password.map(SecretString::from),
+            progress: Some(hook.progress()),
+            cancel: Some(hook.token()),
+        };
+        let c = bc.client().clone();
+        let v = hook.run(
+            py,
+            &bc,
+            async move { c.download_backup(&dir, opts).await },
+            |d| d.file.size,
+        )?;
+        to_py(py, &v)
+    }
+
+    /// Streams a session recording into `dir`.
+    #[pyo3(signature = (lsid, dir, progress=None))]
+    fn download_recording<'py>(
+        &self,
+        py: Python<'py>,
+        lsid: String,
+        dir: PathBuf,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let bc = self.live()?;
+        let hook = ProgressHook::new(progress);
+        let opts = TransferOptions {
+            progress: Some(hook.progress()),
+            cancel: Some(hook.token()),
+        };
+        let c = bc.client().clone();
+        let v = hook.run(
+            py,
+            &bc,
+            async move { c.download_recording(&lsid, &dir, opts).await },
+            |f| f.size,
+        )?;
+        to_py(py, &v)
+    }
+
+    /// Streams one Archive (gzip) into `dir`.
+    #[pyo3(signature = (kind, date, index, dir, progress=None))]
+    fn download_archive<'py>(
+        &self,
+        py: Python<'py>,
+        kind: &str,
+        date: &str,
+        index: u32,
+        dir: PathBuf,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind: ArchiveKind = from_json(Value::String(kind.to_string()), "kind")?;
+        let d = parse_date(date, "date")?;
+        let bc = self.live()?;
+        let hook = ProgressHook::new(progress);
+        let opts = TransferOptions {
+            progress: Some(hook.progress()),
+            cancel: Some(hook.token()),
+        };
+        let c = bc.client().clone();
+        let v = hook.run(
+            py,
+            &bc,
+            async move { c.download_archive(kind, d, index, &dir, opts).await },
+            |f| f.size,
+        )?;
+        json_to_py(py, &to_json(&v)?)
+    }
+}

@@ -1,0 +1,215 @@
+//! The exception hierarchy: `bt_dr.BtDrError` and one subclass per [`ErrorKind`], named by
+//! [`ErrorKind::python_class`]. Every raised exception carries `kind`, `message` and
+//! `details` (the core's [`Error::details`]), and each detail field as an attribute too.
+
+use bt_dr_core::{Error, ErrorKind};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyModule, PyType};
+
+use crate::convert::json_to_py;
+
+create_exception!(
+    bt_dr,
+    BtDrError,
+    PyException,
+    "Base class of every bt-dr error; `kind`, `message` and `details` describe it."
+);
+create_exception!(
+    bt_dr,
+    InvalidInput,
+    BtDrError,
+    "A caller-supplied value is out of range or inconsistent."
+);
+create_exception!(
+    bt_dr,
+    ParseError,
+    BtDrError,
+    "A file or response could not be parsed."
+);
+create_exception!(
+    bt_dr,
+    IoError,
+    BtDrError,
+    "Reading or writing a local file failed."
+);
+create_exception!(
+    bt_dr,
+    CertificateError,
+    BtDrError,
+    "A certificate bundle is unusable."
+);
+create_exception!(
+    bt_dr,
+    WrongPassphrase,
+    BtDrError,
+    "The passphrase or password did not open the file."
+);
+create_exception!(
+    bt_dr,
+    VersionIncompatible,
+    BtDrError,
+    "A backup cannot be restored onto the target site's version."
+);
+create_exception!(
+    bt_dr,
+    IntegrityError,
+    BtDrError,
+    "Data does not match what was promised (size, hash, content type)."
+);
+create_exception!(
+    bt_dr,
+    AuthError,
+    BtDrError,
+    "The appliance rejected the OAuth credentials or token."
+);
+create_exception!(
+    bt_dr,
+    PermissionDenied,
+    BtDrError,
+    "The API account lacks the permission an operation needs."
+);
+create_exception!(
+    bt_dr,
+    RateLimited,
+    BtDrError,
+    "The appliance kept answering 'too many requests' past the retry budget."
+);
+create_exception!(
+    bt_dr,
+    ApiError,
+    BtDrError,
+    "The appliance answered with an API error."
+);
+create_exception!(
+    bt_dr,
+    TlsError,
+    BtDrError,
+    "TLS set-up or verification failed."
+);
+create_exception!(
+    bt_dr,
+    NetworkError,
+    BtDrError,
+    "The appliance could not be reached."
+);
+create_exception!(
+    bt_dr,
+    TimeoutError,
+    BtDrError,
+    "An operation exceeded its time budget."
+);
+create_exception!(
+    bt_dr,
+    Cancelled,
+    BtDrError,
+    "The caller cancelled the operation."
+);
+create_exception!(
+    bt_dr,
+    Refused,
+    BtDrError,
+    "A safety rule refused an action."
+);
+create_exception!(
+    bt_dr,
+    NotFound,
+    BtDrError,
+    "A named thing (site, appliance, backup set, session) does not exist."
+);
+
+/// The Python class raised for `kind`.
+pub fn exception_type(py: Python<'_>, kind: ErrorKind) -> Bound<'_, PyType> {
+    match kind {
+        ErrorKind::InvalidInput => py.get_type::<InvalidInput>(),
+        ErrorKind::Parse => py.get_type::<ParseError>(),
+        ErrorKind::Io => py.get_type::<IoError>(),
+        ErrorKind::Certificate => py.get_type::<CertificateError>(),
+        ErrorKind::WrongPassphrase => py.get_type::<WrongPassphrase>(),
+        ErrorKind::VersionIncompatible => py.get_type::<VersionIncompatible>(),
+        ErrorKind::Integrity => py.get_type::<IntegrityError>(),
+        ErrorKind::Auth => py.get_type::<AuthError>(),
+        ErrorKind::PermissionDenied => py.get_type::<PermissionDenied>(),
+        ErrorKind::RateLimited => py.get_type::<RateLimited>(),
+        ErrorKind::Api => py.get_type::<ApiError>(),
+        ErrorKind::Tls => py.get_type::<TlsError>(),
+        ErrorKind::Network => py.get_type::<NetworkError>(),
+        ErrorKind::Timeout => py.get_type::<TimeoutError>(),
+        ErrorKind::Cancelled => py.get_type::<Cancelled>(),
+        ErrorKind::Refused => py.get_type::<Refused>(),
+        ErrorKind::NotFound => py.get_type::<NotFound>(),
+        // New kinds raise the base class until they get their own.
+        _ => py.get_type::<BtDrError>(),
+    }
+}
+
+/// Converts a core error into the matching Python exception, with its structured fields.
+pub fn to_pyerr(e: Error) -> PyErr {
+    Python::attach(|py| {
+        let kind = e.kind();
+        let message = e.to_string();
+        let details = e.details();
+        let err = PyErr::from_type(exception_type(py, kind), (message.clone(),));
+        let value = err.value(py);
+        let annotate = || -> PyResult<()> {
+            value.setattr("kind", kind.as_str())?;
+            value.setattr("message", &message)?;
+            if let Some(obj) = details.as_object() {
+                for (k, v) in obj {
+                    if k != "kind" && k != "message" {
+                        value.setattr(k.as_str(), json_to_py(py, v)?)?;
+                    }
+                }
+            }
+            value.setattr("details", json_to_py(py, &details)?)?;
+            Ok(())
+        };
+        if let Err(e) = annotate() {
+            return e;
+        }
+        err
+    })
+}
+
+/// `Result` adapter: `core_call().map_err(to_pyerr)?` spelled `py_result(core_call())?`.
+pub fn py_result<T>(r: bt_dr_core::Result<T>) -> PyResult<T> {
+    r.map_err(to_pyerr)
+}
+
+/// Registers the classes on the module, each with a class-level `kind`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let base = py.get_type::<BtDrError>();
+    base.setattr("kind", py.None())?;
+    m.add("BtDrError", base)?;
+    for kind in ErrorKind::ALL {
+        let ty = exception_type(py, kind);
+        ty.setattr("kind", kind.as_str())?;
+        m.add(kind.python_class(), ty)?;
+    }
+    Ok(())
+}
+
+/// `(kind, python class name)` for every core error kind, for the parity test.
+#[pyfunction]
+pub fn error_kinds() -> Vec<(&'static str, &'static str)> {
+    ErrorKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), k.python_class()))
+        .collect()
+}
+
+/// Raises the core's `InvalidInput` for `field` (used by the Python layer for its own checks).
+#[pyfunction]
+pub fn raise_invalid_input(field: &str, reason: &str) -> PyResult<()> {
+    Err(to_pyerr(Error::invalid_input(field, reason)))
+}
+
+/// Raises the core's `NotFound` for `what`.
+#[pyfunction]
+pub fn raise_not_found(what: &str) -> PyResult<()> {
+    Err(to_pyerr(Error::NotFound {
+        what: what.to_string(),
+    }))
+}

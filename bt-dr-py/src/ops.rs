@@ -1,0 +1,452 @@
+//! The foundation operations (versions, inventory, backups, certificates, records): each one
+//! converts its inputs, calls bt-dr-core and converts the result. No DR rule lives here.
+
+use std::path::PathBuf;
+
+use bt_dr_core::api::{ApiInfo, TimeWindow};
+use bt_dr_core::document::{Format, load_document, parse_document};
+use bt_dr_core::{
+    ApplianceRecord, BackupName, BundleCheckOptions, BundleReport, Error, Inventory, OPERATIONS,
+    Product, SecretString, Severity, UpgradeTable, VaultKeyRecord,
+};
+use pyo3::prelude::*;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::convert::{
+    date_str, from_json, from_py, json_to_py, parse_date, parse_time, parse_version as parse_pv,
+    py_to_json, time_str, to_json, to_py, version_json,
+};
+use crate::errors::py_result;
+
+/// Parses a document format name.
+pub fn format_of(s: &str) -> PyResult<Format> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "toml" => Ok(Format::Toml),
+        "json" => Ok(Format::Json),
+        "yaml" | "yml" => Ok(Format::Yaml),
+        o => py_result(Err(Error::invalid_input(
+            "format",
+            format!("`{o}` is not toml, json or yaml"),
+        ))),
+    }
+}
+
+/// Parses a product name (`rs` or `pra`).
+pub fn product_of(s: &str) -> PyResult<Product> {
+    py_result(s.parse())
+}
+
+/// A document from exactly one of a path, a text (with its format) or a dict.
+fn document<T: DeserializeOwned>(
+    what: &str,
+    path: Option<PathBuf>,
+    text: Option<&str>,
+    format: Option<&str>,
+    data: Option<&Bound<'_, PyAny>>,
+) -> PyResult<T> {
+    match (path, text, data) {
+        (Some(p), None, None) => match format {
+            None => py_result(load_document(&p, what)),
+            Some(f) => {
+                let text = py_result(
+                    std::fs::read_to_string(&p).map_err(|e| Error::io("reading", &p, e)),
+                )?;
+                py_result(parse_document(&text, format_of(f)?, what, Some(&p)))
+            }
+        },
+        (None, Some(t), None) => py_result(parse_document(
+            t,
+            format_of(format.unwrap_or("toml"))?,
+            what,
+            None,
+        )),
+        (None, None, Some(d)) => from_py(d, what),
+        _ => py_result(Err(Error::invalid_input(
+            what,
+            "give exactly one of a path, a text or a dict",
+        ))),
+    }
+}
+
+/// Every public operation of bt-dr-core: `{name, area, summary}`.
+#[pyfunction]
+pub fn operations(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    to_py(py, &OPERATIONS)
+}
+
+/// Parses `X.Y.Z` or the check_health form with build.
+#[pyfunction]
+pub fn parse_version<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    json_to_py(py, &version_json(&parse_pv(text)?))
+}
+
+/// Orders two versions as bt-dr does: -1, 0 or 1.
+#[pyfunction]
+pub fn compare_versions(a: &str, b: &str) -> PyResult<i8> {
+    Ok(parse_pv(a)?.cmp(&parse_pv(b)?) as i8)
+}
+
+/// Loads and validates an inventory.
+#[pyfunction]
+#[pyo3(signature = (path=None, text=None, format=None, data=None))]
+pub fn load_inventory<'py>(
+    py: Python<'py>,
+    path: Option<PathBuf>,
+    text: Option<&str>,
+    format: Option<&str>,
+    data: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let inv: Inventory = document("inventory", path, text, format, data)?;
+    py_result(inv.validate())?;
+    to_py(py, &inv)
+}
+
+/// Loads the supported-upgrade table.
+#[pyfunction]
+#[pyo3(signature = (path=None, text=None, format=None, data=None))]
+pub fn load_upgrade_table<'py>(
+    py: Python<'py>,
+    path: Option<PathBuf>,
+    text: Option<&str>,
+    format: Option<&str>,
+    data: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t: UpgradeTable = document("upgrade table", path, text, format, data)?;
+    to_py(py, &t)
+}
+
+fn backup_name_json(n: &BackupName) -> Value {
+    json!({
+        "file_name": n.to_string(),
+        "version": version_json(&n.version),
+        "site": n.site,
+        "date": date_str(n.date),
+        "time": n.time.map(time_str),
+        "id": n.id,
+    })
+}
+
+/// Parses a default NSB backup file name.
+#[pyfunction]
+pub fn parse_backup_name<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    let n: BackupName = py_result(name.parse())?;
+    json_to_py(py, &backup_name_json(&n))
+}
+
+/// Builds a default NSB backup file name.
+#[pyfunction]
+#[pyo3(signature = (version, site, date, id, time=None))]
+pub fn format_backup_name<'py>(
+    py: Python<'py>,
+    version: &str,
+    site: &str,
+    date: &str,
+    id: &str,
+    time: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = time.map(|t| parse_time(t, "time")).transpose()?;
+    let n = py_result(BackupName::new(
+        parse_pv(version)?,
+        site,
+        parse_date(date, "date")?,
+        t,
+        id,
+    ))?;
+    json_to_py(py, &backup_name_json(&n))
+}
+
+/// Decides whether a backup version restores onto a site version.
+#[pyfunction]
+#[pyo3(signature = (backup_version, site_version, table=None, backup_product=None, site_product=None, strict=false))]
+pub fn check_restore<'py>(
+    py: Python<'py>,
+    backup_version: &str,
+    site_version: &str,
+    table: Option<&Bound<'py, PyAny>>,
+    backup_product: Option<&str>,
+    site_product: Option<&str>,
+    strict: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let table: UpgradeTable = match table {
+        Some(t) if !t.is_none() => from_py(t, "upgrade table")?,
+        _ => UpgradeTable::default(),
+    };
+    let check = bt_dr_core::check_restore(
+        &parse_pv(backup_version)?,
+        &parse_pv(site_version)?,
+        &table,
+        backup_product.map(product_of).transpose()?,
+        site_product.map(product_of).transpose()?,
+    );
+    let check = if strict {
+        py_result(check.into_result())?
+    } else {
+        check
+    };
+    to_py(py, &check)
+}
+
+/// Lists what an NSB holds and what it leaves out.
+#[pyfunction]
+#[pyo3(signature = (product, include_logged_history=false))]
+pub fn nsb_coverage<'py>(
+    py: Python<'py>,
+    product: &str,
+    include_logged_history: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_py(
+        py,
+        &bt_dr_core::nsb_coverage(product_of(product)?, include_logged_history),
+    )
+}
+
+fn bundle_json(r: &BundleReport) -> PyResult<Value> {
+    let mut v = to_json(r)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("worst".into(), to_json(&r.worst())?);
+        o.insert("usable".into(), r.is_usable().into());
+    }
+    Ok(v)
+}
+
+/// Opens and checks a p12 certificate bundle. The passphrase never leaves this call.
+#[pyfunction]
+#[pyo3(signature = (data, passphrase, options=None))]
+pub fn check_certificate_bundle<'py>(
+    py: Python<'py>,
+    data: Vec<u8>,
+    passphrase: String,
+    options: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let opts: BundleCheckOptions = match options {
+        Some(o) if !o.is_none() => from_py(o, "options")?,
+        _ => BundleCheckOptions::default(),
+    };
+    let secret = SecretString::from(passphrase);
+    let report = py
+        .detach(|| bt_dr_core::check_certificate_bundle(&data, &secret, &opts))
+        .map_err(crate::errors::to_pyerr)?;
+    json_to_py(py, &bundle_json(&report)?)
+}
+
+/// Checks a failover pair carries the identical certificate.
+#[pyfunction]
+pub fn check_certificate_pair<'py>(
+    py: Python<'py>,
+    primary: &Bound<'py, PyAny>,
+    backup: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let a: BundleReport = from_py(primary, "primary")?;
+    let b: BundleReport = from_py(backup, "backup")?;
+    to_py(py, &bt_dr_core::check_certificate_pair(&a, &b))
+}
+
+fn record_json(r: &ApplianceRecord) -> PyResult<Value> {
+    let mut v = to_json(r)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("file_name".into(), r.file_name().into());
+    }
+    Ok(v)
+}
+
+fn record_from(data: &Bound<'_, PyAny>) -> PyResult<ApplianceRecord> {
+    let mut v = py_to_json(data)?;
+    // `file_name` is derived; accept the dict `to_dict()` returned.
+    if let Some(o) = v.as_object_mut() {
+        o.remove("file_name");
+    }
+    from_json(v, "appliance record")
+}
+
+/// Loads (path, text or dict) and validates an /appliance settings record.
+#[pyfunction]
+#[pyo3(signature = (path=None, text=None, format=None, data=None))]
+pub fn appliance_record_load<'py>(
+    py: Python<'py>,
+    path: Option<PathBuf>,
+    text: Option<&str>,
+    format: Option<&str>,
+    data: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let r: ApplianceRecord = match data {
+        Some(d) if path.is_none() && text.is_none() => record_from(d)?,
+        _ => document("appliance record", path, text, format, data)?,
+    };
+    py_result(r.validate())?;
+    json_to_py(py, &record_json(&r)?)
+}
+
+/// Validates a record (dict) and writes it as JSON into `dir`; returns the path.
+#[pyfunction]
+pub fn appliance_record_save(data: &Bound<'_, PyAny>, dir: PathBuf) -> PyResult<PathBuf> {
+    let r = record_from(data)?;
+    py_result(r.save(dir))
+}
+
+fn vault_json(r: &VaultKeyRecord) -> PyResult<Value> {
+    let mut v = to_json(r)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("date".into(), date_str(r.date).into());
+        o.insert("findings".into(), to_json(&r.findings())?);
+    }
+    Ok(v)
+}
+
+/// Records a downloaded Vault encryption key (hash, size, protection) with its findings.
+#[pyfunction]
+pub fn vault_key_record<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    site: &str,
+    date: &str,
+    password_protected: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let r = py_result(VaultKeyRecord::from_file(
+        path,
+        site,
+        parse_date(date, "date")?,
+        password_protected,
+    ))?;
+    json_to_py(py, &vault_json(&r)?)
+}
+
+/// Whether a Vault key record (site, date) pairs with a backup of `site` taken on `backup_date`.
+#[pyfunction]
+pub fn vault_key_pairs_with(
+    key_site: &str,
+    key_date: &str,
+    site: &str,
+    backup_date: &str,
+) -> PyResult<bool> {
+    let r = VaultKeyRecord {
+        site: key_site.to_string(),
+        date: parse_date(key_date, "date")?,
+        file_name: String::new(),
+        sha256: String::new(),
+        size: 0,
+        password_protected: true,
+        recorded_at: time::OffsetDateTime::UNIX_EPOCH,
+    };
+    Ok(r.pairs_with(site, parse_date(backup_date, "backup_date")?))
+}
+
+/// The API permission an operation needs.
+#[pyfunction]
+pub fn required_permission(operation: &str) -> Option<&'static str> {
+    bt_dr_core::api::required_permission(operation)
+}
+
+/// The permission `operation` needs that the account of `api_info` lacks, if any.
+#[pyfunction]
+pub fn missing_permission(
+    api_info: &Bound<'_, PyAny>,
+    operation: &str,
+) -> PyResult<Option<&'static str>> {
+    let info: ApiInfo = from_py(api_info, "api_info")?;
+    Ok(info.missing_permission(operation))
+}
+
+/// Sessions started in the `seconds` before `now_unix` (default: now), as a window dict.
+#[pyfunction]
+#[pyo3(signature = (seconds, now_unix=None))]
+pub fn time_window_last_seconds(
+    py: Python<'_>,
+    seconds: u64,
+    now_unix: Option<i64>,
+) -> PyResult<Bound<'_, PyAny>> {
+    let now = match now_unix {
+        Some(u) => py_result(
+            time::OffsetDateTime::from_unix_timestamp(u)
+                .map_err(|e| Error::invalid_input("now", e.to_string())),
+        )?,
+        None => time::OffsetDateTime::now_utc(),
+    };
+    json_to_py(py, &window_json(&TimeWindow::last_seconds(now, seconds)))
+}
+
+/// A window as JSON with `YYYY-MM-DD` dates.
+pub fn window_json(w: &TimeWindow) -> Value {
+    match w {
+        TimeWindow::StartDate { date, days } => {
+            json!({"type": "start_date", "date": date_str(*date), "days": days})
+        }
+        TimeWindow::EndDate { date, days } => {
+            json!({"type": "end_date", "date": date_str(*date), "days": days})
+        }
+        TimeWindow::StartTime { unix, seconds } => {
+            json!({"type": "start_time", "unix": unix, "seconds": seconds})
+        }
+        TimeWindow::EndTime { unix, seconds } => {
+            json!({"type": "end_time", "unix": unix, "seconds": seconds})
+        }
+        TimeWindow::Lsid { lsid } => json!({"type": "lsid", "lsid": lsid}),
+        TimeWindow::Lsids { lsids } => json!({"type": "lsids", "lsids": lsids}),
+    }
+}
+
+/// A window from its dict (`type` plus that variant's fields, dates as `YYYY-MM-DD`).
+pub fn window_from(obj: &Bound<'_, PyAny>) -> PyResult<TimeWindow> {
+    let v = py_to_json(obj)?;
+    let bad = |why: &str| py_result::<TimeWindow>(Err(Error::invalid_input("window", why)));
+    let get = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+    let num = |k: &str| get(k).as_i64();
+    let date = |k: &str| -> PyResult<time::Date> {
+        match get(k).as_str() {
+            Some(s) => parse_date(s, "window.date"),
+            None => py_result(Err(Error::invalid_input("window.date", "is required"))),
+        }
+    };
+    let Some(kind) = v.get("type").and_then(Value::as_str) else {
+        return bad("needs a `type`");
+    };
+    let nonneg = |k: &str| -> PyResult<u64> {
+        match num(k) {
+            Some(n) if n >= 0 => Ok(n as u64),
+            Some(_) => py_result(Err(Error::invalid_input(
+                format!("window.{k}"),
+                "must not be negative",
+            ))),
+            None => Ok(0),
+        }
+    };
+    Ok(match kind {
+        "start_date" => TimeWindow::StartDate {
+            date: date("date")?,
+            days: nonneg("days")? as u32,
+        },
+        "end_date" => TimeWindow::EndDate {
+            date: date("date")?,
+            days: nonneg("days")? as u32,
+        },
+        "start_time" | "end_time" => {
+            let Some(unix) = num("unix") else {
+                return bad("needs `unix`");
+            };
+            let seconds = nonneg("seconds")?;
+            if kind == "start_time" {
+                TimeWindow::StartTime { unix, seconds }
+            } else {
+                TimeWindow::EndTime { unix, seconds }
+            }
+        }
+        "lsid" => match get("lsid").as_str() {
+            Some(s) => TimeWindow::Lsid {
+                lsid: s.to_string(),
+            },
+            None => return bad("needs `lsid`"),
+        },
+        "lsids" => TimeWindow::Lsids {
+            lsids: from_json(get("lsids"), "window.lsids")?,
+        },
+        o => return bad(&format!("unknown window type `{o}`")),
+    })
+}
+
+/// Whether severity `s` is at least `threshold` (bt-dr's ordering info < warning < error < critical).
+#[pyfunction]
+pub fn severity_at_least(s: &str, threshold: &str) -> PyResult<bool> {
+    let a: Severity = py_result(s.parse())?;
+    let b: Severity = py_result(threshold.parse())?;
+    Ok(a >= b)
+}

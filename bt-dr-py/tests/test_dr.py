@@ -1,0 +1,254 @@
+"""DR operations against the simulator: backup sets, verify, retention, backup job, audit,
+runbook and the failover drill."""
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+import pytest
+
+import bt_dr
+
+from conftest import FIXTURE_PASS, FIXTURES, Sim
+
+SECRET_ENV = "BT_DR_PYTEST_SECRET"
+
+
+def site_of(sim: Sim, name: str = "support") -> bt_dr.Site:
+    """An inventory site matching the simulator pair (appliances reached at its ports)."""
+    assert sim.backup_url is not None
+    return bt_dr.Site.from_dict(
+        {
+            "name": name,
+            "fqdn": sim.info["site_hostname"],
+            "product": "rs",
+            "version": sim.info["version"],
+            "appliances": [
+                {"hostname": "bt-a.example.com", "kind": "b300", "serial": "B300-0001", "ip": "10.0.0.11", "api_url": sim.primary_url},
+                {"hostname": "bt-b.example.com", "kind": "vmware", "ip": "10.0.0.12", "api_url": sim.backup_url},
+            ],
+            "failover": {"primary": "bt-a.example.com", "backup": "bt-b.example.com", "routing": "dns-swing"},
+            "api": {"client_id": sim.client_id, "client_secret_env": SECRET_ENV, "ca_file": sim.ca_file},
+        }
+    )
+
+
+def record_file(d: Path, host: str, version: str) -> Path:
+    p = d / f"{host}.toml"
+    p.write_text(
+        f"""
+[identity]
+hostname = "{host}"
+appliance_version = "{version}"
+serial = "SN-{host}"
+base_version = "7.2.1"
+system_time = "2026-11-20T02:00:00Z"
+[[ip_configuration]]
+name = "eth0"
+addresses = ["10.0.0.11/24"]
+gateway = "10.0.0.1"
+dns_servers = ["10.0.0.2"]
+"""
+    )
+    return p
+
+
+def full_options(sim: Sim, inputs: Path) -> bt_dr.BackupSetOptions:
+    key = inputs / "vault.key"
+    key.write_bytes(b"encrypted vault key bytes")
+    return bt_dr.BackupSetOptions(
+        certificate_bundle=FIXTURES / "default_chain.p12",
+        certificate_passphrase=FIXTURE_PASS,
+        appliance_records=(
+            record_file(inputs, "bt-a.example.com", sim.info["version"]),
+            record_file(inputs, "bt-b.example.com", sim.info["version"]),
+        ),
+        vault_key=key,
+        vault_key_password_protected=True,
+    )
+
+
+@pytest.fixture
+def secret_env(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv(SECRET_ENV, sim.client_secret)
+    yield
+
+
+def test_backup_set_verify_list_and_retention(sim: Sim, secret_env: None, tmp_path: Path) -> None:
+    store, inputs = tmp_path / "store", tmp_path / "in"
+    inputs.mkdir()
+    site = site_of(sim)
+    opts = full_options(sim, inputs)
+    assert FIXTURE_PASS not in repr(opts)
+    clients = bt_dr.Client.for_pair(site)
+    assert list(clients) == ["bt-a.example.com", "bt-b.example.com"]
+    primary = clients["bt-a.example.com"]
+    seen: List[int] = []
+    first = bt_dr.run_backup_set(store, site, primary, opts, progress=lambda d, t: seen.append(d))
+    assert seen and seen[-1] == 1 << 20
+    m = first.manifest
+    assert m.site == "support" and m.nsb.file.endswith(".nsb")
+    kinds = {f.kind for f in m.files}
+    assert {"nsb", "sidecar", "certificate_bundle", "appliance_record", "vault_key"} <= kinds
+    assert m.vault_key is not None and m.vault_key.password_protected
+    assert m.certificate is not None and m.certificate.findings == []
+    assert len(m.appliance_records) == 2
+    assert m.recordings is not None and m.recordings.count == 3
+    assert first.path.is_dir() and (first.path / "manifest.json").exists()
+    assert "BackupSetReport(site='support'" in repr(first)
+    assert json.loads(json.dumps(first.to_dict()))["set_id"] == first.set_id
+
+    report = bt_dr.verify_backup_set(first.path)
+    assert report.ok and report.problems == [] and report.files_checked == len(m.files)
+
+    # A second set (recordings: none new since the checkpoint).
+    second = bt_dr.run_backup_set(str(store), site.to_dict(), primary, {"recordings": True})
+    sets = bt_dr.list_backup_sets(store, "support")
+    assert [s.id for s in sets] == [second.set_id, first.set_id]
+    assert bt_dr.parse_version(sets[0].manifest.site_version).release == sim.info["version"]
+
+    # Corrupt the older one: verify names the file.
+    nsb = first.path / first.manifest.nsb.file
+    nsb.write_bytes(b"tampered")
+    bad = bt_dr.verify_backup_set(first.path)
+    assert not bad.ok
+    assert [(p.path, p.problem) for p in bad.problems] == [(first.manifest.nsb.file, "size_mismatch")]
+
+    plan = bt_dr.plan_retention(store, "support", keep_last=1)
+    assert [k.id for k in plan.keep] == [second.set_id]
+    assert plan.remove == [first.set_id]
+    assert bt_dr.apply_retention(store, plan) == [first.set_id]
+    assert [s.id for s in bt_dr.list_backup_sets(store, site)] == [second.set_id]
+    # The newest verified set is never removed.
+    forced = bt_dr.RetentionPlan(site="support", keep=[], remove=[second.set_id])
+    with pytest.raises(bt_dr.Refused):
+        bt_dr.apply_retention(store, forced)
+    with pytest.raises(bt_dr.InvalidInput):
+        bt_dr.plan_retention(store, "support")
+    for c in clients.values():
+        c.close()
+
+
+def test_retention_from_candidates() -> None:
+    t = dt.datetime(2026, 11, 20, 2, tzinfo=dt.timezone.utc)
+    sets = [
+        bt_dr.RetentionCandidate(id=f"s{i}", created_at=t - dt.timedelta(days=i), verified=True)
+        for i in range(5)
+    ]
+    plan = bt_dr.plan_retention(None, "support", bt_dr.RetentionPolicy(keep_daily=2), sets=sets)
+    assert [k.id for k in plan.keep] == ["s0", "s1"]
+    assert plan.remove == ["s2", "s3", "s4"]
+    assert any("daily" in r for r in plan.keep[0].reasons)
+
+
+def test_backup_set_stopped_by_progress_exception_leaves_nothing(sim: Sim, secret_env: None, tmp_path: Path) -> None:
+    sim.fault(0, "backup", "slow_body", 256 * 1024)
+    site = site_of(sim)
+
+    def stop(done: int, total: Optional[int]) -> None:
+        if done > 32 * 1024:
+            raise KeyboardInterrupt
+
+    with bt_dr.Client.for_appliance(site, "bt-a.example.com") as c:
+        with pytest.raises(KeyboardInterrupt):
+            bt_dr.run_backup_set(tmp_path, site, c, {"recordings": False}, progress=stop)
+    assert bt_dr.list_backup_sets(tmp_path, "support") == []
+    leftovers = [p.name for p in (tmp_path / "support" / "sets").iterdir()]
+    assert leftovers == []
+
+
+def test_backup_job_with_a_failing_site(sim: Sim, secret_env: None, tmp_path: Path) -> None:
+    good, other = site_of(sim, "support"), site_of(sim, "support2")
+    with sim.client() as c1, sim.client() as c2, sim.client(client_secret="wrong-secret-zz") as bad:
+        report = bt_dr.run_backup_job(
+            tmp_path,
+            [
+                (good, c1, {"recordings": False}),
+                (other, c2, None),
+                (site_of(sim, "support3"), bad, None),
+            ],
+            concurrency=2,
+        )
+    assert [s.site for s in report.sites] == ["support", "support2", "support3"]
+    assert [s.ok for s in report.sites] == [True, True, False]
+    failed = report.failed
+    assert len(failed) == 1 and failed[0].error is not None and failed[0].error["kind"] == "auth"
+    assert "wrong-secret-zz" not in json.dumps(report.to_dict())
+    assert bt_dr.exception_class(failed[0].error["kind"]) is bt_dr.AuthError
+
+
+def test_audit_ready_and_broken(sim: Sim, secret_env: None, tmp_path: Path) -> None:
+    store, inputs = tmp_path / "store", tmp_path / "in"
+    inputs.mkdir()
+    site = site_of(sim)
+    inventory = bt_dr.Inventory(sites=[site])
+    clients = bt_dr.Client.for_pair(site)
+    bt_dr.run_backup_set(store, site, clients["bt-a.example.com"], full_options(sim, inputs))
+    live = bt_dr.collect_live(site, clients)
+    assert [a.hostname for a in live.appliances] == ["bt-a.example.com", "bt-b.example.com"]
+    assert all(a.served_cert_sha256 for a in live.appliances)
+    ready = bt_dr.audit(inventory, store=store, live=[live])
+    assert ready.findings == [], ready.to_markdown()
+    assert ready.schema == "bt-dr.audit/1" and ready.worst is None
+    assert "Ready: no findings" in ready.to_markdown()
+
+    # No store at all for another site; split brain live.
+    sim.set_role(1, "primary")
+    split = bt_dr.collect_live(site, clients)
+    empty = tmp_path / "empty"
+    broken = bt_dr.audit(inventory.to_dict(), store=empty, live=[split.to_dict()])
+    ids = broken.finding_ids()
+    assert "no_backup" in ids and "split_brain" in ids
+    assert broken.worst == "critical"
+    assert broken.summary.critical >= 2
+    assert broken.with_id("split_brain")[0].site == "support"
+    assert "split_brain" in broken.to_markdown()
+    assert bt_dr.severity_at_least(broken.findings[0].severity, "error")
+    for c in clients.values():
+        c.close()
+
+
+def test_runbook(sim: Sim, secret_env: None, tmp_path: Path) -> None:
+    site = site_of(sim)
+    md = bt_dr.render_runbook(site)
+    assert md.startswith("# Recovery runbook") and "bt-a.example.com" in md
+    assert "No backup set exists" in md
+    with bt_dr.Client.for_appliance(site, "bt-a.example.com") as c:
+        rep = bt_dr.run_backup_set(tmp_path, site, c, {"recordings": False})
+    md2 = bt_dr.render_runbook(site.to_dict(), store=tmp_path, upgrade_table={"releases": []})
+    assert rep.manifest.nsb.file in md2
+
+
+def test_planned_failover_drill(fresh_sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, fresh_sim.client_secret)
+    site = site_of(fresh_sim)
+    clients = bt_dr.Client.for_pair(site, retry={"initial_backoff": 0.02, "max_backoff": 0.1})
+    plan = bt_dr.plan_failover(site, clients, "planned")
+    assert plan.from_.hostname == "bt-a.example.com" and plan.to.hostname == "bt-b.example.com"
+    assert plan.connected_clients and plan.connected_clients > 0
+    assert plan.steps and any(s.automated for s in plan.steps)
+    assert plan.to_dict()["from"]["hostname"] == "bt-a.example.com"
+    # Planning changed nothing.
+    assert [a["role"] for a in fresh_sim.state()] == ["primary", "backup"]
+    with pytest.raises(bt_dr.Refused):
+        bt_dr.plan_failover(site, clients, "unplanned")
+    timeline = bt_dr.execute_failover(site, clients, plan.to_dict(), settle_timeout=10, poll_interval=0.05)
+    assert timeline.outcome == "settled", timeline
+    assert timeline.events and timeline.events[-1].to_role == "primary"
+    assert any("DNS" in s for s in timeline.follow_up)
+    assert [a["role"] for a in fresh_sim.state()] == ["backup", "primary"]
+    for c in clients.values():
+        c.close()
+
+
+def test_client_for_appliance_needs_the_secret(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    site = site_of(sim)
+    with pytest.raises(bt_dr.InvalidInput) as ei:
+        bt_dr.Client.for_appliance(site, "bt-a.example.com")
+    assert ei.value.field == SECRET_ENV
+    with pytest.raises(bt_dr.NotFound):
+        bt_dr.Client.for_appliance(site, "nope.example.com", client_secret="x")
+    with bt_dr.Client.for_appliance(site, "BT-B.example.com", client_secret=sim.client_secret) as c:
+        assert c.check_health().failover_role == "backup"
