@@ -156,7 +156,11 @@ fn vault_key_record_pairs_with_the_same_days_backup() {
     let r = VaultKeyRecord::from_file(&key, "support", d, true).unwrap();
     assert!(r.findings().is_empty());
     // Dates travel as ISO strings (manifests are read by people and other languages).
-    assert!(serde_json::to_string(&r).unwrap().contains(r#""date":"2026-11-20""#));
+    assert!(
+        serde_json::to_string(&r)
+            .unwrap()
+            .contains(r#""date":"2026-11-20""#)
+    );
     assert_eq!(r.sha256, bt_dr_core::sha256_hex(b"k"));
     assert!(r.pairs_with("support", d));
     assert!(!r.pairs_with("support", d.next_day().unwrap()));
