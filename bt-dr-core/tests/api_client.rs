@@ -423,3 +423,36 @@ async fn pra_uses_access_session_reports() {
     let rs = client(&sim, sim.primary());
     assert!(rs.list_sessions(&TimeWindow::since(0)).await.is_err());
 }
+
+#[tokio::test]
+async fn client_from_the_inventory_api_section() {
+    let sim = Sim::start_pair(config()).await.unwrap();
+    let mut site = pair_site(&sim);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, sim.ca_pem()).unwrap();
+    let env = format!("BT_DR_TEST_SECRET_{}", std::process::id());
+    site.api = Some(bt_dr_core::ApiAccess {
+        client_id: client_id(&sim),
+        client_secret_env: env.clone(),
+        ca_file: Some(ca),
+        pin_sha256: Some(sim.leaf_cert_sha256_hex()),
+    });
+    let backup = site.intended_backup().unwrap().clone();
+    let e = bt_dr_core::api::Client::for_appliance(&site, &backup).unwrap_err();
+    assert!(e.to_string().contains(&env), "{e}");
+    // SAFETY: this test is the only user of this uniquely named variable.
+    unsafe { std::env::set_var(&env, SECRET) };
+    let c = bt_dr_core::api::Client::for_appliance(&site, &backup).unwrap();
+    assert_eq!(
+        c.check_health().await.unwrap().failover_role,
+        FailoverRole::Backup
+    );
+    site.api = None;
+    assert_eq!(
+        bt_dr_core::api::Client::for_appliance(&site, &backup)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+}

@@ -342,6 +342,44 @@ impl Client {
         }
     }
 
+    /// A client for `appliance` of an inventory `site`, configured from the site's `api` section:
+    /// client id, secret from the named environment variable, optional CA file and pin.
+    ///
+    /// ```no_run
+    /// let inv = bt_dr_core::Inventory::load("fleet.toml")?;
+    /// let site = &inv.sites[0];
+    /// let client = bt_dr_core::api::Client::for_appliance(site, site.intended_primary().unwrap())?;
+    /// # Ok::<(), bt_dr_core::Error>(())
+    /// ```
+    pub fn for_appliance(site: &crate::Site, appliance: &crate::Appliance) -> Result<Client> {
+        let api = site.api.as_ref().ok_or_else(|| {
+            Error::invalid_input(
+                format!("sites[{}].api", site.name),
+                "no API access (client_id, client_secret_env) is configured",
+            )
+        })?;
+        let secret = std::env::var(&api.client_secret_env).map_err(|_| {
+            Error::invalid_input(
+                format!("sites[{}].api.client_secret_env", site.name),
+                format!(
+                    "environment variable `{}` is not set",
+                    api.client_secret_env
+                ),
+            )
+        })?;
+        let mut b = Client::builder(&appliance.base_url())
+            .credentials(&api.client_id, SecretString::from(secret))
+            .site_name(&site.name)
+            .product(site.product);
+        if let Some(ca) = &api.ca_file {
+            b = b.extra_ca_pem(std::fs::read(ca).map_err(|e| Error::io("reading CA file", ca, e))?);
+        }
+        if let Some(pin) = &api.pin_sha256 {
+            b = b.pin_sha256(pin);
+        }
+        b.build()
+    }
+
     /// The base URL.
     pub fn base_url(&self) -> &str {
         &self.inner.base
