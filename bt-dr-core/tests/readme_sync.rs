@@ -36,3 +36,23 @@ fn top_readme_quickstarts_match_the_tested_ones() {
         }
     }
 }
+
+#[test]
+fn the_readme_inventory_sample_loads() {
+    let top = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let samples = blocks(&top, "toml");
+    assert_eq!(samples.len(), 1);
+    let inv = bt_dr_core::Inventory::from_toml_str(&samples[0]).unwrap();
+    let site = &inv.sites[0];
+    assert_eq!(
+        site.api.as_ref().unwrap().client_secret_env,
+        "BT_DR_SUPPORT_SECRET"
+    );
+    assert_eq!(
+        site.intended_primary().unwrap().hostname,
+        "bt-a.example.com"
+    );
+}
