@@ -1,8 +1,8 @@
 //! The nightly DR job in one program.
 //!
 //! With no configuration it starts a simulated failover pair on loopback and runs against it:
-//! health of both appliances, a backup set (NSB + recordings + certificate + /appliance records
-//! + Vault key record + manifest), a certificate bundle check, the readiness audit, the runbook,
+//! health of both appliances, a backup set (NSB, recordings, certificate, /appliance records,
+//! Vault key record and manifest), a certificate bundle check, the readiness audit, the runbook,
 //! and a planned failover drill with its timeline.
 //!
 //! Against a real site, set `BT_DR_URL`, `BT_DR_CLIENT_ID`, `BT_DR_CLIENT_SECRET` (and optionally
