@@ -69,7 +69,6 @@ async fn every_rule_fires_on_a_broken_fleet() {
     let sim = Sim::start_pair(config()).await.unwrap();
     let mut site = pair_site(&sim);
     let root = tempfile::tempdir().unwrap();
-    let inputs = tempfile::tempdir().unwrap();
     let store = BackupStore::open(root.path()).unwrap();
 
     // A set without certificate, vault key, records or recordings.
@@ -149,8 +148,10 @@ async fn every_rule_fires_on_a_broken_fleet() {
     let inv = Inventory {
         sites: vec![site, second, third],
     };
-    let mut opts = AuditOptions::default();
-    opts.now = Some(time::OffsetDateTime::now_utc() + time::Duration::days(3));
+    let opts = AuditOptions {
+        now: Some(time::OffsetDateTime::now_utc() + time::Duration::days(3)),
+        ..AuditOptions::default()
+    };
     let lives = vec![live, down];
     let report = audit(AuditInput {
         inventory: &inv,
