@@ -1,0 +1,47 @@
+//! `bt-dr-bench`: the benchmark driver of issue 8. Run from the repository root.
+//!
+//! ```text
+//! bt-dr-bench download [--sizes 268435456,2147483648] [--reps 5] [--reps-large 3]
+//!                      [--python-requests PY] [--python-bt-dr PY | --python-bt-dr-missing REASON]
+//! bt-dr-bench sweep    [--appliances 1000] [--per-account 10] [--latency-ms 100] [--sequential N]
+//! bt-dr-bench certs    [--count 1000] [--dir target/bench/p12]
+//! bt-dr-bench criterion-report [--criterion-dir target/bench/criterion]
+//! bt-dr-bench summary [--dir target/bench]
+//! ```
+//! Each prints a table and writes a JSON file under `target/bench/` (`--out` to change it).
+
+use std::process::ExitCode;
+
+use bt_dr_bench::Opts;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let cmd = args.next().unwrap_or_default();
+    let opts = match Opts::parse(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("bt-dr-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let r = match cmd.as_str() {
+        "download" => bt_dr_bench::download::run(&opts),
+        "sweep" => bt_dr_bench::sweep::run(&opts),
+        "certs" => bt_dr_bench::certs::run(&opts),
+        "criterion-report" => bt_dr_bench::criterion_report::run(&opts),
+        "summary" => bt_dr_bench::summary::run(&opts),
+        _ => {
+            eprintln!(
+                "usage: bt-dr-bench download|sweep|certs|criterion-report|summary [--option value]..."
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match r {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bt-dr-bench {cmd}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

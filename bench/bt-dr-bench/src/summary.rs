@@ -1,0 +1,155 @@
+//! The verdicts of the last `make bench`, read back from the JSON result files.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::{Opts, print_table, ratio};
+
+fn read(dir: &std::path::Path, name: &str) -> Option<Value> {
+    serde_json::from_str(&std::fs::read_to_string(dir.join(name)).ok()?).ok()
+}
+
+fn verdict(ok: Option<bool>) -> String {
+    match ok {
+        Some(true) => "met".into(),
+        Some(false) => "MISSED".into(),
+        None => "not measured".into(),
+    }
+}
+
+/// Prints one table of every target and writes `--dir`/summary.json.
+pub fn run(o: &Opts) -> Result<Value, String> {
+    let dir = PathBuf::from(o.str_or("dir", "target/bench"));
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    let mut push = |what: String, measured: String, target: &str, ok: Option<bool>| {
+        items.push(json!({"what": what, "measured": measured, "target": target, "met": ok}));
+        rows.push(vec![what, measured, target.to_string(), verdict(ok)]);
+    };
+    for (file, place) in [
+        ("download.json", "disk"),
+        ("download-tmpfs.json", "tmpfs, diagnostic"),
+    ] {
+        let Some(d) = read(&dir, file) else {
+            continue;
+        };
+        for r in d["results"].as_array().into_iter().flatten() {
+            let size = format!("{} ({place})", r["size"].as_str().unwrap_or("?"));
+            let f = |k: &str| r["ratios"][k].as_f64();
+            push(
+                format!("download {size}: Rust / curl throughput"),
+                f("rust_vs_curl").map_or("-".into(), ratio),
+                "≥ 0.95×",
+                r["targets"]["rust_ge_0_95_curl"].as_bool(),
+            );
+            push(
+                format!("download {size}: Rust / (curl + sha256sum)"),
+                f("rust_vs_curl_sha256sum").map_or("-".into(), ratio),
+                "(no target)",
+                None,
+            );
+            push(
+                format!("download {size}: bt_dr (Python) / requests, 8 KiB chunks"),
+                f("python_bt_dr_vs_requests").map_or("-".into(), ratio),
+                "≥ 1.5×",
+                r["targets"]["python_ge_1_5_requests"].as_bool(),
+            );
+            push(
+                format!("download {size}: bt_dr (Python) / requests, 1 MiB chunks"),
+                f("python_bt_dr_vs_requests_1m").map_or("-".into(), ratio),
+                "≥ 1.5×",
+                r["targets"]["python_ge_1_5_requests_1m"].as_bool(),
+            );
+            let rss = r["rows"]
+                .as_array()
+                .and_then(|rows| rows.iter().find(|x| x["row"] == "rust"))
+                .and_then(|x| x["peak_rss_kib_max"].as_u64());
+            if r["size_bytes"].as_u64().unwrap_or(0) >= 1 << 30 {
+                push(
+                    format!("download {size}: Rust peak RSS"),
+                    rss.map_or("-".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0)),
+                    "≤ 32 MiB",
+                    r["targets"]["rust_peak_rss_le_32_mib"].as_bool(),
+                );
+            }
+        }
+    }
+    if let Some(s) = read(&dir, "sweep.json") {
+        push(
+            format!(
+                "health sweep of {} appliances (cold), vs sequential {}",
+                s["appliances"],
+                s["speedup_cold_vs_sequential"]
+                    .as_f64()
+                    .map_or("-".into(), ratio)
+            ),
+            format!(
+                "{:.3} s",
+                s["cold_sweep_secs"]["median"].as_f64().unwrap_or(0.0)
+            ),
+            "≤ 1.5 s",
+            s["target_cold_le_1_5_s"].as_bool(),
+        );
+    }
+    if let Some(s) = read(&dir, "sweep-rate-limit.json") {
+        let wall = s["cold_sweep_secs"]["median"].as_f64().unwrap_or(0.0);
+        let floor = s["rate_limit_floor_cold_secs"].as_f64().unwrap_or(0.0);
+        push(
+            format!(
+                "rate limit kept: {} appliances on {} accounts, 20 req/s each ({} requests beyond the expected)",
+                s["appliances"], s["accounts"], s["requests_beyond_expected"]
+            ),
+            format!("{wall:.2} s (limit allows ≥ {floor:.2} s)"),
+            "wall ≥ limit floor",
+            Some(wall >= floor && s["requests_beyond_expected"] == 0),
+        );
+    }
+    if let Some(c) = read(&dir, "certs.json") {
+        push(
+            format!(
+                "certificate audit of {} bundles: library / shell loop (per bundle {:.2} ms vs {:.1} ms; {:.2}× the KDF floor)",
+                c["bundles"],
+                c["per_bundle_ms"]["library_1_thread"]
+                    .as_f64()
+                    .unwrap_or(0.0),
+                c["per_bundle_ms"]["shell_loop_1_job"]
+                    .as_f64()
+                    .unwrap_or(0.0),
+                c["ratios"]["library_vs_kdf_floor"].as_f64().unwrap_or(0.0),
+            ),
+            c["ratios"]["library_1_thread_vs_shell_1_job"]
+                .as_f64()
+                .map_or("-".into(), ratio),
+            "≥ 20×",
+            c["target_ge_20x_shell"].as_bool(),
+        );
+        push(
+            format!(
+                "certificate audit: library on {} threads / shell loop on as many jobs",
+                c["library_threads"]
+            ),
+            c["ratios"]["library_all_threads_vs_shell_all_jobs"]
+                .as_f64()
+                .map_or("-".into(), ratio),
+            "(no target)",
+            None,
+        );
+    }
+    if let Some(p) = read(&dir, "parsers.json") {
+        push(
+            "Criterion micro-benchmarks".into(),
+            format!("{} results", p["results"].as_array().map_or(0, Vec::len)),
+            "(no target)",
+            None,
+        );
+    }
+    print_table(
+        &format!("Summary of {}", dir.display()),
+        &["measurement", "result", "target", "verdict"],
+        &rows,
+    );
+    let v = json!({"machine": crate::machine(), "targets": items});
+    crate::write_json(&dir.join("summary.json"), &v)?;
+    Ok(v)
+}
