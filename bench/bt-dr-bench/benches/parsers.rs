@@ -2,8 +2,8 @@
 //!
 //! * `backup_name/*` — `BackupName::from_str` on the name forms the appliance produces.
 //! * `inventory_load/*` — `Inventory::load` of a 100-site fleet file in TOML, JSON and YAML.
-//! * `check_health/*` — `Client::check_health` end to end. The XML parser is private to
-//!   bt-dr-core, so it is measured through the public API: against a minimal plain-HTTP
+//! * `check_health_xml/*` — `Health::from_xml` alone, on the three namespace spellings.
+//! * `check_health/*` — `Client::check_health` end to end: against a minimal plain-HTTP
 //!   loopback responder (client + HTTP + XML parse, no TLS), next to a raw TCP exchange with the
 //!   same responder (the transport floor), and against the simulator over TLS.
 //! * `kdf/*` — the key derivations one OpenSSL 3 default PKCS#12 bundle needs.
@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bt_dr_bench::kdf;
-use bt_dr_core::api::Client;
+use bt_dr_core::api::{Client, Health};
 use bt_dr_core::{BackupName, Inventory, SecretString};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -159,6 +159,35 @@ async fn responder(listener: tokio::net::TcpListener) {
     }
 }
 
+/// The `check_health` body as the three namespace spellings appliances use.
+fn health_xml_variants() -> [(&'static str, String); 3] {
+    let old = HEALTH_XML.replace(
+        "https://www.beyondtrust.com/namespaces/API/command",
+        "http://www.bomgar.com/namespaces/API/command",
+    );
+    let prefixed = HEALTH_XML
+        .replace("<health_check xmlns=", "<ns:health_check xmlns:ns=")
+        .replace("</health_check>", "</ns:health_check>");
+    [
+        ("beyondtrust_ns", HEALTH_XML.to_string()),
+        ("bomgar_ns", old),
+        ("prefixed", prefixed),
+    ]
+}
+
+fn health_xml(c: &mut Criterion) {
+    let mut g = c.benchmark_group("check_health_xml");
+    for (label, xml) in health_xml_variants() {
+        let h = Health::from_xml(&xml).expect("health parses");
+        assert_eq!(h.hostname, "bt-a.example.com");
+        assert_eq!(h.enabled_shared_ips, ["10.0.0.10"]);
+        g.bench_function(label, |b| {
+            b.iter(|| black_box(Health::from_xml(black_box(&xml))))
+        });
+    }
+    g.finish();
+}
+
 fn check_health(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -256,6 +285,7 @@ criterion_group!(
     benches,
     backup_names,
     inventory_load,
+    health_xml,
     check_health,
     kdf_floor
 );

@@ -1,19 +1,18 @@
 //! Streaming a file from the appliance to disk: hashed as it arrives, checked against
 //! `Content-Length`, refused when it is an HTML page or an XML `<error>`, fsynced and renamed
-//! only when complete. Memory stays at one network chunk whatever the size.
+//! only when complete. Hashing and writing run on a thread of their own ([`super::file_sink`]),
+//! and memory stays at a few network chunks whatever the size.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::TransferOptions;
+use super::file_sink::FileSink;
 use super::transport::map_reqwest;
-use crate::fsutil::AtomicFile;
-use crate::{Error, Result};
+use crate::Error;
 
 /// Progress callback: bytes done, total when the appliance announced it.
 pub type Progress = Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
@@ -157,18 +156,12 @@ pub(crate) async fn stream_to_dir(
     };
 
     let mut stream = resp.bytes_stream();
-    let broke = |e: reqwest::Error, done: u64| {
-        let inner = map_reqwest(e, op);
-        StreamError::Retryable(Error::Network {
-            reason: format!("{op}: connection lost after {done} bytes ({inner})"),
-        })
-    };
     // Look at the start before creating any file: an error page must never become a backup.
     let mut head: Vec<u8> = Vec::new();
     while head.len() < 512 {
         match stream.next().await {
             Some(Ok(b)) => head.extend_from_slice(&b),
-            Some(Err(e)) => return Err(broke(e, head.len() as u64)),
+            Some(Err(e)) => return Err(broke(e, head.len() as u64, op)),
             None => break,
         }
     }
@@ -211,42 +204,68 @@ pub(crate) async fn stream_to_dir(
     }
 
     let dest = dir.join(&name);
-    let mut file = AtomicFile::create(&dest)?;
-    let mut hasher = Sha256::new();
-    let mut done: u64 = 0;
-    let write = |file: &mut AtomicFile, hasher: &mut Sha256, chunk: &[u8]| -> Result<()> {
-        hasher.update(chunk);
-        file.write_all(chunk)
-            .map_err(|e| Error::io("writing", &dest, e))
-    };
-    write(&mut file, &mut hasher, &head)?;
-    done += head.len() as u64;
+    let mut sink = FileSink::start(&dest)?;
+    match receive_into(&mut sink, head, &mut stream, total, &name, opts, op).await {
+        Ok(size) => {
+            let landed = sink.commit().await?;
+            Ok((
+                DownloadedFile {
+                    path: landed.path,
+                    file_name: name,
+                    size,
+                    sha256: landed.sha256,
+                },
+                safe,
+            ))
+        }
+        Err(e) => {
+            // Wait for the temporary file to be gone before the caller hears of the failure.
+            sink.abort().await;
+            Err(e)
+        }
+    }
+}
+
+/// Feeds the body to the sink, checking it against `Content-Length` and the cancel token.
+/// Returns the number of bytes received.
+async fn receive_into(
+    sink: &mut FileSink,
+    head: Vec<u8>,
+    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    total: Option<u64>,
+    name: &str,
+    opts: &TransferOptions,
+    op: &str,
+) -> std::result::Result<u64, StreamError> {
+    let cancelled = || opts.cancel.as_ref().is_some_and(|c| c.is_cancelled());
+    let mut done = head.len() as u64;
+    sink.push(head.into()).await?;
     if let Some(p) = &opts.progress {
         p(done, total);
     }
     while let Some(chunk) = stream.next().await {
-        if opts.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+        if cancelled() {
             return Err(StreamError::Fatal(Error::Cancelled {
                 operation: op.to_string(),
             }));
         }
-        let chunk = chunk.map_err(|e| broke(e, done))?;
-        write(&mut file, &mut hasher, &chunk)?;
+        let chunk = chunk.map_err(|e| broke(e, done, op))?;
         done += chunk.len() as u64;
-        if let Some(p) = &opts.progress {
-            p(done, total);
-        }
         if total.is_some_and(|t| done > t) {
             return Err(StreamError::Fatal(Error::Integrity {
-                subject: name,
+                subject: name.to_string(),
                 reason: format!(
                     "more bytes than the announced Content-Length ({done} > {})",
                     total.unwrap_or(0)
                 ),
             }));
         }
+        sink.push(chunk).await?;
+        if let Some(p) = &opts.progress {
+            p(done, total);
+        }
     }
-    if opts.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+    if cancelled() {
         return Err(StreamError::Fatal(Error::Cancelled {
             operation: op.to_string(),
         }));
@@ -255,26 +274,24 @@ pub(crate) async fn stream_to_dir(
         && done != t
     {
         return Err(StreamError::Retryable(Error::Integrity {
-            subject: name,
+            subject: name.to_string(),
             reason: format!("truncated: received {done} of {t} bytes"),
         }));
     }
     if done == 0 {
         return Err(StreamError::Fatal(Error::Integrity {
-            subject: name,
+            subject: name.to_string(),
             reason: "the appliance sent an empty file".into(),
         }));
     }
-    let path = file.commit()?;
-    Ok((
-        DownloadedFile {
-            path,
-            file_name: name,
-            size: done,
-            sha256: hex::encode(hasher.finalize()),
-        },
-        safe,
-    ))
+    Ok(done)
+}
+
+fn broke(e: reqwest::Error, done: u64, op: &str) -> StreamError {
+    let inner = map_reqwest(e, op);
+    StreamError::Retryable(Error::Network {
+        reason: format!("{op}: connection lost after {done} bytes ({inner})"),
+    })
 }
 
 #[cfg(test)]

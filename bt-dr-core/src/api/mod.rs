@@ -5,6 +5,7 @@ mod blocking;
 mod cancel;
 mod client;
 mod download;
+mod file_sink;
 mod reporting;
 mod tls;
 mod transport;

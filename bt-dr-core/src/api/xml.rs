@@ -144,6 +144,25 @@ pub struct Health {
     pub last_data_sync_status: Option<String>,
 }
 
+impl Health {
+    /// Parses a `check_health` response body, whichever namespace (or prefix) the appliance
+    /// uses — for example one saved by a monitoring script.
+    ///
+    /// ```
+    /// let xml = r#"<health_check xmlns="https://www.beyondtrust.com/namespaces/API/command">
+    ///   <appliance id="0123456789abcdef0123456789abcdef">bt-a.example.com</appliance>
+    ///   <version>24.1.2 (37380-5f3c2a9e)</version><success>1</success>
+    ///   <failover_role>backup</failover_role></health_check>"#;
+    /// let h = bt_dr_core::api::Health::from_xml(xml).unwrap();
+    /// assert_eq!(h.hostname, "bt-a.example.com");
+    /// assert!(h.success);
+    /// assert!(bt_dr_core::api::Health::from_xml("<error>denied</error>").is_err());
+    /// ```
+    pub fn from_xml(xml: &str) -> Result<Health> {
+        parse_health(xml)
+    }
+}
+
 pub(crate) fn parse_health(xml: &str) -> Result<Health> {
     #[derive(Deserialize)]
     struct Ips {

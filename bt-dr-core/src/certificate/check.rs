@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use x509_parser::prelude::*;
 
 use super::bundle::{CertClass, CertInfo, open_bundle};
-use super::key::key_matches_certificate;
+use super::key::key_matches_spki;
 use super::names::name_matches;
 use crate::{Finding, Result, Severity};
 
@@ -108,11 +108,9 @@ impl BundleReport {
     }
 }
 
-fn verifies(child: &CertInfo, issuer: &CertInfo) -> bool {
-    let (Ok((_, c)), Ok((_, i))) = (
-        X509Certificate::from_der(child.der()),
-        X509Certificate::from_der(issuer.der()),
-    ) else {
+/// Whether `parsed[child]` carries a valid signature by `parsed[issuer]`'s key.
+fn verifies(parsed: &[Option<X509Certificate<'_>>], child: usize, issuer: usize) -> bool {
+    let (Some(c), Some(i)) = (&parsed[child], &parsed[issuer]) else {
         return false;
     };
     c.verify_signature(Some(i.public_key())).is_ok()
@@ -144,6 +142,16 @@ pub fn check_certificate_bundle(
     let opened = open_bundle(bytes, passphrase)?;
     let now = opts.now.unwrap_or_else(OffsetDateTime::now_utc);
     let certs = opened.certs;
+    // Parsed once: the chain walk and the key match each look at several certificates.
+    let parsed: Vec<Option<X509Certificate<'_>>> = certs
+        .iter()
+        .map(|c| X509Certificate::from_der(c.der()).ok().map(|(_, x)| x))
+        .collect();
+    let key_matches = |key: &[u8], i: usize| {
+        parsed[i]
+            .as_ref()
+            .and_then(|x| key_matches_spki(key, x.public_key()))
+    };
     let mut findings = Vec::new();
     let name = |c: &CertInfo| c.issued_to.clone();
 
@@ -166,8 +174,8 @@ pub fn check_certificate_bundle(
     let mut key_match = None;
     let mut leaf = None;
     if let Some(key) = &opened.key_pkcs8 {
-        for (i, c) in certs.iter().enumerate() {
-            if key_matches_certificate(key, c.der()) == Some(true) {
+        for i in 0..certs.len() {
+            if key_matches(key, i) == Some(true) {
                 leaf = Some(i);
                 key_match = Some(true);
                 break;
@@ -186,7 +194,7 @@ pub fn check_certificate_bundle(
                     .position(|c| matches!(c.class, CertClass::CaSigned | CertClass::SelfSigned))
             });
         if let (Some(key), Some(i)) = (&opened.key_pkcs8, leaf) {
-            key_match = key_matches_certificate(key, certs[i].der());
+            key_match = key_matches(key, i);
         }
     }
 
@@ -237,7 +245,7 @@ pub fn check_certificate_bundle(
         loop {
             let c = &certs[cur];
             if c.self_issued() {
-                if !verifies(c, c) {
+                if !verifies(&parsed, cur, cur) {
                     findings.push(Finding::new(
                         "bad_signature",
                         Severity::Error,
@@ -250,7 +258,7 @@ pub fn check_certificate_bundle(
             let candidates: Vec<usize> = (0..certs.len())
                 .filter(|&j| j != cur && !chain.contains(&j) && certs[j].subject == c.issuer)
                 .collect();
-            match candidates.iter().find(|&&j| verifies(c, &certs[j])) {
+            match candidates.iter().find(|&&j| verifies(&parsed, cur, j)) {
                 Some(&j) => {
                     chain.push(j);
                     cur = j;
