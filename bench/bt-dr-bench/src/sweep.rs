@@ -153,6 +153,16 @@ pub fn run(o: &Opts) -> Result<Value, String> {
         // limit could go faster than this when an account has more than 20 requests to make.
         let floor_cold = (2.0 * per_account as f64 - 20.0).max(0.0) / 20.0;
         let floor_warm = (per_account as f64 - 20.0).max(0.0) / 20.0;
+        // The 1.5 s target is for the set-up; with many appliances per account the
+        // limit alone takes longer, and that run checks the limit instead.
+        let target_applies = floor_cold < target;
+        let verdict = if !target_applies {
+            "the target does not apply (the limit needs more)"
+        } else if cold_s.median <= target {
+            "met"
+        } else {
+            "MISSED"
+        };
         print_table(
             &format!(
                 "Health sweep of {n} simulated appliances, {latency_ms} ms injected latency, {accounts} API accounts ({per_account} appliances each), concurrency {concurrency}"
@@ -165,8 +175,7 @@ pub fn run(o: &Opts) -> Result<Value, String> {
                     format!("{:.2}", cold_s.median * 1000.0 / n as f64),
                     seq_full.map_or("-".into(), |s| ratio(s / cold_s.median)),
                     format!(
-                        "median of {reps}; target ≤ {target} s: {}; rate limit allows ≥ {floor_cold:.2} s",
-                        if cold_s.median <= target { "met" } else { "MISSED" }
+                        "median of {reps}; target ≤ {target} s: {verdict}; rate limit allows ≥ {floor_cold:.2} s"
                     ),
                 ],
                 vec![
@@ -214,7 +223,7 @@ pub fn run(o: &Opts) -> Result<Value, String> {
             "requests_beyond_expected": extra_requests,
             "rate_limit_floor_cold_secs": floor_cold,
             "rate_limit_floor_warm_secs": floor_warm,
-            "target_cold_le_1_5_s": cold_s.median <= target,
+            "target_cold_le_1_5_s": target_applies.then_some(cold_s.median <= target),
         }))
     })?;
     crate::write_json(&out, &v)?;
