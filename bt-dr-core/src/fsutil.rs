@@ -40,6 +40,11 @@ impl AtomicFile {
         &self.dest
     }
 
+    /// Where it is being written.
+    pub(crate) fn temp_path(&self) -> &Path {
+        self.tmp.path()
+    }
+
     /// Fsyncs and renames into place (replacing an older file of that name), then fsyncs the folder.
     pub fn commit(mut self) -> Result<PathBuf> {
         self.tmp
@@ -74,8 +79,11 @@ impl Write for AtomicFile {
 /// the final fsync, so the download finishes and then waits for the disk. Starting writeback of
 /// each finished window right away overlaps the disk with the network; waiting for the window a
 /// few steps back bounds the dirty data, and dropping it from the cache afterwards keeps a
-/// nightly multi-gigabyte backup from evicting everything else on the host. The final fsync
-/// remains the authority: errors here are ignored because fsync reports them again.
+/// nightly multi-gigabyte backup from evicting everything else on the host.
+///
+/// A write error found while waiting is returned: the kernel reports it once per open file,
+/// so the final fsync would not see it again. Filesystems that cannot do this are left to the
+/// page cache and the final fsync.
 #[derive(Debug, Default)]
 pub(crate) struct Writeback {
     /// Bytes handed to `write`.
@@ -84,6 +92,8 @@ pub(crate) struct Writeback {
     started: u64,
     /// Start of the first window not yet waited for.
     settled: u64,
+    /// The filesystem does not support it; stop trying.
+    unsupported: bool,
 }
 
 impl Writeback {
@@ -93,57 +103,85 @@ impl Writeback {
     const LAG: u64 = 4;
 
     /// Records `n` more bytes written to `file` and moves writeback along.
-    pub(crate) fn wrote(&mut self, file: &std::fs::File, n: usize) {
+    pub(crate) fn wrote(&mut self, file: &std::fs::File, n: usize) -> std::io::Result<()> {
         self.written += n as u64;
-        while self.written - self.started >= Self::WINDOW {
-            start_writeback(file, self.started, Self::WINDOW);
-            self.started += Self::WINDOW;
-            if self.started - self.settled > Self::LAG * Self::WINDOW {
-                settle(file, self.settled, Self::WINDOW);
-                self.settled += Self::WINDOW;
+        while !self.unsupported && self.written - self.started >= Self::WINDOW {
+            let r = start_writeback(file, self.started, Self::WINDOW).and_then(|()| {
+                self.started += Self::WINDOW;
+                if self.started - self.settled > Self::LAG * Self::WINDOW {
+                    settle(file, self.settled, Self::WINDOW)?;
+                    self.settled += Self::WINDOW;
+                }
+                Ok(())
+            });
+            if let Err(e) = r {
+                if !is_unsupported(&e) {
+                    return Err(e);
+                }
+                self.unsupported = true;
             }
         }
+        Ok(())
+    }
+}
+
+fn is_unsupported(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Unsupported
+        || matches!(e.raw_os_error(), Some(code) if UNSUPPORTED.contains(&code))
+}
+
+#[cfg(target_os = "linux")]
+const UNSUPPORTED: [i32; 4] = [libc::ENOSYS, libc::EINVAL, libc::ESPIPE, libc::EOPNOTSUPP];
+#[cfg(not(target_os = "linux"))]
+const UNSUPPORTED: [i32; 0] = [];
+
+#[cfg(target_os = "linux")]
+fn sync_range(file: &std::fs::File, offset: u64, len: u64, flags: u32) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let off = i64::try_from(offset).map_err(std::io::Error::other)?;
+    let len = i64::try_from(len).map_err(std::io::Error::other)?;
+    // SAFETY: the descriptor stays open for the duration of the borrow; no memory is passed.
+    let rc = unsafe { libc::sync_file_range(file.as_raw_fd(), off, len, flags) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
 #[cfg(target_os = "linux")]
-fn start_writeback(file: &std::fs::File, offset: u64, len: u64) {
-    use std::os::fd::AsRawFd;
-    let (Ok(off), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
-        return;
-    };
-    // SAFETY: the descriptor is open for the duration of the borrow; the call only reads it.
-    unsafe {
-        libc::sync_file_range(file.as_raw_fd(), off, len, libc::SYNC_FILE_RANGE_WRITE);
-    }
+fn start_writeback(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<()> {
+    sync_range(file, offset, len, libc::SYNC_FILE_RANGE_WRITE)
 }
 
 #[cfg(target_os = "linux")]
-fn settle(file: &std::fs::File, offset: u64, len: u64) {
+fn settle(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
-    let (Ok(off), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
-        return;
-    };
-    let fd = file.as_raw_fd();
-    // SAFETY: as above; neither call touches memory of ours.
-    unsafe {
-        libc::sync_file_range(
-            fd,
-            off,
-            len,
-            libc::SYNC_FILE_RANGE_WAIT_BEFORE
-                | libc::SYNC_FILE_RANGE_WRITE
-                | libc::SYNC_FILE_RANGE_WAIT_AFTER,
-        );
-        libc::posix_fadvise(fd, off, len, libc::POSIX_FADV_DONTNEED);
+    sync_range(
+        file,
+        offset,
+        len,
+        libc::SYNC_FILE_RANGE_WAIT_BEFORE
+            | libc::SYNC_FILE_RANGE_WRITE
+            | libc::SYNC_FILE_RANGE_WAIT_AFTER,
+    )?;
+    // The window is on disk; dropping it from the cache is advice, so its result is not ours
+    // to act on.
+    if let (Ok(off), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) {
+        // SAFETY: as above.
+        unsafe { libc::posix_fadvise(file.as_raw_fd(), off, len, libc::POSIX_FADV_DONTNEED) };
     }
+    Ok(())
 }
 
-// Elsewhere the page cache and the final fsync do all the work.
 #[cfg(not(target_os = "linux"))]
-fn start_writeback(_: &std::fs::File, _: u64, _: u64) {}
+fn start_writeback(_: &std::fs::File, _: u64, _: u64) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
 #[cfg(not(target_os = "linux"))]
-fn settle(_: &std::fs::File, _: u64, _: u64) {}
+fn settle(_: &std::fs::File, _: u64, _: u64) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
 
 fn parent_dir(p: &Path) -> PathBuf {
     match p.parent() {
@@ -245,12 +283,14 @@ mod tests {
             let mut b = block.clone();
             b[..8].copy_from_slice(&i.to_le_bytes());
             f.write_all(&b).unwrap();
-            wb.wrote(f.file(), b.len());
+            wb.wrote(f.file(), b.len()).unwrap();
         }
         f.write_all(b"tail").unwrap();
-        wb.wrote(f.file(), 4);
-        assert_eq!(wb.started, windows * Writeback::WINDOW);
-        assert_eq!(wb.settled, (windows - Writeback::LAG) * Writeback::WINDOW);
+        wb.wrote(f.file(), 4).unwrap();
+        if cfg!(target_os = "linux") {
+            assert_eq!(wb.started, windows * Writeback::WINDOW);
+            assert_eq!(wb.settled, (windows - Writeback::LAG) * Writeback::WINDOW);
+        }
         f.commit().unwrap();
         let back = std::fs::read(&dest).unwrap();
         assert_eq!(back.len() as u64, blocks * (1 << 20) + 4);

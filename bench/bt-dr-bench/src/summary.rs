@@ -14,7 +14,7 @@ fn verdict(ok: Option<bool>) -> String {
     match ok {
         Some(true) => "met".into(),
         Some(false) => "MISSED".into(),
-        None => "–".into(),
+        None => "not measured".into(),
     }
 }
 
@@ -25,7 +25,14 @@ pub fn run(o: &Opts) -> Result<Value, String> {
     let mut items = Vec::new();
     let mut push = |what: String, measured: String, target: &str, ok: Option<bool>| {
         items.push(json!({"what": what, "measured": measured, "target": target, "met": ok}));
-        rows.push(vec![what, measured, target.to_string(), verdict(ok)]);
+        // Rows without a target ("(no target)", "(reference peer)") get no verdict; a target
+        // row whose measurement is missing says so.
+        let v = if target.starts_with('(') {
+            "–".into()
+        } else {
+            verdict(ok)
+        };
+        rows.push(vec![what, measured, target.to_string(), v]);
     };
     for (file, place) in [
         ("download.json", "disk"),

@@ -887,10 +887,20 @@ impl Client {
             password_protected: opts.password.is_some(),
             appliance_file_name: proposed,
         };
-        let sidecar_path = crate::fsutil::write_json_atomic(
-            dir.join(format!("{}{SIDECAR_SUFFIX}", file.file_name)),
-            &sidecar,
-        )?;
+        // The sidecar is fsynced like the backup; off the runtime's workers like it too.
+        let sidecar_dest = dir.join(format!("{}{SIDECAR_SUFFIX}", file.file_name));
+        let record = sidecar.clone();
+        let sidecar_path = tokio::task::spawn_blocking(move || {
+            crate::fsutil::write_json_atomic(sidecar_dest, &record)
+        })
+        .await
+        .map_err(|e| {
+            Error::io(
+                "writing the sidecar of",
+                &file.path,
+                std::io::Error::other(e.to_string()),
+            )
+        })??;
         Ok(BackupDownload {
             file,
             sidecar_path,

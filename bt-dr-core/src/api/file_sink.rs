@@ -9,6 +9,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -33,33 +35,47 @@ pub(crate) struct Landed {
     pub sha256: String,
 }
 
+type Outcome = Result<Option<Landed>>;
+
 /// A file being written and hashed behind the download.
 ///
-/// Dropping it (or [`FileSink::abort`]) without [`FileSink::commit`] leaves no file under any
-/// name: the writer thread sees the channel close without a commit and removes the temporary.
+/// [`FileSink::abort`] waits until the temporary file is gone. Dropping the sink without
+/// [`FileSink::commit`] or `abort` (a cancelled future) removes the temporary file on the spot
+/// and tells the writer to stop, so nothing is left once the caller has let go.
 pub(crate) struct FileSink {
     tx: mpsc::Sender<Msg>,
-    done: oneshot::Receiver<Result<Option<Landed>>>,
+    /// The writer's result; `None` once collected.
+    done: Option<oneshot::Receiver<Outcome>>,
+    stop: Arc<AtomicBool>,
+    temp: PathBuf,
     dest: PathBuf,
 }
 
 impl FileSink {
     /// Creates the temporary file next to `dest` and starts the writer thread.
     pub fn start(dest: &Path) -> Result<Self> {
-        let file = AtomicFile::create(dest)?;
+        Self::start_with(AtomicFile::create(dest)?, dest)
+    }
+
+    fn start_with(file: AtomicFile, dest: &Path) -> Result<Self> {
         let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
         let (done_tx, done) = oneshot::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let temp = file.temp_path().to_path_buf();
         let owned = dest.to_path_buf();
+        let writer_stop = stop.clone();
         std::thread::Builder::new()
             .name("bt-dr-file-sink".into())
             .spawn(move || {
                 // A send error means the download was dropped; nobody is left to tell.
-                let _ = done_tx.send(write_all(file, rx, &owned));
+                let _ = done_tx.send(write_all(file, rx, &owned, &writer_stop));
             })
             .map_err(|e| Error::io("starting the writer thread for", dest, e))?;
         Ok(Self {
             tx,
-            done,
+            done: Some(done),
+            stop,
+            temp,
             dest: dest.to_path_buf(),
         })
     }
@@ -68,11 +84,7 @@ impl FileSink {
     pub async fn push(&mut self, chunk: Bytes) -> Result<()> {
         if self.tx.send(Msg::Chunk(chunk)).await.is_err() {
             // The writer stopped early: its result says why.
-            return Err(self
-                .outcome()
-                .await
-                .err()
-                .unwrap_or_else(|| self.vanished()));
+            return Err(self.failure().await);
         }
         Ok(())
     }
@@ -80,11 +92,7 @@ impl FileSink {
     /// Waits for every queued chunk, fsyncs, renames into place and returns the hash.
     pub async fn commit(mut self) -> Result<Landed> {
         if self.tx.send(Msg::Commit).await.is_err() {
-            return Err(self
-                .outcome()
-                .await
-                .err()
-                .unwrap_or_else(|| self.vanished()));
+            return Err(self.failure().await);
         }
         let vanished = self.vanished();
         self.outcome().await?.ok_or(vanished)
@@ -92,17 +100,32 @@ impl FileSink {
 
     /// Stops writing and waits until the temporary file is gone.
     pub async fn abort(mut self) {
-        let (closed, _) = mpsc::channel(1);
-        // Replacing the sender closes the channel; the writer then removes its file.
-        self.tx = closed;
+        if self.done.is_none() {
+            // The writer already ended with an error and removed its file.
+            return;
+        }
+        self.stop.store(true, Ordering::Release);
+        // Replacing the sender closes the channel, which wakes the writer if it is idle.
+        self.tx = mpsc::channel(1).0;
         let _ = self.outcome().await;
     }
 
-    async fn outcome(&mut self) -> Result<Option<Landed>> {
-        match (&mut self.done).await {
-            Ok(r) => r,
-            Err(_) => Err(self.vanished()),
-        }
+    /// The writer's result, collected once. Stays pending in `self` until it has arrived, so a
+    /// future dropped while waiting still cleans up in `Drop`.
+    async fn outcome(&mut self) -> Outcome {
+        let Some(rx) = self.done.as_mut() else {
+            return Err(self.vanished());
+        };
+        let r = rx.await;
+        self.done = None;
+        r.unwrap_or_else(|_| Err(self.vanished()))
+    }
+
+    async fn failure(&mut self) -> Error {
+        self.outcome()
+            .await
+            .err()
+            .unwrap_or_else(|| self.vanished())
     }
 
     fn vanished(&self) -> Error {
@@ -114,22 +137,38 @@ impl FileSink {
     }
 }
 
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        if self.done.is_some() {
+            // Dropped mid-transfer: the writer may still be a few chunks behind, and the caller
+            // must not find a temporary file after letting go. Writes to the unlinked file are
+            // harmless, and a rename that comes too late finds nothing to rename.
+            self.stop.store(true, Ordering::Release);
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
 /// The writer thread: hash and write each chunk; on `Commit` fsync and rename; on a closed
-/// channel drop the temporary file (which removes it).
+/// channel or a stop request drop the temporary file (which removes it).
 fn write_all(
     mut file: AtomicFile,
     mut rx: mpsc::Receiver<Msg>,
     dest: &Path,
-) -> Result<Option<Landed>> {
+    stop: &AtomicBool,
+) -> Outcome {
     let mut hasher = Sha256::new();
     let mut writeback = Writeback::default();
     while let Some(msg) = rx.blocking_recv() {
+        if stop.load(Ordering::Acquire) {
+            return Ok(None);
+        }
         match msg {
             Msg::Chunk(chunk) => {
                 hasher.update(&chunk);
                 file.write_all(&chunk)
+                    .and_then(|()| writeback.wrote(file.file(), chunk.len()))
                     .map_err(|e| Error::io("writing", dest, e))?;
-                writeback.wrote(file.file(), chunk.len());
             }
             Msg::Commit => {
                 let path = file.commit()?;
@@ -185,37 +224,46 @@ mod tests {
         let mut sink = FileSink::start(&dir.path().join("b.nsb")).unwrap();
         sink.push(Bytes::from_static(b"half")).await.unwrap();
         drop(sink);
-        // Dropping does not wait; the writer removes its file as soon as it sees the close.
-        for _ in 0..200 {
-            if names(dir.path()).is_empty() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
         assert!(names(dir.path()).is_empty());
     }
 
     #[cfg(unix)]
     #[tokio::test]
-    async fn a_write_error_reaches_the_caller_with_the_path() {
-        // /dev/full accepts the open and fails every write with ENOSPC.
+    async fn a_write_error_reaches_the_caller_and_abort_still_cleans_up() {
+        // /dev/full fails every write with ENOSPC: the temporary file is pointed at it, so the
+        // sink's real error path runs end to end.
         let full = Path::new("/dev/full");
         if !full.exists() {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("x.nsb");
-        let file = AtomicFile::create(&dest).unwrap();
-        let (tx, rx) = mpsc::channel(1);
-        let handle = std::thread::spawn(move || {
-            let mut f = file;
-            // Point the temporary at /dev/full: same code path, a real ENOSPC.
-            *f.file() = std::fs::OpenOptions::new().write(true).open(full).unwrap();
-            write_all(f, rx, &dest)
-        });
-        tx.send(Msg::Chunk(Bytes::from_static(b"x"))).await.unwrap();
-        let err = handle.join().unwrap().err().expect("ENOSPC");
+        let mut file = AtomicFile::create(&dest).unwrap();
+        *file.file() = std::fs::OpenOptions::new().write(true).open(full).unwrap();
+        let mut sink = FileSink::start_with(file, &dest).unwrap();
+        let mut err = None;
+        // The first push may be queued before the writer fails; a later one sees the failure.
+        for _ in 0..CHUNKS_IN_FLIGHT + 2 {
+            if let Err(e) = sink.push(Bytes::from_static(b"x")).await {
+                err = Some(e);
+                break;
+            }
+        }
+        let err = err.expect("ENOSPC reaches the caller");
         assert_eq!(err.kind(), crate::ErrorKind::Io);
         assert!(err.to_string().contains("x.nsb"), "{err}");
+        sink.abort().await;
+        assert!(names(dir.path()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_dropped_sink_removes_its_file_before_drop_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = FileSink::start(&dir.path().join("c.nsb")).unwrap();
+        for _ in 0..CHUNKS_IN_FLIGHT {
+            sink.push(Bytes::from(vec![7u8; 64 << 10])).await.unwrap();
+        }
+        drop(sink);
+        assert!(names(dir.path()).is_empty());
     }
 }
