@@ -455,4 +455,17 @@ async fn client_from_the_inventory_api_section() {
             .kind(),
         ErrorKind::InvalidInput
     );
+    // Without an api section, credentials given to the preset builder still reach the
+    // appliance at the inventory's URL.
+    let c = bt_dr_core::api::ClientBuilder::for_appliance(&site, &backup)
+        .unwrap()
+        .credentials(&client_id(&sim), SECRET.into())
+        .extra_ca_pem(sim.ca_pem().as_bytes().to_vec())
+        .build()
+        .unwrap();
+    assert_eq!(c.base_url(), backup.base_url());
+    assert_eq!(
+        c.check_health().await.unwrap().failover_role,
+        FailoverRole::Backup
+    );
 }

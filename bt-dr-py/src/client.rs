@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bt_dr_core::api::{
-    ArchiveKind, BackupOptions, BlockingClient, CancelToken, Client, Progress, RetryPolicy,
-    TransferOptions,
+    ArchiveKind, BackupOptions, BlockingClient, CancelToken, Client, ClientBuilder, Progress,
+    RetryPolicy, TransferOptions,
 };
 use bt_dr_core::{Error, FailoverRole, SecretString};
 use pyo3::prelude::*;
@@ -259,16 +259,22 @@ impl NativeClient {
 #[pymethods]
 impl NativeClient {
     /// Builds and validates a client (no network traffic yet).
+    /// A client for `base_url`, or for appliance `hostname` of inventory `site`: then the core
+    /// presets URL, site name, product, CA file, pin and credentials from the site's `api`
+    /// section (`ClientBuilder::for_appliance`), and values given here win.
     #[new]
-    #[pyo3(signature = (base_url, client_id, client_secret, *, ca_pem=None, only_extra_ca=false,
-        pin_sha256=None, danger_accept_invalid_certs=false, danger_allow_http=false,
-        connect_timeout=None, read_timeout=None, request_timeout=None,
-        rate_limit_per_second=None, site_name=None, product=None, retry=None))]
+    #[pyo3(signature = (base_url=None, client_id=None, client_secret=None, *, site=None,
+        hostname=None, ca_pem=None, only_extra_ca=false, pin_sha256=None,
+        danger_accept_invalid_certs=false, danger_allow_http=false, connect_timeout=None,
+        read_timeout=None, request_timeout=None, rate_limit_per_second=None, site_name=None,
+        product=None, retry=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        base_url: &str,
-        client_id: &str,
-        client_secret: String,
+        base_url: Option<&str>,
+        client_id: Option<&str>,
+        client_secret: Option<String>,
+        site: Option<&Bound<'_, PyAny>>,
+        hostname: Option<&str>,
         ca_pem: Option<Vec<u8>>,
         only_extra_ca: bool,
         pin_sha256: Option<&str>,
@@ -282,6 +288,30 @@ impl NativeClient {
         product: Option<&str>,
         retry: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let mut b = match (base_url, site, hostname) {
+            (Some(url), None, None) => Client::builder(url),
+            (None, Some(site), Some(hostname)) => {
+                let site: bt_dr_core::Site = crate::convert::from_py(site, "site")?;
+                let appliance = site.appliance(hostname).ok_or_else(|| {
+                    crate::errors::to_pyerr(Error::NotFound {
+                        what: format!("appliance {hostname} in site {}", site.name),
+                    })
+                })?;
+                py_result(ClientBuilder::for_appliance(&site, appliance))?
+            }
+            _ => {
+                return py_result(Err(Error::invalid_input(
+                    "base_url",
+                    "give either base_url, or site and hostname",
+                )));
+            }
+        };
+        if let Some(id) = client_id {
+            b = b.client_id(id);
+        }
+        if let Some(secret) = client_secret {
+            b = b.client_secret(SecretString::from(secret));
+        }
         let dur = |s: Option<f64>, field: &str| -> PyResult<Option<Duration>> {
             match s {
                 None => Ok(None),
@@ -292,11 +322,12 @@ impl NativeClient {
                 ))),
             }
         };
-        let mut b = Client::builder(base_url)
-            .credentials(client_id, SecretString::from(client_secret))
-            .only_extra_ca(only_extra_ca)
+        b = b
             .danger_accept_invalid_certs(danger_accept_invalid_certs)
             .danger_allow_http(danger_allow_http);
+        if only_extra_ca {
+            b = b.only_extra_ca(true);
+        }
         if let Some(pem) = ca_pem {
             b = b.extra_ca_pem(pem);
         }
@@ -327,10 +358,10 @@ impl NativeClient {
         let client = py_result(b.build())?;
         let bc = py_result(BlockingClient::new(client))?;
         let c = bc.client();
-        Ok(Self {
+        Ok(NativeClient {
             base_url: c.base_url().to_string(),
             host: c.host().to_string(),
-            client_id: client_id.to_string(),
+            client_id: c.client_id().to_string(),
             product: c.product().as_str(),
             inner: Mutex::new(Some(bc)),
         })

@@ -421,13 +421,6 @@ pub fn execute_failover<'py>(
     to_py(py, &t)
 }
 
-/// The base URL the API client uses for an appliance (its `api_url`, else `https://<hostname>`).
-#[pyfunction]
-pub fn appliance_base_url(appliance: &Bound<'_, PyAny>) -> PyResult<String> {
-    let a: bt_dr_core::Appliance = from_py(appliance, "appliance")?;
-    Ok(a.base_url())
-}
-
 /// The hostnames of a site's intended primary and backup appliances.
 #[pyfunction]
 pub fn site_pair(site: &Bound<'_, PyAny>) -> PyResult<(Option<String>, Option<String>)> {

@@ -205,11 +205,3 @@ pub fn error_kinds() -> Vec<(&'static str, &'static str)> {
 pub fn raise_invalid_input(field: &str, reason: &str) -> PyResult<()> {
     Err(to_pyerr(Error::invalid_input(field, reason)))
 }
-
-/// Raises the core's `NotFound` for `what`.
-#[pyfunction]
-pub fn raise_not_found(what: &str) -> PyResult<()> {
-    Err(to_pyerr(Error::NotFound {
-        what: what.to_string(),
-    }))
-}

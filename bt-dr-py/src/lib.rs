@@ -22,7 +22,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_function(wrap_pyfunction!(errors::error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(errors::raise_invalid_input, m)?)?;
-    m.add_function(wrap_pyfunction!(errors::raise_not_found, m)?)?;
     m.add_function(wrap_pyfunction!(ops::operations, m)?)?;
     m.add_function(wrap_pyfunction!(ops::parse_version, m)?)?;
     m.add_function(wrap_pyfunction!(ops::compare_versions, m)?)?;
@@ -55,7 +54,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(dr::render_runbook, m)?,
         wrap_pyfunction!(dr::plan_failover, m)?,
         wrap_pyfunction!(dr::execute_failover, m)?,
-        wrap_pyfunction!(dr::appliance_base_url, m)?,
         wrap_pyfunction!(dr::site_pair, m)?,
     ] {
         m.add_function(f)?;

@@ -247,7 +247,9 @@ def test_client_for_appliance_needs_the_secret(sim: Sim, monkeypatch: pytest.Mon
     site = site_of(sim)
     with pytest.raises(bt_dr.InvalidInput) as ei:
         bt_dr.Client.for_appliance(site, "bt-a.example.com")
-    assert ei.value.field == SECRET_ENV
+    # The core's error: the inventory field, and the variable by name.
+    assert ei.value.field == f"sites[{site.name}].api.client_secret_env"
+    assert SECRET_ENV in str(ei.value)
     with pytest.raises(bt_dr.NotFound):
         bt_dr.Client.for_appliance(site, "nope.example.com", client_secret="x")
     with bt_dr.Client.for_appliance(site, "BT-B.example.com", client_secret=sim.client_secret) as c:

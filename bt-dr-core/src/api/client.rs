@@ -53,12 +53,114 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     site_name: Option<String>,
     product: Option<Product>,
+    /// Set by [`ClientBuilder::for_appliance`]: where credentials left unset come from.
+    inventory: Option<InventoryAccess>,
+}
+
+/// The inventory site a builder was preset from, for credentials the caller did not set.
+#[derive(Debug)]
+struct InventoryAccess {
+    site: String,
+    api: Option<crate::site::ApiAccess>,
+}
+
+impl InventoryAccess {
+    fn client_id(&self) -> Result<String> {
+        match &self.api {
+            Some(api) => Ok(api.client_id.clone()),
+            None => Err(self.no_api()),
+        }
+    }
+
+    fn client_secret(&self) -> Result<SecretString> {
+        let api = self.api.as_ref().ok_or_else(|| self.no_api())?;
+        std::env::var(&api.client_secret_env)
+            .map(SecretString::from)
+            .map_err(|_| {
+                Error::invalid_input(
+                    format!("sites[{}].api.client_secret_env", self.site),
+                    format!(
+                        "environment variable `{}` is not set",
+                        api.client_secret_env
+                    ),
+                )
+            })
+    }
+
+    fn no_api(&self) -> Error {
+        Error::invalid_input(
+            format!("sites[{}].api", self.site),
+            "no API access (client_id, client_secret_env) is configured, and no credentials were given",
+        )
+    }
 }
 
 impl ClientBuilder {
+    /// A builder for `appliance` of an inventory `site`: the appliance's URL, the site's name and
+    /// product, and the CA file and pin of the site's `api` section. Credentials not set on the
+    /// builder are taken from that section when the client is built, the secret from the
+    /// environment variable it names; [`ClientBuilder::credentials`] or
+    /// [`ClientBuilder::client_id`] override them.
+    ///
+    /// ```
+    /// let inv = bt_dr_core::Inventory::from_toml_str(r#"
+    /// [[sites]]
+    /// name = "eu"
+    /// fqdn = "support.example.com"
+    /// product = "rs"
+    /// version = "24.1.2"
+    /// api = { client_id = "dr-bot", client_secret_env = "BT_DR_DOC_SECRET" }
+    /// appliances = [{ hostname = "bt-a.example.com", kind = "vmware" }]
+    /// "#)?;
+    /// let site = &inv.sites[0];
+    /// let a = site.appliance("bt-a.example.com").unwrap();
+    /// // The secret's variable is not set here, and the error says which one it is.
+    /// let err = bt_dr_core::api::ClientBuilder::for_appliance(site, a)?.build().unwrap_err();
+    /// assert!(err.to_string().contains("BT_DR_DOC_SECRET"));
+    /// // Given credentials win over the inventory's.
+    /// let c = bt_dr_core::api::ClientBuilder::for_appliance(site, a)?
+    ///     .credentials("other", "s3cret".into())
+    ///     .build()?;
+    /// assert_eq!(c.base_url(), "https://bt-a.example.com");
+    /// # Ok::<(), bt_dr_core::Error>(())
+    /// ```
+    pub fn for_appliance(
+        site: &crate::Site,
+        appliance: &crate::Appliance,
+    ) -> Result<ClientBuilder> {
+        let mut b = Client::builder(&appliance.base_url())
+            .site_name(&site.name)
+            .product(site.product);
+        if let Some(api) = &site.api {
+            if let Some(ca) = &api.ca_file {
+                b = b.extra_ca_pem(
+                    std::fs::read(ca).map_err(|e| Error::io("reading CA file", ca, e))?,
+                );
+            }
+            if let Some(pin) = &api.pin_sha256 {
+                b = b.pin_sha256(pin);
+            }
+        }
+        b.inventory = Some(InventoryAccess {
+            site: site.name.clone(),
+            api: site.api.clone(),
+        });
+        Ok(b)
+    }
+
     /// OAuth client credentials of the API account.
     pub fn credentials(mut self, client_id: &str, client_secret: SecretString) -> Self {
         self.client_id = Some(client_id.to_string());
+        self.client_secret = Some(client_secret);
+        self
+    }
+    /// The OAuth client id alone (the secret then comes from elsewhere, e.g. the inventory).
+    pub fn client_id(mut self, client_id: &str) -> Self {
+        self.client_id = Some(client_id.to_string());
+        self
+    }
+    /// The OAuth client secret alone.
+    pub fn client_secret(mut self, client_secret: SecretString) -> Self {
         self.client_secret = Some(client_secret);
         self
     }
@@ -156,15 +258,20 @@ impl ClientBuilder {
                 "must not carry credentials; use .credentials()",
             ));
         }
-        let client_id = self
-            .client_id
-            .ok_or_else(|| Error::invalid_input("client_id", "is required"))?;
+        let from_inventory = self.inventory.as_ref();
+        let client_id = match (self.client_id, from_inventory) {
+            (Some(id), _) => id,
+            (None, Some(inv)) => inv.client_id()?,
+            (None, None) => return Err(Error::invalid_input("client_id", "is required")),
+        };
         if client_id.is_empty() {
             return Err(Error::invalid_input("client_id", "is empty"));
         }
-        let client_secret = self
-            .client_secret
-            .ok_or_else(|| Error::invalid_input("client_secret", "is required"))?;
+        let client_secret = match (self.client_secret, from_inventory) {
+            (Some(secret), _) => secret,
+            (None, Some(inv)) => inv.client_secret()?,
+            (None, None) => return Err(Error::invalid_input("client_secret", "is required")),
+        };
         let mut tls = self.tls;
         if let Some(p) = &self.pin_hex {
             tls.pin_sha256 = Some(parse_pin(p)?);
@@ -339,6 +446,7 @@ impl Client {
             retry: RetryPolicy::default(),
             site_name: None,
             product: None,
+            inventory: None,
         }
     }
 
@@ -352,37 +460,16 @@ impl Client {
     /// # Ok::<(), bt_dr_core::Error>(())
     /// ```
     pub fn for_appliance(site: &crate::Site, appliance: &crate::Appliance) -> Result<Client> {
-        let api = site.api.as_ref().ok_or_else(|| {
-            Error::invalid_input(
-                format!("sites[{}].api", site.name),
-                "no API access (client_id, client_secret_env) is configured",
-            )
-        })?;
-        let secret = std::env::var(&api.client_secret_env).map_err(|_| {
-            Error::invalid_input(
-                format!("sites[{}].api.client_secret_env", site.name),
-                format!(
-                    "environment variable `{}` is not set",
-                    api.client_secret_env
-                ),
-            )
-        })?;
-        let mut b = Client::builder(&appliance.base_url())
-            .credentials(&api.client_id, SecretString::from(secret))
-            .site_name(&site.name)
-            .product(site.product);
-        if let Some(ca) = &api.ca_file {
-            b = b.extra_ca_pem(std::fs::read(ca).map_err(|e| Error::io("reading CA file", ca, e))?);
-        }
-        if let Some(pin) = &api.pin_sha256 {
-            b = b.pin_sha256(pin);
-        }
-        b.build()
+        ClientBuilder::for_appliance(site, appliance)?.build()
     }
 
     /// The base URL.
     pub fn base_url(&self) -> &str {
         &self.inner.base
+    }
+    /// The OAuth client id (not a secret: it names the API account).
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
     }
     /// The appliance host.
     pub fn host(&self) -> &str {

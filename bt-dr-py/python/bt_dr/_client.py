@@ -31,6 +31,17 @@ Raising from it stops the download (the partial file is removed) and the excepti
 StrPath = Union[str, "os.PathLike[str]"]
 
 
+def _ca_bytes(ca_file: Optional[StrPath], ca_pem: Union[str, bytes, None]) -> Optional[bytes]:
+    """The extra CA as PEM bytes: a file, inline PEM, or both concatenated."""
+    pem: Optional[bytes] = None
+    if ca_file is not None:
+        pem = Path(ca_file).read_bytes()
+    if ca_pem is not None:
+        extra = ca_pem.encode() if isinstance(ca_pem, str) else bytes(ca_pem)
+        pem = extra if pem is None else pem + b"\n" + extra
+    return pem
+
+
 def _day(d: Union[str, _dt.date]) -> str:
     return d.isoformat() if isinstance(d, _dt.date) else str(d)
 
@@ -67,17 +78,11 @@ class Client:
         product: Optional[str] = None,
         retry: Optional[Mapping[str, float]] = None,
     ) -> None:
-        pem: Optional[bytes] = None
-        if ca_file is not None:
-            pem = Path(ca_file).read_bytes()
-        if ca_pem is not None:
-            extra = ca_pem.encode() if isinstance(ca_pem, str) else bytes(ca_pem)
-            pem = extra if pem is None else pem + b"\n" + extra
         self._native = _native.NativeClient(
             base_url,
             client_id,
             client_secret,
-            ca_pem=pem,
+            ca_pem=_ca_bytes(ca_file, ca_pem),
             only_extra_ca=only_extra_ca,
             pin_sha256=pin_sha256,
             danger_accept_invalid_certs=danger_accept_invalid_certs,
@@ -105,31 +110,19 @@ class Client:
 
         The URL is the appliance's ``api_url`` (else ``https://<hostname>``); the client id, CA
         file and pin come from the site's ``api`` section and the secret from the environment
-        variable it names, unless given here.
+        variable it names, unless given here. Other keyword arguments are those of ``Client``.
         """
         s = site if isinstance(site, Site) else Site.from_dict(site)
-        appliance = s.appliance(hostname)
-        if appliance is None:
-            _native.raise_not_found(f"appliance {hostname} in site {s.name}")
-        api = s.api
-        cid = client_id if client_id is not None else (api.client_id if api is not None else None)
-        secret = client_secret
-        if secret is None and api is not None:
-            secret = os.environ.get(api.client_secret_env)
-            if secret is None:
-                _native.raise_invalid_input(api.client_secret_env, "environment variable is not set")
-        if cid is None or secret is None:
-            _native.raise_invalid_input(
-                f"sites[{s.name}].api", "is required to reach the appliances (or give client_id and client_secret)"
-            )
-        opts: Dict[str, Any] = {"site_name": s.name, "product": s.product}
-        if api is not None and api.ca_file is not None:
-            opts["ca_file"] = api.ca_file
-        if api is not None and api.pin_sha256 is not None:
-            opts["pin_sha256"] = api.pin_sha256
-        opts.update({k: v for k, v in options.items() if v is not None})
-        url = _native.appliance_base_url(appliance._native())
-        return cls(url, cid, secret, **opts)
+        opts = {k: v for k, v in options.items() if v is not None}
+        pem = _ca_bytes(opts.pop("ca_file", None), opts.pop("ca_pem", None))
+        if "retry" in opts:
+            opts["retry"] = dict(opts["retry"])
+        native = _native.NativeClient(
+            None, client_id, client_secret, site=s._native(), hostname=hostname, ca_pem=pem, **opts
+        )
+        client = cls.__new__(cls)
+        client._native = native
+        return client
 
     @classmethod
     def for_pair(

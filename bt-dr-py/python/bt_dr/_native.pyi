@@ -123,10 +123,12 @@ def severity_at_least(s: str, threshold: str) -> bool: ...
 class NativeClient:
     def __init__(
         self,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
+        base_url: Optional[str] = None,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
         *,
+        site: Optional[Dict[str, Any]] = None,
+        hostname: Optional[str] = None,
         ca_pem: Optional[bytes] = None,
         only_extra_ca: bool = False,
         pin_sha256: Optional[str] = None,
@@ -173,7 +175,6 @@ class NativeClient:
     ) -> Dict[str, Any]: ...
 
 def raise_invalid_input(field: str, reason: str) -> NoReturn: ...
-def raise_not_found(what: str) -> NoReturn: ...
 def run_backup_set(
     store: str,
     site: Dict[str, Any],
@@ -221,5 +222,4 @@ def execute_failover(
     settle_timeout: Optional[float] = None,
     poll_interval: Optional[float] = None,
 ) -> Dict[str, Any]: ...
-def appliance_base_url(appliance: Dict[str, Any]) -> str: ...
 def site_pair(site: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]: ...
