@@ -36,6 +36,7 @@ pub mod audit;
 pub mod backup;
 pub mod backup_set;
 pub mod certificate;
+pub mod dates;
 pub mod document;
 pub mod error;
 pub mod failover;

@@ -23,7 +23,8 @@ use bt_dr_core::{
 };
 use serde::Serialize;
 use serde_json::{Value, json};
-use time::{Date, Time};
+
+pub use bt_dr_core::dates::{format_date, format_time, parse_date, parse_time};
 
 /// Serializes a core value to a JSON value.
 pub fn to_value<T: Serialize>(v: &T) -> Result<Value> {
@@ -34,30 +35,6 @@ pub fn to_value<T: Serialize>(v: &T) -> Result<Value> {
 /// Serializes a core value to compact JSON text.
 pub fn to_json<T: Serialize>(v: &T) -> Result<String> {
     Ok(to_value(v)?.to_string())
-}
-
-/// `YYYY-MM-DD`.
-pub fn format_date(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
-}
-
-/// `HH:MM:SS`.
-pub fn format_time(t: Time) -> String {
-    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
-}
-
-/// Parses a calendar date `YYYY-MM-DD`.
-pub fn parse_date(s: &str, field: &str) -> Result<Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s.trim(), &fmt)
-        .map_err(|e| Error::invalid_input(field, format!("`{s}` is not a date YYYY-MM-DD ({e})")))
-}
-
-/// Parses a time of day `HH:MM:SS`.
-pub fn parse_time(s: &str, field: &str) -> Result<Time> {
-    let fmt = time::macros::format_description!("[hour]:[minute]:[second]");
-    Time::parse(s.trim(), &fmt)
-        .map_err(|e| Error::invalid_input(field, format!("`{s}` is not a time HH:MM:SS ({e})")))
 }
 
 /// Parses `rs`/`pra` with the core's parser.

@@ -189,40 +189,22 @@ where
 
 /// Parses a `YYYY-MM-DD` date argument.
 pub(crate) fn date_input(what: &str, s: &str) -> bt_dr_core::Result<time::Date> {
-    time::Date::parse(
-        s.trim(),
-        &time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|e| Error::invalid_input(what, format!("`{s}` is not a YYYY-MM-DD date: {e}")))
+    bt_dr_core::dates::parse_date(s, what)
 }
 
 /// Formats a date as `YYYY-MM-DD` (the core's serde form of a bare date is a tuple).
 pub(crate) fn date_output(d: time::Date) -> Value {
-    Value::String(format!(
-        "{:04}-{:02}-{:02}",
-        d.year(),
-        d.month() as u8,
-        d.day()
-    ))
+    Value::String(bt_dr_core::dates::format_date(d))
 }
 
 /// Parses an `HH:MM:SS` time argument.
 pub(crate) fn time_input(what: &str, s: &str) -> bt_dr_core::Result<time::Time> {
-    time::Time::parse(
-        s.trim(),
-        &time::macros::format_description!("[hour]:[minute]:[second]"),
-    )
-    .map_err(|e| Error::invalid_input(what, format!("`{s}` is not an HH:MM:SS time: {e}")))
+    bt_dr_core::dates::parse_time(s, what)
 }
 
 /// Formats a time of day as `HH:MM:SS`.
 pub(crate) fn time_output(t: time::Time) -> Value {
-    Value::String(format!(
-        "{:02}:{:02}:{:02}",
-        t.hour(),
-        t.minute(),
-        t.second()
-    ))
+    Value::String(bt_dr_core::dates::format_time(t))
 }
 
 /// Sets `key` of a JSON object.

@@ -16,7 +16,7 @@ use bt_dr_core::{Error, FailoverRole, SecretString};
 use pyo3::prelude::*;
 use serde_json::Value;
 
-use crate::convert::{from_json, json_to_py, parse_date, py_to_json, to_json, to_py};
+use crate::convert::{from_json, parse_date, py_to_json, to_py};
 use crate::errors::py_result;
 use crate::ops::{product_of, window_from};
 
@@ -103,6 +103,14 @@ impl ProgressHook {
     /// The token the core watches.
     pub fn token(&self) -> CancelToken {
         self.cancel.clone()
+    }
+
+    /// Progress and cancel of a transfer, both through this hook.
+    pub fn transfer(self: &Arc<Self>) -> TransferOptions {
+        TransferOptions {
+            progress: Some(self.progress()),
+            cancel: Some(self.token()),
+        }
     }
 
     /// The core-side progress callback.
@@ -499,10 +507,7 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let bc = self.live()?;
         let hook = ProgressHook::new(progress);
-        let opts = TransferOptions {
-            progress: Some(hook.progress()),
-            cancel: Some(hook.token()),
-        };
+        let opts = hook.transfer();
         let c = bc.client().clone();
         let v = hook.run(
             py,
@@ -528,10 +533,7 @@ impl NativeClient {
         let d = parse_date(date, "date")?;
         let bc = self.live()?;
         let hook = ProgressHook::new(progress);
-        let opts = TransferOptions {
-            progress: Some(hook.progress()),
-            cancel: Some(hook.token()),
-        };
+        let opts = hook.transfer();
         let c = bc.client().clone();
         let v = hook.run(
             py,
@@ -539,6 +541,6 @@ impl NativeClient {
             async move { c.download_archive(kind, d, index, &dir, opts).await },
             |f| f.size,
         )?;
-        json_to_py(py, &to_json(&v)?)
+        to_py(py, &v)
     }
 }

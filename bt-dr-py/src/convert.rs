@@ -118,37 +118,17 @@ pub fn from_json<T: DeserializeOwned>(v: Value, what: &str) -> PyResult<T> {
     py_result(serde_json::from_value(v).map_err(|e| Error::invalid_input(what, e.to_string())))
 }
 
-/// A `YYYY-MM-DD` date.
+/// A `YYYY-MM-DD` date (the core's parser; errors become `InvalidInput`).
 pub fn parse_date(s: &str, field: &str) -> PyResult<Date> {
-    py_result(
-        Date::parse(
-            s.trim(),
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .map_err(|e| Error::invalid_input(field, format!("`{s}` is not a YYYY-MM-DD date: {e}"))),
-    )
+    py_result(bt_dr_core::dates::parse_date(s, field))
 }
 
-/// `YYYY-MM-DD`.
-pub fn date_str(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
-}
-
-/// `HH:MM:SS`.
-pub fn time_str(t: Time) -> String {
-    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
-}
-
-/// An `HH:MM[:SS]` time of day.
+/// An `HH:MM:SS` time of day.
 pub fn parse_time(s: &str, field: &str) -> PyResult<Time> {
-    let t = s.trim();
-    let r = Time::parse(
-        t,
-        time::macros::format_description!("[hour]:[minute]:[second]"),
-    )
-    .or_else(|_| Time::parse(t, time::macros::format_description!("[hour]:[minute]")));
-    py_result(r.map_err(|e| Error::invalid_input(field, format!("`{s}` is not HH:MM:SS: {e}"))))
+    py_result(bt_dr_core::dates::parse_time(s, field))
 }
+
+pub use bt_dr_core::dates::{format_date as date_str, format_time as time_str};
 
 /// RFC 3339 timestamp.
 pub fn parse_rfc3339(s: &str, field: &str) -> PyResult<OffsetDateTime> {

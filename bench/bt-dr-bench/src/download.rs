@@ -110,6 +110,26 @@ pub fn run(o: &Opts) -> Result<Value, String> {
         let wd = work.to_string_lossy().into_owned();
         let file = work.join("backup.nsb").to_string_lossy().into_owned();
         let s = |x: &str| x.to_string();
+        // The requests script, with the chunk size `iter_content` reads.
+        let requests_row = |key, label, chunk: u32| Row {
+            key,
+            label,
+            argv: match &py_requests {
+                Some(py) => vec![
+                    py.clone(),
+                    script("requests_download.py"),
+                    url.clone(),
+                    ca.clone(),
+                    id.clone(),
+                    file.clone(),
+                    chunk.to_string(),
+                ],
+                None => Vec::new(),
+            },
+            skip: py_requests
+                .is_none()
+                .then(|| "no Python with requests was given (--python-requests)".to_string()),
+        };
         let rows = [
             Row {
                 key: "rust",
@@ -167,44 +187,12 @@ pub fn run(o: &Opts) -> Result<Value, String> {
                 },
                 skip: py_bt_dr.is_none().then(|| py_bt_dr_reason.clone()),
             },
-            Row {
-                key: "python_requests",
-                label: "requests + hashlib, 8 KiB chunks",
-                argv: match &py_requests {
-                    Some(py) => vec![
-                        py.clone(),
-                        script("requests_download.py"),
-                        url.clone(),
-                        ca.clone(),
-                        id.clone(),
-                        file.clone(),
-                        s("8192"),
-                    ],
-                    None => Vec::new(),
-                },
-                skip: py_requests
-                    .is_none()
-                    .then(|| "no Python with requests was given (--python-requests)".to_string()),
-            },
-            Row {
-                key: "python_requests_1m",
-                label: "requests + hashlib, 1 MiB chunks",
-                argv: match &py_requests {
-                    Some(py) => vec![
-                        py.clone(),
-                        script("requests_download.py"),
-                        url.clone(),
-                        ca.clone(),
-                        id.clone(),
-                        file.clone(),
-                        s("1048576"),
-                    ],
-                    None => Vec::new(),
-                },
-                skip: py_requests
-                    .is_none()
-                    .then(|| "no Python with requests was given (--python-requests)".to_string()),
-            },
+            requests_row("python_requests", "requests + hashlib, 8 KiB chunks", 8192),
+            requests_row(
+                "python_requests_1m",
+                "requests + hashlib, 1 MiB chunks",
+                1 << 20,
+            ),
         ];
         let n_reps = if size >= 1 << 30 { reps_large } else { reps };
         let mut walls: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];

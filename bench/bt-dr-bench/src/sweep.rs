@@ -52,6 +52,34 @@ fn counts(sims: &[Sim]) -> (u64, u64) {
     })
 }
 
+/// One timed sweep and what the simulators saw during it.
+struct SweepRun {
+    wall: f64,
+    tokens: u64,
+    commands: u64,
+    failures: usize,
+    first_error: Option<String>,
+}
+
+async fn timed_sweep(sims: &[Sim], clients: &[Client], concurrency: usize) -> SweepRun {
+    // Let every account's bucket refill before a sweep starts.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (t0, c0) = counts(sims);
+    let t = Instant::now();
+    let res = health_sweep(clients, concurrency).await;
+    let wall = t.elapsed().as_secs_f64();
+    let (t1, c1) = counts(sims);
+    SweepRun {
+        wall,
+        tokens: t1 - t0,
+        commands: c1 - c0,
+        failures: res.iter().filter(|r| r.is_err()).count(),
+        first_error: res
+            .iter()
+            .find_map(|r| r.as_ref().err().map(|e| e.to_string())),
+    }
+}
+
 /// Runs the sweep benchmark and writes `--out` (default `target/bench/sweep.json`).
 pub fn run(o: &Opts) -> Result<Value, String> {
     let n: usize = o.num_or("appliances", 1000)?;
@@ -89,41 +117,24 @@ pub fn run(o: &Opts) -> Result<Value, String> {
         let mut failures = 0usize;
         for rep in 0..reps {
             let cs = clients(&sims, per_account)?;
-            // Let every account's bucket refill before a sweep starts.
-            tokio::time::sleep(Duration::from_millis(1100)).await;
-            let (t0, c0) = counts(&sims);
-            let t = Instant::now();
-            let res = health_sweep(&cs, concurrency).await;
-            let wall = t.elapsed().as_secs_f64();
-            let (t1, c1) = counts(&sims);
-            failures += res.iter().filter(|r| r.is_err()).count();
-            if let Some(Err(e)) = res.iter().find(|r| r.is_err()) {
-                eprintln!("  cold sweep error: {e}");
+            // Cold: every client takes a token first (2 requests per appliance); warm: the
+            // same clients with cached tokens (1 request).
+            for (label, per_appliance, walls) in [("cold", 2, &mut cold), ("warm", 1, &mut warm)] {
+                let m = timed_sweep(&sims, &cs, concurrency).await;
+                failures += m.failures;
+                if let Some(e) = &m.first_error {
+                    eprintln!("  {label} sweep error: {e}");
+                }
+                extra_requests += (m.tokens + m.commands).saturating_sub(per_appliance * n as u64);
+                eprintln!(
+                    "  rep {}/{reps}: {label} sweep {:.3} s ({} token + {} command requests)",
+                    rep + 1,
+                    m.wall,
+                    m.tokens,
+                    m.commands
+                );
+                walls.push(m.wall);
             }
-            extra_requests += (t1 - t0 + c1 - c0).saturating_sub(2 * n as u64);
-            eprintln!(
-                "  rep {}/{reps}: cold sweep {wall:.3} s ({} token + {} command requests)",
-                rep + 1,
-                t1 - t0,
-                c1 - c0
-            );
-            cold.push(wall);
-
-            tokio::time::sleep(Duration::from_millis(1100)).await;
-            let (t0, c0) = counts(&sims);
-            let t = Instant::now();
-            let res = health_sweep(&cs, concurrency).await;
-            let wall = t.elapsed().as_secs_f64();
-            let (t1, c1) = counts(&sims);
-            failures += res.iter().filter(|r| r.is_err()).count();
-            extra_requests += (t1 - t0 + c1 - c0).saturating_sub(n as u64);
-            eprintln!(
-                "  rep {}/{reps}: warm sweep {wall:.3} s ({} token + {} command requests)",
-                rep + 1,
-                t1 - t0,
-                c1 - c0
-            );
-            warm.push(wall);
         }
 
         let mut seq_wall = None;

@@ -62,14 +62,8 @@ options:
     choices: [none, info, warning, error, critical]
     default: none
 extends_documentation_fragment:
+  - bt_dr.sra.attributes
   - bt_dr.sra.auth
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
 author:
   - bt-dr developers (@bt-dr)
 """

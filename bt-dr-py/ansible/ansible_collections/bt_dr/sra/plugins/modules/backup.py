@@ -83,15 +83,9 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - bt_dr.sra.attributes
   - bt_dr.sra.auth
   - bt_dr.sra.auth.inventory
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
 author:
   - bt-dr developers (@bt-dr)
 """

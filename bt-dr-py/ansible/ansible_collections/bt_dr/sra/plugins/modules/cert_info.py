@@ -58,13 +58,8 @@ options:
 requirements:
   - python >= 3.9
   - bt_dr (the bt-dr Python package)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - bt_dr.sra.attributes
 author:
   - bt-dr developers (@bt-dr)
 """
