@@ -36,3 +36,4 @@ include bt-dr-py/test.mk
 include bt-dr-node/test.mk
 include bt-dr-ffi/test.mk
 include bench/bench.mk
+include fuzz/fuzz.mk

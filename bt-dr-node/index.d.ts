@@ -27,6 +27,7 @@ export type ErrorCodeValue =
   | 'BT_DR_CANCELLED'
   | 'BT_DR_REFUSED'
   | 'BT_DR_NOT_FOUND'
+  | 'BT_DR_INTERNAL'
 
 /** The core's snake_case error kinds. */
 export type ErrorKind =
@@ -47,6 +48,7 @@ export type ErrorKind =
   | 'cancelled'
   | 'refused'
   | 'not_found'
+  | 'internal'
 
 /** `ErrorCode.AUTH === 'BT_DR_AUTH'`, one entry per kind (upper-cased kind → code). */
 export declare const ErrorCode: Readonly<{
@@ -67,12 +69,15 @@ export declare const ErrorCode: Readonly<{
   CANCELLED: 'BT_DR_CANCELLED'
   REFUSED: 'BT_DR_REFUSED'
   NOT_FOUND: 'BT_DR_NOT_FOUND'
+  /** A defect inside bt-dr (a caught Rust panic); never caused by input. Please report it. */
+  INTERNAL: 'BT_DR_INTERNAL'
 }>
 
 /**
  * Every failure of bt-dr is an `Error` with `name === 'BtDrError'`, a stable `code`, the
  * snake_case `kind`, and the structured details of its kind as properties. Secrets never
- * appear in `message` or any property.
+ * appear in `message` or any property. A Rust panic inside bt-dr never aborts the process: it
+ * is thrown (or rejects the promise) as a `BtDrError` with code `BT_DR_INTERNAL`.
  */
 export interface BtDrError extends Error {
   name: 'BtDrError'

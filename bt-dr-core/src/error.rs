@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Result alias used throughout bt-dr.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -20,7 +20,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert_eq!(ErrorKind::WrongPassphrase.code(), "BT_DR_WRONG_PASSPHRASE");
 /// assert_eq!(ErrorKind::WrongPassphrase.status(), 8);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -58,11 +58,13 @@ pub enum ErrorKind {
     Refused,
     /// A named thing (site, appliance, backup set, session) does not exist.
     NotFound,
+    /// A defect inside bt-dr (a caught panic). Never caused by input; please report it.
+    Internal,
 }
 
 impl ErrorKind {
     /// Every kind, in status-code order (bindings iterate this for parity tests).
-    pub const ALL: [ErrorKind; 17] = [
+    pub const ALL: [ErrorKind; 18] = [
         ErrorKind::InvalidInput,
         ErrorKind::Parse,
         ErrorKind::Io,
@@ -80,6 +82,7 @@ impl ErrorKind {
         ErrorKind::Cancelled,
         ErrorKind::Refused,
         ErrorKind::NotFound,
+        ErrorKind::Internal,
     ];
 
     /// Snake-case name, e.g. `"permission_denied"`.
@@ -102,6 +105,7 @@ impl ErrorKind {
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Refused => "refused",
             ErrorKind::NotFound => "not_found",
+            ErrorKind::Internal => "internal",
         }
     }
 
@@ -125,6 +129,7 @@ impl ErrorKind {
             ErrorKind::Cancelled => "BT_DR_CANCELLED",
             ErrorKind::Refused => "BT_DR_REFUSED",
             ErrorKind::NotFound => "BT_DR_NOT_FOUND",
+            ErrorKind::Internal => "BT_DR_INTERNAL",
         }
     }
 
@@ -148,6 +153,7 @@ impl ErrorKind {
             ErrorKind::Cancelled => 15,
             ErrorKind::Refused => 16,
             ErrorKind::NotFound => 17,
+            ErrorKind::Internal => 18,
         }
     }
 
@@ -171,6 +177,7 @@ impl ErrorKind {
             ErrorKind::Cancelled => "Cancelled",
             ErrorKind::Refused => "Refused",
             ErrorKind::NotFound => "NotFound",
+            ErrorKind::Internal => "InternalError",
         }
     }
 }
@@ -345,6 +352,12 @@ pub enum Error {
         /// What is missing.
         what: String,
     },
+    /// See [`ErrorKind::Internal`].
+    #[error("internal error in bt-dr (please report it): {reason}")]
+    Internal {
+        /// What went wrong, e.g. the panic message.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -368,6 +381,7 @@ impl Error {
             Error::Cancelled { .. } => ErrorKind::Cancelled,
             Error::Refused { .. } => ErrorKind::Refused,
             Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Internal { .. } => ErrorKind::Internal,
         }
     }
 
@@ -414,6 +428,35 @@ impl Error {
         v
     }
 
+    /// The error as data, for results that carry a failure inside them (a failed part of a
+    /// backup set, a failed site of a job).
+    pub fn report(&self) -> ErrorReport {
+        ErrorReport {
+            kind: self.kind(),
+            code: self.kind().code().to_string(),
+            message: self.to_string(),
+            details: self.details(),
+        }
+    }
+
+    /// An [`Error::Internal`] from a caught panic payload (what `catch_unwind` returns).
+    /// Bindings use it at their boundary so a defect arrives as a normal error.
+    ///
+    /// ```
+    /// let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+    /// let e = bt_dr_core::Error::from_panic(payload.as_ref());
+    /// assert_eq!(e.kind(), bt_dr_core::ErrorKind::Internal);
+    /// assert!(e.to_string().contains("boom"));
+    /// ```
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let reason = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        Error::Internal { reason }
+    }
+
     /// Shorthand for [`Error::InvalidInput`].
     pub fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidInput {
@@ -439,5 +482,31 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// An error kept as data inside a result: the failed part of a backup set, the failed site of a
+/// job. The same fields every binding shows for a raised error.
+///
+/// ```
+/// let r = bt_dr_core::Error::NotFound { what: "set x".into() }.report();
+/// assert_eq!(r.code, "BT_DR_NOT_FOUND");
+/// assert_eq!(r.details["kind"], "not_found");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorReport {
+    /// Stable kind.
+    pub kind: ErrorKind,
+    /// Stable code (`BT_DR_*`).
+    pub code: String,
+    /// Human message (never holds a secret).
+    pub message: String,
+    /// Structured details, as [`Error::details`].
+    pub details: serde_json::Value,
+}
+
+impl std::fmt::Display for ErrorReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }

@@ -64,6 +64,181 @@ impl AtomicFile {
     }
 }
 
+/// A file written next to another one before that one takes its final name (a backup's
+/// sidecar): called with each candidate final path, it writes itself without replacing anything
+/// and returns its own path, or `None` when its name is taken (the candidate is then skipped).
+pub type Companion<'a> = dyn FnMut(&Path) -> Result<Option<PathBuf>> + 'a;
+
+impl AtomicFile {
+    /// Fsyncs and moves the file into place under `dest` or, when that name is taken, the first
+    /// free one of `stem-2.ext`, `stem-3.ext`, … (at most [`MAX_UNIQUE_TRIES`] names). Never
+    /// replaces an existing file: each name is claimed with a no-replace rename
+    /// ([`rename_no_replace`]), so a file that appears between the check and the rename is
+    /// left alone too.
+    ///
+    /// With a `companion`, it is written first for each candidate, so a crash between the two
+    /// steps leaves at most a companion without its file — never a file without its metadata.
+    /// Returns where the file and its companion landed.
+    pub fn commit_unique(
+        mut self,
+        mut companion: Option<&mut Companion<'_>>,
+    ) -> Result<(PathBuf, Option<PathBuf>)> {
+        self.tmp
+            .as_file_mut()
+            .flush()
+            .map_err(|e| Error::io("flushing", &self.dest, e))?;
+        self.tmp
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io("syncing", &self.dest, e))?;
+        let dest = self.dest.clone();
+        let dir = parent_dir(&dest);
+        let temp = self.tmp.into_temp_path();
+        for n in 1..=MAX_UNIQUE_TRIES {
+            let candidate = numbered(&dest, n);
+            if std::fs::symlink_metadata(&candidate).is_ok() {
+                continue;
+            }
+            let side = match companion.as_mut() {
+                Some(write) => match write(&candidate)? {
+                    Some(p) => Some(p),
+                    None => continue,
+                },
+                None => None,
+            };
+            match rename_no_replace(&temp, &candidate) {
+                Ok(()) => {
+                    // The file is under its final name now: the temporary path must not be
+                    // removed when `temp` goes away.
+                    let _ = temp.keep();
+                    sync_dir(&dir);
+                    return Ok((candidate, side));
+                }
+                Err(e) => {
+                    if let Some(p) = &side {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    if e.kind() != std::io::ErrorKind::AlreadyExists {
+                        return Err(Error::io("renaming into place", &candidate, e));
+                    }
+                }
+            }
+        }
+        // `temp` is dropped here, which removes the temporary file.
+        Err(Error::io(
+            "renaming into place",
+            &dest,
+            std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{MAX_UNIQUE_TRIES} names of this form are already taken"),
+            ),
+        ))
+    }
+}
+
+/// `path` with `suffix` appended to its file name (`a.nsb` + `.bt-dr.json`).
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Whether an error is "that name is taken" (from a no-replace write).
+pub(crate) fn is_name_taken(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists)
+}
+
+fn links_unsupported(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Unsupported
+        || matches!(e.raw_os_error(), Some(code) if NO_LINKS.contains(&code))
+}
+
+#[cfg(unix)]
+const NO_LINKS: [i32; 4] = [libc::EPERM, libc::EOPNOTSUPP, libc::ENOSYS, libc::EMLINK];
+#[cfg(not(unix))]
+const NO_LINKS: [i32; 0] = [];
+
+/// How many numbered names [`AtomicFile::commit_unique`] tries before giving up.
+pub const MAX_UNIQUE_TRIES: u32 = 100;
+
+/// `dest` for `n == 1`, else `stem-n.ext` (the extension is the part after the last dot, or
+/// `.json.gz` / `.tar.gz` whole).
+fn numbered(dest: &Path, n: u32) -> PathBuf {
+    if n <= 1 {
+        return dest.to_path_buf();
+    }
+    let name = dest
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (stem, ext) = [".json.gz", ".tar.gz"]
+        .iter()
+        .find_map(|e| name.strip_suffix(e).map(|s| (s, *e)))
+        .filter(|(s, _)| !s.is_empty())
+        .or_else(|| {
+            name.rfind('.')
+                .filter(|&i| i > 0)
+                .map(|i| (&name[..i], &name[i..]))
+        })
+        .unwrap_or((name.as_str(), ""));
+    dest.with_file_name(format!("{stem}-{n}{ext}"))
+}
+
+/// Renames `from` to `to` unless `to` exists (then `ErrorKind::AlreadyExists` and nothing
+/// changes). Linux: `renameat2(RENAME_NOREPLACE)`; where that is unavailable (other systems,
+/// filesystems without it): `link` + `unlink`, which fails on an existing `to` as well.
+pub fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let f = std::ffi::CString::new(from.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        let t = std::ffi::CString::new(to.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        // SAFETY: both pointers are valid NUL-terminated strings for the duration of the call.
+        let rc = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                libc::AT_FDCWD,
+                t.as_ptr(),
+                libc::RENAME_NOREPLACE,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            // Not supported by this kernel or filesystem: fall back below.
+            Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {}
+            _ => return Err(e),
+        }
+    }
+    link_then_unlink(from, to)
+}
+
+fn link_then_unlink(from: &Path, to: &Path) -> std::io::Result<()> {
+    if let Err(e) = std::fs::hard_link(from, to) {
+        if e.kind() == std::io::ErrorKind::AlreadyExists || !links_unsupported(&e) {
+            return Err(e);
+        }
+        // A filesystem without hard links (FAT, some network and FUSE mounts): check, then
+        // rename. The check and the rename are two steps, so this last resort is the one
+        // place where a file created in between by someone else could be replaced.
+        if std::fs::symlink_metadata(to).is_ok() {
+            return Err(std::io::ErrorKind::AlreadyExists.into());
+        }
+        return std::fs::rename(from, to);
+    }
+    if let Err(e) = std::fs::remove_file(from) {
+        // Both names point at the file; drop the new one so the caller's view stays simple.
+        let _ = std::fs::remove_file(to);
+        return Err(e);
+    }
+    Ok(())
+}
+
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.tmp.write(buf)
@@ -232,6 +407,38 @@ pub fn write_atomic(dest: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf> {
     f.commit()
 }
 
+/// Writes `bytes` to `dest` atomically, failing with `ErrorKind::AlreadyExists` (as an
+/// [`Error::Io`]) instead of replacing an existing file.
+pub fn write_new_atomic(dest: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf> {
+    let dest = dest.as_ref();
+    let mut f = AtomicFile::create(dest)?;
+    f.write_all(bytes)
+        .map_err(|e| Error::io("writing", dest, e))?;
+    f.file()
+        .sync_all()
+        .map_err(|e| Error::io("syncing", dest, e))?;
+    let temp = f.tmp.into_temp_path();
+    match rename_no_replace(&temp, dest) {
+        Ok(()) => {
+            let _ = temp.keep();
+            sync_dir(&parent_dir(dest));
+            Ok(dest.to_path_buf())
+        }
+        Err(e) => Err(Error::io("renaming into place", dest, e)),
+    }
+}
+
+/// Writes a value as pretty JSON atomically, never replacing an existing file.
+pub fn write_json_new_atomic<T: serde::Serialize>(
+    dest: impl AsRef<Path>,
+    value: &T,
+) -> Result<PathBuf> {
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::invalid_input("json", e.to_string()))?;
+    bytes.push(b'\n');
+    write_new_atomic(dest, &bytes)
+}
+
 /// Writes a value as pretty JSON atomically.
 pub fn write_json_atomic<T: serde::Serialize>(
     dest: impl AsRef<Path>,
@@ -267,6 +474,82 @@ mod tests {
         write_atomic(&dest, b"two").unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn no_replace_rename_and_unique_commit_never_touch_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        std::fs::write(&a, b"new").unwrap();
+        std::fs::write(&b, b"old").unwrap();
+        let e = rename_no_replace(&a, &b).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&b).unwrap(), b"old");
+        assert_eq!(std::fs::read(&a).unwrap(), b"new");
+        // The fallback behaves the same.
+        let e = link_then_unlink(&a, &b).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&b).unwrap(), b"old");
+        link_then_unlink(&a, &dir.path().join("c")).unwrap();
+        assert!(!a.exists());
+
+        let dest = dir.path().join("bomgar-1.2.3-x.nsb");
+        std::fs::write(&dest, b"first").unwrap();
+        std::fs::write(dir.path().join("bomgar-1.2.3-x-2.nsb.side"), b"orphan").unwrap();
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_all(b"second").unwrap();
+        let mut side = |cand: &Path| {
+            let p = with_suffix(cand, ".side");
+            match write_new_atomic(&p, b"meta") {
+                Ok(p) => Ok(Some(p)),
+                Err(e) if is_name_taken(&e) => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        let (landed, companion) = f.commit_unique(Some(&mut side)).unwrap();
+        assert_eq!(landed, dir.path().join("bomgar-1.2.3-x-3.nsb"));
+        assert_eq!(
+            companion,
+            Some(dir.path().join("bomgar-1.2.3-x-3.nsb.side"))
+        );
+        assert_eq!(std::fs::read(&dest).unwrap(), b"first");
+        assert_eq!(std::fs::read(&landed).unwrap(), b"second");
+        assert_eq!(
+            std::fs::read(dir.path().join("bomgar-1.2.3-x-2.nsb.side")).unwrap(),
+            b"orphan"
+        );
+        // A companion that cannot be written stops the commit: nothing lands.
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_all(b"third").unwrap();
+        let mut failing = |_: &Path| -> Result<Option<PathBuf>> {
+            Err(Error::io(
+                "writing",
+                "x",
+                std::io::Error::other("disk full"),
+            ))
+        };
+        assert!(f.commit_unique(Some(&mut failing)).is_err());
+        assert!(!dir.path().join("bomgar-1.2.3-x-4.nsb").exists());
+        assert_eq!(
+            numbered(Path::new("d/archive-state-1.json.gz"), 2),
+            Path::new("d/archive-state-1-2.json.gz")
+        );
+        assert_eq!(numbered(Path::new("noext"), 3), Path::new("noext-3"));
+
+        let j = dir.path().join("s.json");
+        write_json_new_atomic(&j, &1).unwrap();
+        let e = write_json_new_atomic(&j, &2).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Io);
+        assert_eq!(std::fs::read_to_string(&j).unwrap(), "1\n");
+        // No temporary file is left behind by any of it.
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.'))
+        );
     }
 
     #[test]

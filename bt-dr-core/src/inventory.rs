@@ -54,23 +54,34 @@ impl Inventory {
         Self::parse(text, Format::Json)
     }
 
-    /// Validates every site and that site names are unique.
+    /// Validates every site and that site names are unique. Names that differ only in case
+    /// are one site (the backup store keeps one folder for them), so they are refused too.
     pub fn validate(&self) -> Result<()> {
-        let mut names = std::collections::HashSet::new();
+        let mut names: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
         for s in &self.sites {
             s.validate()?;
-            if !names.insert(s.name.as_str()) {
-                return Err(Error::invalid_input(
-                    "sites.name",
-                    format!("site `{}` is listed twice", s.name),
-                ));
+            if let Some(first) = names.insert(s.name.to_ascii_lowercase(), s.name.as_str()) {
+                let reason = if first == s.name {
+                    format!("site `{}` is listed twice", s.name)
+                } else {
+                    format!(
+                        "sites `{first}` and `{}` differ only in case: they are one site \
+                         (one folder in the backup store); give them different names",
+                        s.name
+                    )
+                };
+                return Err(Error::invalid_input("sites.name", reason));
             }
         }
         Ok(())
     }
 
-    /// The site with this name.
+    /// The site with this name (an exact match first, else one differing only in case).
     pub fn site(&self, name: &str) -> Option<&Site> {
-        self.sites.iter().find(|s| s.name == name)
+        self.sites.iter().find(|s| s.name == name).or_else(|| {
+            self.sites
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(name))
+        })
     }
 }

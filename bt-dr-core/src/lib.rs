@@ -42,6 +42,8 @@ pub mod error;
 pub mod failover;
 pub mod finding;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hash;
 pub mod inventory;
 pub mod operations;
@@ -69,7 +71,7 @@ pub use certificate::{
     BundleCheckOptions, BundleReport, CertClass, CertInfo, PairReport, check_certificate_bundle,
     check_certificate_pair,
 };
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, ErrorReport, Result};
 pub use failover::{
     FailoverMode, FailoverOptions, FailoverOutcome, FailoverPlan, FailoverTimeline,
     execute_failover, plan_failover,

@@ -38,12 +38,38 @@ pub struct RetentionPolicy {
     /// Every set younger than this many hours, counted back from the newest set.
     #[serde(default)]
     pub keep_within_hours: Option<u32>,
+    /// A set whose NSB is smaller than this many bytes is never "verified" and never the
+    /// protected newest verified set (default [`DEFAULT_MIN_NSB_BYTES`]). Not a keep rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_nsb_bytes: Option<u64>,
+}
+
+/// The default retention floor: 16 KiB.
+///
+/// An NSB holds the site's configuration database, users, certificates and settings; even a
+/// fresh site's is far larger. What a misbehaving appliance or proxy answers instead — an error
+/// page, a JSON error envelope, a login page — is a few hundred bytes to a few kilobytes. If
+/// such a file ever got past the download's content checks and became a set, counting it as
+/// "the newest verified set" would let retention remove the real backups; below this floor it
+/// never counts.
+pub const DEFAULT_MIN_NSB_BYTES: u64 = 16 * 1024;
+
+fn default_min_nsb_bytes() -> u64 {
+    DEFAULT_MIN_NSB_BYTES
 }
 
 impl RetentionPolicy {
-    /// No rule set (such a policy is refused: it would remove everything).
+    /// No keep rule set (such a policy is refused: it would remove everything).
     pub fn is_empty(&self) -> bool {
-        self == &Self::default()
+        Self {
+            min_nsb_bytes: None,
+            ..self.clone()
+        } == Self::default()
+    }
+
+    /// The retention floor in bytes (see [`RetentionPolicy::min_nsb_bytes`]).
+    pub fn min_nsb_bytes(&self) -> u64 {
+        self.min_nsb_bytes.unwrap_or(DEFAULT_MIN_NSB_BYTES)
     }
 }
 
@@ -57,6 +83,27 @@ pub struct RetentionCandidate {
     pub created_at: OffsetDateTime,
     /// Whether it verified (None: not checked).
     pub verified: Option<bool>,
+    /// Why it can never be the protected newest verified set, whatever it hashes to: partial,
+    /// NSB below the floor, no NSB (see [`crate::Manifest::not_verifiable`]). None: it may be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_verifiable: Option<String>,
+}
+
+impl RetentionCandidate {
+    /// It verified and nothing rules it out as the protected set.
+    pub fn counts_as_verified(&self) -> bool {
+        self.verified == Some(true) && self.not_verifiable.is_none()
+    }
+}
+
+/// Index of the protected set in newest-first `sorted`: the newest set that counts as verified;
+/// when none does, the newest set that is not ruled out (partial, too small), else the newest.
+pub(crate) fn protected_index(sorted: &[&RetentionCandidate]) -> Option<usize> {
+    sorted
+        .iter()
+        .position(|s| s.counts_as_verified())
+        .or_else(|| sorted.iter().position(|s| s.not_verifiable.is_none()))
+        .or(if sorted.is_empty() { None } else { Some(0) })
 }
 
 /// A kept set and every reason it is kept.
@@ -77,6 +124,9 @@ pub struct RetentionPlan {
     pub keep: Vec<KeptSet>,
     /// Ids to remove, newest first.
     pub remove: Vec<String>,
+    /// The retention floor the plan was made with; applying re-checks with it.
+    #[serde(default = "default_min_nsb_bytes")]
+    pub min_nsb_bytes: u64,
 }
 
 /// Plans retention for `sets` (any order). `verified` marks decide the protected newest
@@ -141,12 +191,8 @@ pub fn plan_retention(
             }
         }
     }
-    let protected = sorted
-        .iter()
-        .position(|s| s.verified == Some(true))
-        .or(if sorted.is_empty() { None } else { Some(0) });
-    if let Some(p) = protected {
-        let why = if sorted[p].verified == Some(true) {
+    if let Some(p) = protected_index(&sorted) {
+        let why = if sorted[p].counts_as_verified() {
             "newest verified set"
         } else {
             "newest set (none verified)"
@@ -157,6 +203,7 @@ pub fn plan_retention(
         site: site.to_string(),
         keep: Vec::new(),
         remove: Vec::new(),
+        min_nsb_bytes: policy.min_nsb_bytes(),
     };
     for (s, r) in sorted.iter().zip(reasons) {
         if r.is_empty() {
@@ -181,6 +228,7 @@ mod tests {
             id: id.into(),
             created_at: t,
             verified: Some(true),
+            not_verifiable: None,
         }
     }
 
@@ -281,5 +329,47 @@ mod tests {
         .unwrap();
         assert_eq!(p.remove, ["c"]);
         assert!(plan_retention("s", &sets, &RetentionPolicy::default()).is_err());
+        let floor_only = RetentionPolicy {
+            min_nsb_bytes: Some(1),
+            ..Default::default()
+        };
+        assert!(floor_only.is_empty());
+        assert!(plan_retention("s", &sets, &floor_only).is_err());
+    }
+
+    #[test]
+    fn a_ruled_out_newer_set_is_never_the_protected_one() {
+        let mut sets = vec![
+            set("bogus", datetime!(2026-11-20 02:00 UTC)),
+            set("real", datetime!(2026-11-19 02:00 UTC)),
+        ];
+        sets[0].not_verifiable = Some("the NSB is 40 bytes".into());
+        let p = plan_retention(
+            "s",
+            &sets,
+            &RetentionPolicy {
+                keep_last: Some(1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(p.remove.is_empty(), "{p:?}");
+        assert!(
+            p.keep[1]
+                .reasons
+                .contains(&"newest verified set".to_string())
+        );
+        // Nothing verified: the newest set that is not ruled out is protected.
+        sets[1].verified = None;
+        let p = plan_retention(
+            "s",
+            &sets,
+            &RetentionPolicy {
+                keep_last: Some(1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(p.remove.is_empty(), "{p:?}");
     }
 }

@@ -81,7 +81,7 @@ fn each_problem_fixture_reports_its_finding() {
             "missing_intermediate",
             Severity::Error,
         ),
-        ("two_roots.p12", "multiple_roots", Severity::Warning),
+        ("two_roots.p12", "multiple_roots", Severity::Error),
         ("expired.p12", "expired", Severity::Critical),
         ("mismatched_key.p12", "key_mismatch", Severity::Error),
         ("self_signed.p12", "self_signed_in_use", Severity::Warning),
@@ -183,6 +183,40 @@ fn bundle_opens_every_certificate_even_off_chain() {
     let b = open_bundle(&fixture("no_key.p12"), &SecretString::from(PASS)).unwrap();
     assert_eq!(b.certs.len(), 3);
     assert_eq!(b.key_count, 0);
+}
+
+#[test]
+fn more_than_one_root_is_an_error_even_with_a_complete_chain() {
+    // "Every CA-signed certificate must have exactly one root certificate."
+    let r = check("two_roots.p12");
+    assert_eq!(r.chain.len(), 3, "the chain itself is complete");
+    assert_eq!(ids(&r), ["multiple_roots"]);
+    assert_eq!(r.worst(), Some(Severity::Error));
+    assert!(!r.is_usable());
+    assert!(r.findings[0].message.contains("Other Root CA"));
+    // One root is fine.
+    assert!(check("default_chain.p12").is_usable());
+}
+
+#[test]
+fn opened_bundle_debug_redacts_the_private_key() {
+    let bytes = fixture("default_chain.p12");
+    let b = open_bundle(&bytes, &SecretString::from(PASS)).unwrap();
+    let shown = format!("{b:?} {b:#?}");
+    assert!(shown.contains("REDACTED"), "{shown}");
+    assert!(!shown.contains(PASS));
+    // The key as p12-keystore reads it: RSA PKCS#8, whose tail (d, p, q, dp, dq, qinv) is
+    // private. None of it may appear, as hex or as a Debug byte list.
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&bytes, PASS).unwrap();
+    let key = archive.keys[0].key.as_der();
+    let private_tail = &key[key.len() - 256..];
+    let lower = shown.to_lowercase();
+    let flat = shown.replace(['\n', ' '], "");
+    for w in private_tail.windows(8) {
+        assert!(!lower.contains(&hex::encode(w)));
+        let list = format!("{w:?}").replace(' ', "");
+        assert!(!flat.contains(&list[1..list.len() - 1]));
+    }
 }
 
 #[test]

@@ -131,7 +131,12 @@ async fn every_rule_fires_on_a_broken_fleet() {
     let mut down = split.clone();
     down.site = "second".into();
     down.appliances[0].health = None;
-    down.appliances[0].error = Some(serde_json::json!({"message": "connection refused"}));
+    down.appliances[0].error =
+        Some(serde_json::json!({"kind": "network", "message": "connection refused"}));
+    // The other appliance answers, but with a certificate the client does not trust.
+    down.appliances[1].health = None;
+    down.appliances[1].error =
+        Some(serde_json::json!({"kind": "tls", "message": "TLS: unknown issuer"}));
     let mut third = site.clone();
     third.name = "third".into();
     third.version = "20.1.0".parse().unwrap();
@@ -167,11 +172,13 @@ async fn every_rule_fires_on_a_broken_fleet() {
         "no_backup_at_current_version",
         "backup_restore_untested",
         "vault_key_missing",
+        "nsb_without_password",
         "certificate_missing",
         "pair_certificates_differ",
         "appliance_record_missing",
         "appliance_unhealthy",
         "appliance_unreachable",
+        "appliance_state_unknown",
         "split_brain",
         "auto_failover_without_test_ips",
         "shared_ip_unsupported",
@@ -182,6 +189,19 @@ async fn every_rule_fires_on_a_broken_fleet() {
     ] {
         assert!(got.contains(want), "{want} missing from {got:?}");
     }
+    // A TLS failure is "state unknown", never "unreachable" (a failover would act on that).
+    let tls_host = &inv.sites[1].appliances[1].hostname;
+    let about_tls_host: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.site == "second" && &f.finding.subject == tls_host)
+        .map(|f| f.finding.id.as_str())
+        .collect();
+    assert!(
+        about_tls_host.contains(&"appliance_state_unknown")
+            && !about_tls_host.contains(&"appliance_unreachable"),
+        "{about_tls_host:?}"
+    );
     assert_eq!(report.worst(), Some(bt_dr_core::Severity::Critical));
     assert!(
         report
@@ -291,6 +311,7 @@ fn fast() -> FailoverOptions {
     FailoverOptions {
         settle_timeout: Duration::from_secs(10),
         poll_interval: Duration::from_millis(50),
+        ..FailoverOptions::default()
     }
 }
 
@@ -358,6 +379,11 @@ async fn unplanned_failover_safety_rules() {
     let plan = plan_failover(&site, (ha, &a), (hb, &b), FailoverMode::Unplanned)
         .await
         .unwrap();
+    // Down at the network level on both checks: unreachable, not merely unknown.
+    assert_eq!(
+        plan.from.reachability,
+        bt_dr_core::failover::Reachability::Unreachable
+    );
     let t = execute_failover(&site, (ha, &a), (hb, &b), &plan, &fast())
         .await
         .unwrap();

@@ -146,7 +146,10 @@ async fn one_failing_site_does_not_stop_the_job() {
     let report = run_backup_job(&store, jobs, 2).await;
     assert_eq!(report.sites.len(), 2);
     assert_eq!(report.sites[0].site, "broken");
-    assert_eq!(report.sites[0].error.as_ref().unwrap()["kind"], "auth");
+    let err = report.sites[0].error.as_ref().unwrap();
+    assert_eq!(err.kind, ErrorKind::Auth);
+    assert_eq!(err.code, "BT_DR_AUTH");
+    assert!(!report.sites[0].partial);
     assert!(report.sites[1].report.is_some());
     assert_eq!(report.failed().count(), 1);
     assert_eq!(store.list_sets("support").unwrap().len(), 1);
@@ -162,6 +165,7 @@ fn retention_over_a_long_synthetic_history() {
             id: bt_dr_core::store::set_id_for(t),
             created_at: t,
             verified: Some(true),
+            not_verifiable: None,
         });
         t += time::Duration::days(1);
     }
@@ -247,6 +251,7 @@ async fn apply_retention_on_a_store_never_drops_the_newest_verified_set() {
         site: "support".into(),
         keep: vec![],
         remove: vec![sets[1].id.clone()],
+        min_nsb_bytes: bt_dr_core::retention::DEFAULT_MIN_NSB_BYTES,
     };
     assert_eq!(
         store.apply_retention(&bad).unwrap_err().kind(),

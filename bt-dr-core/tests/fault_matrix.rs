@@ -73,13 +73,30 @@ async fn backup_fault_matrix() {
         ),
         (Fault::ExpireTokens, Some(1), Expect::Ok),
         (Fault::HtmlPage, None, Expect::Err(ErrorKind::Integrity)),
+        // An error document instead of the backup: nothing saved, the appliance's message kept.
         (
             Fault::XmlError("Backup failed: disk full".into()),
             None,
-            Expect::Err(ErrorKind::Api),
+            Expect::Err(ErrorKind::Integrity),
         ),
-        (Fault::WrongContentType, None, Expect::Ok),
+        // Labelled as text: not taken for a backup, whatever the bytes.
+        (
+            Fault::WrongContentType,
+            None,
+            Expect::Err(ErrorKind::Integrity),
+        ),
         (Fault::TraversalFilename, None, Expect::Ok),
+        (
+            Fault::Answer {
+                status: 200,
+                content_type: "application/json".into(),
+                body: br#"{"error":"access_denied"}"#.to_vec(),
+            },
+            None,
+            Expect::Err(ErrorKind::Integrity),
+        ),
+        (Fault::RejectTokens { status: 403 }, Some(1), Expect::Ok),
+        (Fault::Filename("manifest.json".into()), None, Expect::Ok),
     ];
     for (fault, times, expect) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -98,8 +115,16 @@ async fn backup_fault_matrix() {
                     "{fault:?} wrote outside the folder: {:?}",
                     d.file.path
                 );
-                if fault == Fault::TraversalFilename {
+                if matches!(fault, Fault::TraversalFilename | Fault::Filename(_)) {
+                    // Not a real NSB name: bt-dr's own name is used, the proposal recorded.
                     assert!(!d.file.file_name.contains(".."), "{}", d.file.file_name);
+                    assert!(
+                        d.file.file_name.starts_with("bomgar-")
+                            && d.file.file_name.ends_with(".nsb"),
+                        "{}",
+                        d.file.file_name
+                    );
+                    assert!(d.sidecar.appliance_file_name.is_some());
                 }
             }
             (Expect::Err(k), Err(e)) => assert_eq!(e.kind(), *k, "{fault:?}: {e}"),
@@ -141,6 +166,25 @@ async fn command_fault_matrix() {
             },
             Some(3),
             Expect::Ok,
+        ),
+        (Fault::RejectTokens { status: 403 }, Some(1), Expect::Ok),
+        (
+            Fault::RejectTokens { status: 403 },
+            None,
+            Expect::Err(ErrorKind::PermissionDenied),
+        ),
+        (
+            Fault::Header {
+                name: "Retry-After".into(),
+                value: "1e20".into(),
+            },
+            None,
+            Expect::Ok,
+        ),
+        (
+            Fault::EchoHeaders { status: 502 },
+            None,
+            Expect::Err(ErrorKind::Api),
         ),
     ];
     for (fault, times, expect) in cases {

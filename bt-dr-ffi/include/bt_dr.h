@@ -7,8 +7,9 @@
  *
  * Conventions (those of rustls-ffi):
  *  - Every function returns a bt_dr_status. BT_DR_STATUS_OK (0) is success; one code per
- *    bt-dr error kind follows (1..17, the same numbers in every bt-dr binding), then
- *    BT_DR_STATUS_NULL_ARGUMENT and BT_DR_STATUS_PANIC for the C layer itself.
+ *    bt-dr error kind follows (1..18, the same numbers in every bt-dr binding; a caught panic
+ *    is BT_DR_STATUS_INTERNAL, 18), then BT_DR_STATUS_NULL_ARGUMENT for the C layer itself
+ *    (BT_DR_STATUS_PANIC, 101, is reserved and no longer returned).
  *  - Outputs go through out-parameters (the last arguments, named out_*), written only on
  *    success. On failure they are left untouched.
  *  - Strings are NUL-terminated UTF-8 (BT_DR_STATUS_INVALID_INPUT otherwise). Byte buffers are
@@ -40,8 +41,9 @@
 
 /**
  * The result of every bt-dr function: `BT_DR_STATUS_OK` (0), one code per bt-dr error kind
- * (the same numbers as `bt_dr_core::ErrorKind::status()`), or one of the two codes of the C
- * layer itself (`BT_DR_STATUS_NULL_ARGUMENT`, `BT_DR_STATUS_PANIC`). Codes never change.
+ * (the same numbers as `bt_dr_core::ErrorKind::status()`; a caught panic is
+ * `BT_DR_STATUS_INTERNAL`), or `BT_DR_STATUS_NULL_ARGUMENT` of the C layer itself. Codes never
+ * change.
  */
 typedef enum {
   /**
@@ -117,6 +119,11 @@ typedef enum {
    */
   BT_DR_STATUS_NOT_FOUND = 17,
   /**
+   * A defect inside bt-dr: a panic was caught at the boundary (details carry `function`).
+   * Never caused by input; please report it. The handle involved should be freed.
+   */
+  BT_DR_STATUS_INTERNAL = 18,
+  /**
    * An error kind this build does not know by number (never returned by a tested build).
    */
   BT_DR_STATUS_OTHER_ERROR = 99,
@@ -125,7 +132,8 @@ typedef enum {
    */
   BT_DR_STATUS_NULL_ARGUMENT = 100,
   /**
-   * bt-dr panicked; the panic was caught. The handle involved should be freed.
+   * Reserved: no longer returned (a caught panic is `BT_DR_STATUS_INTERNAL`, 18, as in every
+   * other binding). Kept so that code 101 never means anything else.
    */
   BT_DR_STATUS_PANIC = 101,
 } bt_dr_status;
@@ -302,8 +310,9 @@ bt_dr_status bt_dr_last_error_message(char *buf, size_t len, size_t *out_len);
  * `permission_denied`: `operation`, `permission`; `api`: `http_status`, `appliance_message`;
  * `rate_limited`: `retry_after_ms`; `parse`: `what`, `file`, `line`, `column`, `field`;
  * `io`: `path`; `version_incompatible`: `backup_version`, `site_version`; `integrity`:
- * `subject`; `invalid_input`: `field`; `null_argument`: `argument`, `function`; `panic`:
- * `function`. `null` when no error is recorded. Free with `bt_dr_string_free`.
+ * `subject`; `invalid_input`: `field`; `null_argument`: `argument`, `function`; `internal`
+ * (a caught panic): `function`. `null` when no error is recorded. Free with
+ * `bt_dr_string_free`.
  */
 bt_dr_status bt_dr_last_error_details_json(char **out_json);
 

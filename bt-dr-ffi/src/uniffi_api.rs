@@ -157,6 +157,14 @@ pub enum BtDrError {
         /// Details JSON.
         details_json: String,
     },
+    /// A defect inside bt-dr (a caught panic); never caused by input. Please report it.
+    #[error("{error_message}")]
+    Internal {
+        /// Message.
+        error_message: String,
+        /// Details JSON.
+        details_json: String,
+    },
     /// An error kind this build does not know (never produced by a tested build).
     #[error("{error_message}")]
     Other {
@@ -237,6 +245,10 @@ impl From<Error> for BtDrError {
                 details_json,
             },
             ErrorKind::NotFound => Self::NotFound {
+                error_message,
+                details_json,
+            },
+            ErrorKind::Internal => Self::Internal {
                 error_message,
                 details_json,
             },
@@ -1143,7 +1155,8 @@ mod tests {
             ErrorKind::Timeout => Error::Timeout { operation: s() },
             ErrorKind::Cancelled => Error::Cancelled { operation: s() },
             ErrorKind::Refused => Error::Refused { reason: s() },
-            _ => Error::NotFound { what: s() },
+            ErrorKind::NotFound => Error::NotFound { what: s() },
+            _ => Error::Internal { reason: s() },
         }
     }
 }

@@ -105,19 +105,22 @@ pub struct CancelToken {
 #[napi]
 impl CancelToken {
     /// A fresh, unset token.
-    #[napi(constructor)]
-    pub fn new() -> Self {
-        Self::default()
+    #[napi(catch_unwind, constructor)]
+    pub fn new(env: Env) -> napi::Result<Self> {
+        crate::convert::guard(&env, || Ok(Self::default()))
     }
     /// Asks every transfer holding this token to stop; each removes its partial file.
-    #[napi]
-    pub fn cancel(&self) {
-        self.inner.cancel()
+    #[napi(catch_unwind)]
+    pub fn cancel(&self, env: Env) -> napi::Result<()> {
+        crate::convert::guard(&env, || {
+            self.inner.cancel();
+            Ok(())
+        })
     }
     /// Whether `cancel()` was called.
-    #[napi(getter)]
-    pub fn is_cancelled(&self) -> bool {
-        self.inner.is_cancelled()
+    #[napi(catch_unwind, getter)]
+    pub fn is_cancelled(&self, env: Env) -> napi::Result<bool> {
+        crate::convert::guard(&env, || Ok(self.inner.is_cancelled()))
     }
 }
 
@@ -292,68 +295,80 @@ impl Client {
 #[napi]
 impl Client {
     /// Validates the options and builds the client (throws `BT_DR_INVALID_INPUT` / `BT_DR_TLS`).
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(env: Env, options: ClientOptions) -> napi::Result<Self> {
-        build(options)
-            .map(|inner| Self { inner })
-            .map_err(|e| js_error(&env, &e))
+        crate::convert::guard(&env, || {
+            build(options)
+                .map(|inner| Self { inner })
+                .map_err(|e| js_error(&env, &e))
+        })
     }
 
     /// The base URL.
-    #[napi(getter)]
-    pub fn base_url(&self) -> String {
-        self.inner.base_url().to_string()
+    #[napi(catch_unwind, getter)]
+    pub fn base_url(&self, env: Env) -> napi::Result<String> {
+        crate::convert::guard(&env, || Ok(self.inner.base_url().to_string()))
     }
 
     /// The appliance host.
-    #[napi(getter)]
-    pub fn host(&self) -> String {
-        self.inner.host().to_string()
+    #[napi(catch_unwind, getter)]
+    pub fn host(&self, env: Env) -> napi::Result<String> {
+        crate::convert::guard(&env, || Ok(self.inner.host().to_string()))
     }
 
     /// `"rs"` or `"pra"`.
-    #[napi(getter)]
-    pub fn product(&self) -> String {
-        self.inner.product().as_str().to_string()
+    #[napi(catch_unwind, getter)]
+    pub fn product(&self, env: Env) -> napi::Result<String> {
+        crate::convert::guard(&env, || Ok(self.inner.product().as_str().to_string()))
     }
 
     /// `check_health`: version, failover role, last data sync.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn check_health<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        promise(env, async move { out(&c.check_health().await?) })
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            promise(env, async move { out(&c.check_health().await?) })
+        })
     }
 
     /// `probe_health`: the unauthenticated `/check_health` probe.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn probe_health<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        promise(env, async move { out(&c.probe_health().await?) })
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            promise(env, async move { out(&c.probe_health().await?) })
+        })
     }
 
     /// `get_api_info`: API version and the account's permissions.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_api_info<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        promise(env, async move { out(&c.get_api_info().await?) })
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            promise(env, async move { out(&c.get_api_info().await?) })
+        })
     }
 
     /// `get_appliances`: the pair or cluster as the appliance sees it.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_appliances<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        promise(env, async move { out(&c.get_appliances().await?) })
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            promise(env, async move { out(&c.get_appliances().await?) })
+        })
     }
 
     /// `get_connected_clients`: who a planned failover would disconnect.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_connected_clients<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        promise(env, async move { out(&c.get_connected_clients().await?) })
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            promise(env, async move { out(&c.get_connected_clients().await?) })
+        })
     }
 
     /// `set_failover_role`: `role` is `"primary"` or `"backup"`.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn set_failover_role<'e>(
         &self,
         env: &'e Env,
@@ -361,21 +376,23 @@ impl Client {
         data_sync_first: Option<bool>,
         force: Option<bool>,
     ) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        promise(env, async move {
-            let role: FailoverRole = role.parse()?;
-            out(&c
-                .set_failover_role(
-                    role,
-                    data_sync_first.unwrap_or(false),
-                    force.unwrap_or(false),
-                )
-                .await?)
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            promise(env, async move {
+                let role: FailoverRole = role.parse()?;
+                out(&c
+                    .set_failover_role(
+                        role,
+                        data_sync_first.unwrap_or(false),
+                        force.unwrap_or(false),
+                    )
+                    .await?)
+            })
         })
     }
 
     /// `download_backup`: streams the NSB into `dir` with SHA-256 and a sidecar.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn download_backup<'e>(
         &self,
         env: &'e Env,
@@ -385,46 +402,52 @@ impl Client {
         on_progress: Option<ProgressFn>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        let t = transfer(on_progress, cancel);
-        let opts = BackupOptions {
-            password: password.map(SecretString::from),
-            progress: t.progress,
-            cancel: t.cancel,
-        };
-        promise(
-            env,
-            async move { out(&c.download_backup(&dir, opts).await?) },
-        )
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            let t = transfer(on_progress, cancel);
+            let opts = BackupOptions {
+                password: password.map(SecretString::from),
+                progress: t.progress,
+                cancel: t.cancel,
+            };
+            promise(
+                env,
+                async move { out(&c.download_backup(&dir, opts).await?) },
+            )
+        })
     }
 
     /// `list_sessions`: sessions in one time window.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn list_sessions<'e>(
         &self,
         env: &'e Env,
         window: Value,
     ) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        promise(env, async move {
-            let w = window_input(window)?;
-            out(&c.list_sessions(&w).await?)
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            promise(env, async move {
+                let w = window_input(window)?;
+                out(&c.list_sessions(&w).await?)
+            })
         })
     }
 
     /// `get_session`: the session report of one `lsid`.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_session<'e>(
         &self,
         env: &'e Env,
         lsid: String,
     ) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        promise(env, async move { out(&c.get_session(&lsid).await?) })
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            promise(env, async move { out(&c.get_session(&lsid).await?) })
+        })
     }
 
     /// `download_recording`: streams a session recording into `dir`.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn download_recording<'e>(
         &self,
         env: &'e Env,
@@ -434,29 +457,33 @@ impl Client {
         on_progress: Option<ProgressFn>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        let t = transfer(on_progress, cancel);
-        promise(env, async move {
-            out(&c.download_recording(&lsid, &dir, t).await?)
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            let t = transfer(on_progress, cancel);
+            promise(env, async move {
+                out(&c.download_recording(&lsid, &dir, t).await?)
+            })
         })
     }
 
     /// `list_archives`: the `ArchiveListing` of a day (`YYYY-MM-DD`).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn list_archives<'e>(
         &self,
         env: &'e Env,
         date: String,
     ) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        promise(env, async move {
-            let d = date_input("date", &date)?;
-            out(&c.list_archives(d).await?)
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            promise(env, async move {
+                let d = date_input("date", &date)?;
+                out(&c.list_archives(d).await?)
+            })
         })
     }
 
     /// `download_archive`: streams one archive (`"state"` or `"event"`) into `dir`, kept gzip.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     #[allow(clippy::too_many_arguments)]
     pub fn download_archive<'e>(
         &self,
@@ -469,12 +496,14 @@ impl Client {
         on_progress: Option<ProgressFn>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'e, Value>> {
-        let c = self.inner.clone();
-        let t = transfer(on_progress, cancel);
-        promise(env, async move {
-            let kind: ArchiveKind = enum_input("kind", &kind)?;
-            let d = date_input("date", &date)?;
-            out(&c.download_archive(kind, d, index, &dir, t).await?)
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            let t = transfer(on_progress, cancel);
+            promise(env, async move {
+                let kind: ArchiveKind = enum_input("kind", &kind)?;
+                let d = date_input("date", &date)?;
+                out(&c.download_archive(kind, d, index, &dir, t).await?)
+            })
         })
     }
 }

@@ -3,6 +3,9 @@
 //! napi's tokio runtime.
 
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bt_dr_core::Error;
 use napi::bindgen_prelude::{JsValue, PromiseRaw};
@@ -158,32 +161,94 @@ pub(crate) fn sync_value(env: &Env, r: bt_dr_core::Result<Value>) -> napi::Resul
     r.map_err(|e| js_error(env, &e))
 }
 
+/// The panic boundary of every synchronous export (and of the synchronous part of every
+/// asynchronous one): runs `f` and turns a Rust panic into the core's [`Error::Internal`],
+/// thrown as a `BT_DR_INTERNAL` `Error`, so a defect never aborts the Node process. Every
+/// export also carries napi's `#[napi(catch_unwind)]` as the outer net (argument conversion).
+pub(crate) fn guard<T>(env: &Env, f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => Err(js_error(env, &panic_error(payload))),
+    }
+}
+
+/// The core error of a caught panic payload (dropping the payload without letting a panicking
+/// `Drop` unwind any further).
+fn panic_error(payload: Box<dyn std::any::Any + Send>) -> Error {
+    let e = Error::from_panic(payload.as_ref());
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    e
+}
+
+/// A future that turns a panic while it is polled into [`Error::Internal`] (then it is done and
+/// never polled again), so a panicking core future rejects its Promise with `BT_DR_INTERNAL`.
+struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F: Future<Output = bt_dr_core::Result<Value>>> Future for CatchPanic<F> {
+    type Output = bt_dr_core::Result<Value>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(p) => p,
+            Err(payload) => Poll::Ready(Err(panic_error(payload))),
+        }
+    }
+}
+
 /// Runs `fut` on napi's tokio runtime and settles a Promise with its camelCase JSON result, or
-/// rejects it with the core error (built on the JavaScript thread, see [`js_error`]).
+/// rejects it with the core error (built on the JavaScript thread, see [`js_error`]). A panic
+/// inside `fut` rejects with `BT_DR_INTERNAL`.
 pub(crate) fn promise<'e, F>(env: &'e Env, fut: F) -> napi::Result<PromiseRaw<'e, Value>>
 where
     F: Future<Output = bt_dr_core::Result<Value>> + Send + 'static,
 {
+    let fut = CatchPanic(Box::pin(fut));
     env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, r| {
         r.map_err(|e| js_error(env, &e))
     })
 }
 
 /// Like [`promise`], for blocking core work (file reads, hashing, PKCS#12 decryption), which runs
-/// on tokio's blocking pool so the JavaScript thread never waits.
+/// on tokio's blocking pool so the JavaScript thread never waits. A panic on the worker thread
+/// rejects with `BT_DR_INTERNAL`.
 pub(crate) fn blocking<'e, F>(env: &'e Env, f: F) -> napi::Result<PromiseRaw<'e, Value>>
 where
     F: FnOnce() -> bt_dr_core::Result<Value> + Send + 'static,
 {
     promise(env, async move {
-        napi::tokio::task::spawn_blocking(f)
-            .await
-            .unwrap_or_else(|e| {
-                Err(Error::invalid_input(
-                    "task",
-                    format!("the worker thread failed: {e}"),
-                ))
-            })
+        match napi::tokio::task::spawn_blocking(f).await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => Err(panic_error(e.into_panic())),
+            Err(e) => Err(Error::Internal {
+                reason: format!("the worker thread failed: {e}"),
+            }),
+        }
+    })
+}
+
+/// Test hook (hidden: not in `index.js`, `index.d.ts` or the docs; refuses unless the
+/// environment has `BT_DR_TEST_PANIC`): panics `where` (`"sync"`, `"async"` or `"blocking"`) so
+/// the tests can prove every kind of export turns a panic into `BT_DR_INTERNAL`.
+#[napi_derive::napi(
+    js_name = "__panicForTest",
+    catch_unwind,
+    ts_return_type = "Promise<any>"
+)]
+pub fn panic_for_test(env: &Env, place: String) -> napi::Result<PromiseRaw<'_, Value>> {
+    guard(env, || {
+        if std::env::var_os("BT_DR_TEST_PANIC").is_none() {
+            return Err(js_error(
+                env,
+                &Error::invalid_input("__panicForTest", "is a test hook"),
+            ));
+        }
+        let msg = format!("test panic ({place})");
+        match place.as_str() {
+            "async" => promise(env, async move { panic!("{msg}") }),
+            "blocking" => blocking(env, move || panic!("{msg}")),
+            _ => panic!("{msg}"),
+        }
     })
 }
 

@@ -54,29 +54,35 @@ fn version_out(v: &ProductVersion) -> Value {
 }
 
 /// `parse_version`: parses `X.Y.Z` or the `check_health` form `X.Y.Z (build-commit)`.
-#[napi(ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "any")]
 pub fn parse_version(env: Env, text: String) -> napi::Result<Value> {
-    sync_value(
-        &env,
-        text.parse::<ProductVersion>().map(|v| version_out(&v)),
-    )
+    crate::convert::guard(&env, || {
+        sync_value(
+            &env,
+            text.parse::<ProductVersion>().map(|v| version_out(&v)),
+        )
+    })
 }
 
 /// `load_inventory` (text form): parses and validates inventory text (`toml`, `json` or `yaml`).
-#[napi(ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "any")]
 pub fn parse_inventory(env: Env, text: String, format: String) -> napi::Result<Value> {
-    sync_value(
-        &env,
-        format_input(&format, &[Format::Toml, Format::Json, Format::Yaml])
-            .and_then(|f| Inventory::parse(&text, f))
-            .and_then(|i| out(&i)),
-    )
+    crate::convert::guard(&env, || {
+        sync_value(
+            &env,
+            format_input(&format, &[Format::Toml, Format::Json, Format::Yaml])
+                .and_then(|f| Inventory::parse(&text, f))
+                .and_then(|i| out(&i)),
+        )
+    })
 }
 
 /// `load_inventory`: loads and validates an inventory file (format by extension).
-#[napi(ts_return_type = "Promise<any>")]
+#[napi(catch_unwind, ts_return_type = "Promise<any>")]
 pub fn load_inventory(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, Value>> {
-    blocking(env, move || Inventory::load(&path).and_then(|i| out(&i)))
+    crate::convert::guard(env, || {
+        blocking(env, move || Inventory::load(&path).and_then(|i| out(&i)))
+    })
 }
 
 fn backup_name_out(n: &BackupName) -> Value {
@@ -91,12 +97,14 @@ fn backup_name_out(n: &BackupName) -> Value {
 }
 
 /// `parse_backup_name`: parses a default NSB backup file name.
-#[napi(ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "any")]
 pub fn parse_backup_name(env: Env, name: String) -> napi::Result<Value> {
-    sync_value(
-        &env,
-        name.parse::<BackupName>().map(|n| backup_name_out(&n)),
-    )
+    crate::convert::guard(&env, || {
+        sync_value(
+            &env,
+            name.parse::<BackupName>().map(|n| backup_name_out(&n)),
+        )
+    })
 }
 
 #[derive(Deserialize)]
@@ -115,20 +123,22 @@ struct BackupNameParts {
 
 /// `format_backup_name`: builds a default NSB backup file name from
 /// `{version, site, date: "YYYY-MM-DD", time?: "HH:MM:SS", id}`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn format_backup_name(env: Env, parts: Value) -> napi::Result<String> {
-    let r = (|| {
-        let p: BackupNameParts = input("parts", parts)?;
-        let version: ProductVersion = p.version.parse()?;
-        let date = date_input("parts.date", &p.date)?;
-        let time = p
-            .time
-            .as_deref()
-            .map(|t| time_input("parts.time", t))
-            .transpose()?;
-        Ok(BackupName::new(version, &p.site, date, time, &p.id)?.to_string())
-    })();
-    r.map_err(|e| crate::convert::js_error(&env, &e))
+    crate::convert::guard(&env, || {
+        let r = (|| {
+            let p: BackupNameParts = input("parts", parts)?;
+            let version: ProductVersion = p.version.parse()?;
+            let date = date_input("parts.date", &p.date)?;
+            let time = p
+                .time
+                .as_deref()
+                .map(|t| time_input("parts.time", t))
+                .transpose()?;
+            Ok(BackupName::new(version, &p.site, date, time, &p.id)?.to_string())
+        })();
+        r.map_err(|e| crate::convert::js_error(&env, &e))
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -144,156 +154,182 @@ struct RestoreOptions {
 
 /// `check_restore`: whether a backup of `backupVersion` restores onto a site at `siteVersion`.
 /// `options`: `{table?, backupProduct?, siteProduct?}`.
-#[napi(ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "any")]
 pub fn check_restore(
     env: Env,
     backup_version: String,
     site_version: String,
     options: Option<Value>,
 ) -> napi::Result<Value> {
-    let r = (|| {
-        let o: RestoreOptions = match options {
-            Some(v) if !v.is_null() => input("options", v)?,
-            _ => RestoreOptions::default(),
-        };
-        let b: ProductVersion = backup_version.parse()?;
-        let s: ProductVersion = site_version.parse()?;
-        let table = o.table.unwrap_or_default();
-        out(&bt_dr_core::check_restore(
-            &b,
-            &s,
-            &table,
-            o.backup_product,
-            o.site_product,
-        ))
-    })();
-    sync_value(&env, r)
+    crate::convert::guard(&env, || {
+        let r = (|| {
+            let o: RestoreOptions = match options {
+                Some(v) if !v.is_null() => input("options", v)?,
+                _ => RestoreOptions::default(),
+            };
+            let b: ProductVersion = backup_version.parse()?;
+            let s: ProductVersion = site_version.parse()?;
+            let table = o.table.unwrap_or_default();
+            out(&bt_dr_core::check_restore(
+                &b,
+                &s,
+                &table,
+                o.backup_product,
+                o.site_product,
+            ))
+        })();
+        sync_value(&env, r)
+    })
 }
 
 /// `load_upgrade_table` (text form): parses a supported-upgrade table (`toml` or `json`).
-#[napi(ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "any")]
 pub fn parse_upgrade_table(env: Env, text: String, format: String) -> napi::Result<Value> {
-    let r = format_input(&format, &[Format::Toml, Format::Json]).and_then(|f| match f {
-        Format::Json => UpgradeTable::from_json_str(&text),
-        _ => UpgradeTable::from_toml_str(&text),
-    });
-    sync_value(&env, r.and_then(|t| out(&t)))
+    crate::convert::guard(&env, || {
+        let r = format_input(&format, &[Format::Toml, Format::Json]).and_then(|f| match f {
+            Format::Json => UpgradeTable::from_json_str(&text),
+            _ => UpgradeTable::from_toml_str(&text),
+        });
+        sync_value(&env, r.and_then(|t| out(&t)))
+    })
 }
 
 /// `load_upgrade_table`: loads the supported-upgrade table from a file.
-#[napi(ts_return_type = "Promise<any>")]
+#[napi(catch_unwind, ts_return_type = "Promise<any>")]
 pub fn load_upgrade_table(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, Value>> {
-    blocking(env, move || UpgradeTable::load(&path).and_then(|t| out(&t)))
+    crate::convert::guard(env, || {
+        blocking(env, move || UpgradeTable::load(&path).and_then(|t| out(&t)))
+    })
 }
 
 /// `nsb_coverage`: what an NSB backup of `product` holds and what it leaves out.
-#[napi(ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "any")]
 pub fn nsb_coverage(
     env: Env,
     product: String,
     include_logged_history: Option<bool>,
 ) -> napi::Result<Value> {
-    let r = enum_input::<Product>("product", &product).and_then(|p| {
-        out(&bt_dr_core::nsb_coverage(
-            p,
-            include_logged_history.unwrap_or(false),
-        ))
-    });
-    sync_value(&env, r)
+    crate::convert::guard(&env, || {
+        let r = enum_input::<Product>("product", &product).and_then(|p| {
+            out(&bt_dr_core::nsb_coverage(
+                p,
+                include_logged_history.unwrap_or(false),
+            ))
+        });
+        sync_value(&env, r)
+    })
 }
 
 /// `check_certificate_bundle`: opens a p12 bundle (a path or its bytes) with `passphrase` and
 /// checks it against `options` (`{siteFqdn?, applianceHostnames?, expiryHorizonDays?,
 /// minRsaBits?, now?}`).
-#[napi(ts_return_type = "Promise<any>")]
+#[napi(catch_unwind, ts_return_type = "Promise<any>")]
 pub fn check_certificate_bundle(
     env: &Env,
     source: Either<String, Buffer>,
     passphrase: String,
     options: Option<Value>,
 ) -> napi::Result<PromiseRaw<'_, Value>> {
-    let source = match source {
-        Either::A(path) => Either::A(PathBuf::from(path)),
-        Either::B(buf) => Either::B(buf.to_vec()),
-    };
-    let passphrase = SecretString::from(passphrase);
-    blocking(env, move || {
-        let opts: BundleCheckOptions = match options {
-            Some(v) if !v.is_null() => input("options", v)?,
-            _ => BundleCheckOptions::default(),
+    crate::convert::guard(env, || {
+        let source = match source {
+            Either::A(path) => Either::A(PathBuf::from(path)),
+            Either::B(buf) => Either::B(buf.to_vec()),
         };
-        let bytes = match source {
-            Either::A(path) => std::fs::read(&path).map_err(|e| Error::io("reading", &path, e))?,
-            Either::B(b) => b,
-        };
-        out(&bt_dr_core::check_certificate_bundle(
-            &bytes,
-            &passphrase,
-            &opts,
-        )?)
+        let passphrase = SecretString::from(passphrase);
+        blocking(env, move || {
+            let opts: BundleCheckOptions = match options {
+                Some(v) if !v.is_null() => input("options", v)?,
+                _ => BundleCheckOptions::default(),
+            };
+            let bytes = match source {
+                Either::A(path) => {
+                    std::fs::read(&path).map_err(|e| Error::io("reading", &path, e))?
+                }
+                Either::B(b) => b,
+            };
+            out(&bt_dr_core::check_certificate_bundle(
+                &bytes,
+                &passphrase,
+                &opts,
+            )?)
+        })
     })
 }
 
 /// `check_certificate_pair`: compares the bundle reports of a failover pair's two appliances.
-#[napi(ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "any")]
 pub fn check_certificate_pair(env: Env, primary: Value, backup: Value) -> napi::Result<Value> {
-    let r = (|| {
-        let p: BundleReport = input("primary", primary)?;
-        let b: BundleReport = input("backup", backup)?;
-        out(&bt_dr_core::check_certificate_pair(&p, &b))
-    })();
-    sync_value(&env, r)
+    crate::convert::guard(&env, || {
+        let r = (|| {
+            let p: BundleReport = input("primary", primary)?;
+            let b: BundleReport = input("backup", backup)?;
+            p.check_consistent("primary")?;
+            b.check_consistent("backup")?;
+            out(&bt_dr_core::check_certificate_pair(&p, &b))
+        })();
+        sync_value(&env, r)
+    })
 }
 
 /// `appliance_record` (text form): parses and validates an `/appliance` record (`toml` or `json`).
-#[napi(ts_return_type = "any")]
+#[napi(catch_unwind, ts_return_type = "any")]
 pub fn appliance_record_parse(env: Env, text: String, format: String) -> napi::Result<Value> {
-    let r = format_input(&format, &[Format::Toml, Format::Json]).and_then(|f| match f {
-        Format::Json => ApplianceRecord::from_json_str(&text),
-        _ => ApplianceRecord::from_toml_str(&text),
-    });
-    sync_value(&env, r.and_then(|a| out(&a)))
+    crate::convert::guard(&env, || {
+        let r = format_input(&format, &[Format::Toml, Format::Json]).and_then(|f| match f {
+            Format::Json => ApplianceRecord::from_json_str(&text),
+            _ => ApplianceRecord::from_toml_str(&text),
+        });
+        sync_value(&env, r.and_then(|a| out(&a)))
+    })
 }
 
 /// `appliance_record`: loads and validates an `/appliance` record file.
-#[napi(ts_return_type = "Promise<any>")]
+#[napi(catch_unwind, ts_return_type = "Promise<any>")]
 pub fn appliance_record_load(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, Value>> {
-    blocking(env, move || {
-        ApplianceRecord::load(&path).and_then(|a| out(&a))
+    crate::convert::guard(env, || {
+        blocking(env, move || {
+            ApplianceRecord::load(&path).and_then(|a| out(&a))
+        })
     })
 }
 
 /// `appliance_record`: validates a record object (throws `BT_DR_INVALID_INPUT` when unusable).
-#[napi]
+#[napi(catch_unwind)]
 pub fn appliance_record_validate(env: Env, record: Value) -> napi::Result<()> {
-    let r = input::<ApplianceRecord>("record", record).and_then(|a| a.validate());
-    r.map_err(|e| crate::convert::js_error(&env, &e))
+    crate::convert::guard(&env, || {
+        let r = input::<ApplianceRecord>("record", record).and_then(|a| a.validate());
+        r.map_err(|e| crate::convert::js_error(&env, &e))
+    })
 }
 
 /// `appliance_record`: the identifying file name of a record.
-#[napi]
+#[napi(catch_unwind)]
 pub fn appliance_record_file_name(env: Env, record: Value) -> napi::Result<String> {
-    let r = input::<ApplianceRecord>("record", record).map(|a| a.file_name());
-    r.map_err(|e| crate::convert::js_error(&env, &e))
+    crate::convert::guard(&env, || {
+        let r = input::<ApplianceRecord>("record", record).map(|a| a.file_name());
+        r.map_err(|e| crate::convert::js_error(&env, &e))
+    })
 }
 
 /// `appliance_record`: validates and saves a record as JSON into `dir`; resolves to its path.
-#[napi(ts_return_type = "Promise<any>")]
+#[napi(catch_unwind, ts_return_type = "Promise<any>")]
 pub fn appliance_record_save(
     env: &Env,
     record: Value,
     dir: String,
 ) -> napi::Result<PromiseRaw<'_, Value>> {
-    blocking(env, move || {
-        let a: ApplianceRecord = input("record", record)?;
-        let p = a.save(&dir)?;
-        Ok(Value::String(p.display().to_string()))
+    crate::convert::guard(env, || {
+        blocking(env, move || {
+            let a: ApplianceRecord = input("record", record)?;
+            let p = a.save(&dir)?;
+            Ok(Value::String(p.display().to_string()))
+        })
     })
 }
 
 /// `vault_key_record`: hashes a downloaded Vault key file and records it (never its content),
 /// with the core's findings about it.
-#[napi(ts_return_type = "Promise<any>")]
+#[napi(catch_unwind, ts_return_type = "Promise<any>")]
 pub fn vault_key_record(
     env: &Env,
     path: String,
@@ -301,12 +337,14 @@ pub fn vault_key_record(
     date: String,
     password_protected: bool,
 ) -> napi::Result<PromiseRaw<'_, Value>> {
-    blocking(env, move || {
-        let d = date_input("date", &date)?;
-        let rec = VaultKeyRecord::from_file(&path, &site, d, password_protected)?;
-        let mut v = out(&rec)?;
-        set_key(&mut v, "date", date_output(rec.date));
-        set_key(&mut v, "findings", out(&rec.findings())?);
-        Ok(v)
+    crate::convert::guard(env, || {
+        blocking(env, move || {
+            let d = date_input("date", &date)?;
+            let rec = VaultKeyRecord::from_file(&path, &site, d, password_protected)?;
+            let mut v = out(&rec)?;
+            set_key(&mut v, "date", date_output(rec.date));
+            set_key(&mut v, "findings", out(&rec.findings())?);
+            Ok(v)
+        })
     })
 }

@@ -18,36 +18,46 @@ pub mod foundation;
 
 pub use client::{CancelToken, Client, ClientOptions, ProgressEvent, RetryOptions};
 
+use napi::Env;
 use napi_derive::napi;
 use serde_json::{Value, json};
 
 /// The core's list of public operations (`name` in snake_case, `area`, `summary`); the Node
 /// name of each is its camelCase form.
-#[napi(ts_return_type = "Array<{ name: string; area: string; summary: string }>")]
-pub fn operations() -> Value {
-    Value::Array(
-        bt_dr_core::OPERATIONS
-            .iter()
-            .map(|o| json!({ "name": o.name, "area": o.area, "summary": o.summary }))
-            .collect(),
-    )
+#[napi(
+    catch_unwind,
+    ts_return_type = "Array<{ name: string; area: string; summary: string }>"
+)]
+pub fn operations(env: Env) -> napi::Result<Value> {
+    convert::guard(&env, || {
+        Ok(Value::Array(
+            bt_dr_core::OPERATIONS
+                .iter()
+                .map(|o| json!({ "name": o.name, "area": o.area, "summary": o.summary }))
+                .collect(),
+        ))
+    })
 }
 
 /// Every error kind of the core with its Node `code` (`{ kind: "auth", code: "BT_DR_AUTH" }`).
-#[napi(ts_return_type = "Array<{ kind: string; code: string }>")]
-pub fn error_kinds() -> Value {
-    Value::Array(
-        bt_dr_core::ErrorKind::ALL
-            .iter()
-            .map(|k| json!({ "kind": k.as_str(), "code": k.code() }))
-            .collect(),
-    )
+#[napi(catch_unwind, ts_return_type = "Array<{ kind: string; code: string }>")]
+pub fn error_kinds(env: Env) -> napi::Result<Value> {
+    convert::guard(&env, || {
+        Ok(Value::Array(
+            bt_dr_core::ErrorKind::ALL
+                .iter()
+                .map(|k| json!({ "kind": k.as_str(), "code": k.code() }))
+                .collect(),
+        ))
+    })
 }
 
 /// The version of bt-dr-core this binding was built with.
-#[napi]
-pub fn core_version() -> String {
-    bt_dr_core::USER_AGENT
-        .trim_start_matches("bt-dr/")
-        .to_string()
+#[napi(catch_unwind)]
+pub fn core_version(env: Env) -> napi::Result<String> {
+    convert::guard(&env, || {
+        Ok(bt_dr_core::USER_AGENT
+            .trim_start_matches("bt-dr/")
+            .to_string())
+    })
 }

@@ -31,7 +31,8 @@ test('operation names map snake_case to camelCase', () => {
 
 test('every core error kind has its stable code', () => {
   const kinds = bt.errorKinds()
-  assert.equal(kinds.length, 17)
+  assert.equal(kinds.length, 18)
+  assert.equal(bt.ErrorCode.INTERNAL, 'BT_DR_INTERNAL')
   for (const { kind, code } of kinds) {
     assert.equal(code, `BT_DR_${kind.toUpperCase()}`)
     assert.equal(/** @type {Record<string, string>} */ (bt.ErrorCode)[kind.toUpperCase()], code)

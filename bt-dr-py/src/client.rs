@@ -296,146 +296,156 @@ impl NativeClient {
         product: Option<&str>,
         retry: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let mut b = match (base_url, site, hostname) {
-            (Some(url), None, None) => Client::builder(url),
-            (None, Some(site), Some(hostname)) => {
-                let site: bt_dr_core::Site = crate::convert::from_py(site, "site")?;
-                let appliance = site.appliance(hostname).ok_or_else(|| {
-                    crate::errors::to_pyerr(Error::NotFound {
-                        what: format!("appliance {hostname} in site {}", site.name),
-                    })
-                })?;
-                py_result(ClientBuilder::for_appliance(&site, appliance))?
+        crate::errors::guard(|| {
+            let mut b = match (base_url, site, hostname) {
+                (Some(url), None, None) => Client::builder(url),
+                (None, Some(site), Some(hostname)) => {
+                    let site: bt_dr_core::Site = crate::convert::from_py(site, "site")?;
+                    let appliance = site.appliance(hostname).ok_or_else(|| {
+                        crate::errors::to_pyerr(Error::NotFound {
+                            what: format!("appliance {hostname} in site {}", site.name),
+                        })
+                    })?;
+                    py_result(ClientBuilder::for_appliance(&site, appliance))?
+                }
+                _ => {
+                    return py_result(Err(Error::invalid_input(
+                        "base_url",
+                        "give either base_url, or site and hostname",
+                    )));
+                }
+            };
+            if let Some(id) = client_id {
+                b = b.client_id(id);
             }
-            _ => {
-                return py_result(Err(Error::invalid_input(
-                    "base_url",
-                    "give either base_url, or site and hostname",
-                )));
+            if let Some(secret) = client_secret {
+                b = b.client_secret(SecretString::from(secret));
             }
-        };
-        if let Some(id) = client_id {
-            b = b.client_id(id);
-        }
-        if let Some(secret) = client_secret {
-            b = b.client_secret(SecretString::from(secret));
-        }
-        let dur = |s: Option<f64>, field: &str| -> PyResult<Option<Duration>> {
-            match s {
-                None => Ok(None),
-                Some(x) if x > 0.0 && x.is_finite() => Ok(Some(Duration::from_secs_f64(x))),
-                Some(_) => py_result(Err(Error::invalid_input(
-                    field,
-                    "must be a positive number of seconds",
-                ))),
+            let dur = |s: Option<f64>, field: &str| -> PyResult<Option<Duration>> {
+                match s {
+                    None => Ok(None),
+                    Some(x) if x > 0.0 && x.is_finite() => Ok(Some(Duration::from_secs_f64(x))),
+                    Some(_) => py_result(Err(Error::invalid_input(
+                        field,
+                        "must be a positive number of seconds",
+                    ))),
+                }
+            };
+            b = b
+                .danger_accept_invalid_certs(danger_accept_invalid_certs)
+                .danger_allow_http(danger_allow_http);
+            if only_extra_ca {
+                b = b.only_extra_ca(true);
             }
-        };
-        b = b
-            .danger_accept_invalid_certs(danger_accept_invalid_certs)
-            .danger_allow_http(danger_allow_http);
-        if only_extra_ca {
-            b = b.only_extra_ca(true);
-        }
-        if let Some(pem) = ca_pem {
-            b = b.extra_ca_pem(pem);
-        }
-        if let Some(p) = pin_sha256 {
-            b = b.pin_sha256(p);
-        }
-        if let Some(d) = dur(connect_timeout, "connect_timeout")? {
-            b = b.connect_timeout(d);
-        }
-        if let Some(d) = dur(read_timeout, "read_timeout")? {
-            b = b.read_timeout(d);
-        }
-        if let Some(d) = dur(request_timeout, "request_timeout")? {
-            b = b.request_timeout(d);
-        }
-        if let Some(n) = rate_limit_per_second {
-            b = b.rate_limit_per_second(n);
-        }
-        if let Some(s) = site_name {
-            b = b.site_name(s);
-        }
-        if let Some(p) = product {
-            b = b.product(product_of(p)?);
-        }
-        if let Some(r) = retry.filter(|r| !r.is_none()) {
-            b = b.retry_policy(retry_policy(r)?);
-        }
-        let client = py_result(b.build())?;
-        let bc = py_result(BlockingClient::new(client))?;
-        let c = bc.client();
-        Ok(NativeClient {
-            base_url: c.base_url().to_string(),
-            host: c.host().to_string(),
-            client_id: c.client_id().to_string(),
-            product: c.product().as_str(),
-            inner: Mutex::new(Some(bc)),
+            if let Some(pem) = ca_pem {
+                b = b.extra_ca_pem(pem);
+            }
+            if let Some(p) = pin_sha256 {
+                b = b.pin_sha256(p);
+            }
+            if let Some(d) = dur(connect_timeout, "connect_timeout")? {
+                b = b.connect_timeout(d);
+            }
+            if let Some(d) = dur(read_timeout, "read_timeout")? {
+                b = b.read_timeout(d);
+            }
+            if let Some(d) = dur(request_timeout, "request_timeout")? {
+                b = b.request_timeout(d);
+            }
+            if let Some(n) = rate_limit_per_second {
+                b = b.rate_limit_per_second(n);
+            }
+            if let Some(s) = site_name {
+                b = b.site_name(s);
+            }
+            if let Some(p) = product {
+                b = b.product(product_of(p)?);
+            }
+            if let Some(r) = retry.filter(|r| !r.is_none()) {
+                b = b.retry_policy(retry_policy(r)?);
+            }
+            let client = py_result(b.build())?;
+            let bc = py_result(BlockingClient::new(client))?;
+            let c = bc.client();
+            Ok(NativeClient {
+                base_url: c.base_url().to_string(),
+                host: c.host().to_string(),
+                client_id: c.client_id().to_string(),
+                product: c.product().as_str(),
+                inner: Mutex::new(Some(bc)),
+            })
         })
     }
 
     /// Base URL.
     #[getter]
-    fn base_url(&self) -> &str {
-        &self.base_url
+    fn base_url(&self) -> PyResult<&str> {
+        crate::errors::guard(|| Ok(self.base_url.as_str()))
     }
     /// Appliance host.
     #[getter]
-    fn host(&self) -> &str {
-        &self.host
+    fn host(&self) -> PyResult<&str> {
+        crate::errors::guard(|| Ok(self.host.as_str()))
     }
     /// OAuth client id (not secret).
     #[getter]
-    fn client_id(&self) -> &str {
-        &self.client_id
+    fn client_id(&self) -> PyResult<&str> {
+        crate::errors::guard(|| Ok(self.client_id.as_str()))
     }
     /// `rs` or `pra`.
     #[getter]
-    fn product(&self) -> &str {
-        self.product
+    fn product(&self) -> PyResult<&str> {
+        crate::errors::guard(|| Ok(self.product))
     }
     /// Whether `close()` was called.
     #[getter]
-    fn closed(&self) -> bool {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none()
+    fn closed(&self) -> PyResult<bool> {
+        crate::errors::guard(|| {
+            Ok(self
+                .inner
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_none())
+        })
     }
 
     /// Releases the client's runtime and connections; later calls raise `InvalidInput`.
-    fn close(&self, py: Python<'_>) {
-        let taken = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
-        py.detach(move || drop(taken));
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        crate::errors::guard(|| {
+            let taken = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+            py.detach(move || drop(taken));
+            Ok(())
+        })
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "NativeClient(base_url={:?}, client_id={:?})",
-            self.base_url, self.client_id
-        )
+    fn __repr__(&self) -> PyResult<String> {
+        crate::errors::guard(|| {
+            Ok(format!(
+                "NativeClient(base_url={:?}, client_id={:?})",
+                self.base_url, self.client_id
+            ))
+        })
     }
 
     /// Authenticated check_health.
     fn check_health<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.call(py, |c| async move { c.check_health().await })
+        crate::errors::guard(|| self.call(py, |c| async move { c.check_health().await }))
     }
     /// Unauthenticated /check_health probe.
     fn probe_health<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.call(py, |c| async move { c.probe_health().await })
+        crate::errors::guard(|| self.call(py, |c| async move { c.probe_health().await }))
     }
     /// API version and permissions.
     fn get_api_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.call(py, |c| async move { c.get_api_info().await })
+        crate::errors::guard(|| self.call(py, |c| async move { c.get_api_info().await }))
     }
     /// Appliances of the pair or cluster.
     fn get_appliances<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.call(py, |c| async move { c.get_appliances().await })
+        crate::errors::guard(|| self.call(py, |c| async move { c.get_appliances().await }))
     }
     /// Connected clients.
     fn get_connected_clients<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.call(py, |c| async move { c.get_connected_clients().await })
+        crate::errors::guard(|| self.call(py, |c| async move { c.get_connected_clients().await }))
     }
     /// Changes the failover role.
     #[pyo3(signature = (role, data_sync_first=false, force=false))]
@@ -446,9 +456,11 @@ impl NativeClient {
         data_sync_first: bool,
         force: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let role: FailoverRole = py_result(role.parse())?;
-        self.call(py, move |c| async move {
-            c.set_failover_role(role, data_sync_first, force).await
+        crate::errors::guard(|| {
+            let role: FailoverRole = py_result(role.parse())?;
+            self.call(py, move |c| async move {
+                c.set_failover_role(role, data_sync_first, force).await
+            })
         })
     }
     /// Sessions in a window (dict from `TimeWindow`).
@@ -457,17 +469,21 @@ impl NativeClient {
         py: Python<'py>,
         window: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let w = window_from(window)?;
-        self.call(py, move |c| async move { c.list_sessions(&w).await })
+        crate::errors::guard(|| {
+            let w = window_from(window)?;
+            self.call(py, move |c| async move { c.list_sessions(&w).await })
+        })
     }
     /// One session report.
     fn get_session<'py>(&self, py: Python<'py>, lsid: String) -> PyResult<Bound<'py, PyAny>> {
-        self.call(py, move |c| async move { c.get_session(&lsid).await })
+        crate::errors::guard(|| self.call(py, move |c| async move { c.get_session(&lsid).await }))
     }
     /// ArchiveListing for a day (`YYYY-MM-DD`).
     fn list_archives<'py>(&self, py: Python<'py>, date: &str) -> PyResult<Bound<'py, PyAny>> {
-        let d = parse_date(date, "date")?;
-        self.call(py, move |c| async move { c.list_archives(d).await })
+        crate::errors::guard(|| {
+            let d = parse_date(date, "date")?;
+            self.call(py, move |c| async move { c.list_archives(d).await })
+        })
     }
 
     /// Streams the NSB backup into `dir` (temporary name until complete) with a sidecar.
@@ -479,21 +495,23 @@ impl NativeClient {
         password: Option<String>,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let bc = self.live()?;
-        let hook = ProgressHook::new(progress);
-        let opts = BackupOptions {
-            password: password.map(SecretString::from),
-            progress: Some(hook.progress()),
-            cancel: Some(hook.token()),
-        };
-        let c = bc.client().clone();
-        let v = hook.run(
-            py,
-            &bc,
-            async move { c.download_backup(&dir, opts).await },
-            |d| d.file.size,
-        )?;
-        to_py(py, &v)
+        crate::errors::guard(|| {
+            let bc = self.live()?;
+            let hook = ProgressHook::new(progress);
+            let opts = BackupOptions {
+                password: password.map(SecretString::from),
+                progress: Some(hook.progress()),
+                cancel: Some(hook.token()),
+            };
+            let c = bc.client().clone();
+            let v = hook.run(
+                py,
+                &bc,
+                async move { c.download_backup(&dir, opts).await },
+                |d| d.file.size,
+            )?;
+            to_py(py, &v)
+        })
     }
 
     /// Streams a session recording into `dir`.
@@ -505,17 +523,19 @@ impl NativeClient {
         dir: PathBuf,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let bc = self.live()?;
-        let hook = ProgressHook::new(progress);
-        let opts = hook.transfer();
-        let c = bc.client().clone();
-        let v = hook.run(
-            py,
-            &bc,
-            async move { c.download_recording(&lsid, &dir, opts).await },
-            |f| f.size,
-        )?;
-        to_py(py, &v)
+        crate::errors::guard(|| {
+            let bc = self.live()?;
+            let hook = ProgressHook::new(progress);
+            let opts = hook.transfer();
+            let c = bc.client().clone();
+            let v = hook.run(
+                py,
+                &bc,
+                async move { c.download_recording(&lsid, &dir, opts).await },
+                |f| f.size,
+            )?;
+            to_py(py, &v)
+        })
     }
 
     /// Streams one Archive (gzip) into `dir`.
@@ -529,18 +549,20 @@ impl NativeClient {
         dir: PathBuf,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let kind: ArchiveKind = from_json(Value::String(kind.to_string()), "kind")?;
-        let d = parse_date(date, "date")?;
-        let bc = self.live()?;
-        let hook = ProgressHook::new(progress);
-        let opts = hook.transfer();
-        let c = bc.client().clone();
-        let v = hook.run(
-            py,
-            &bc,
-            async move { c.download_archive(kind, d, index, &dir, opts).await },
-            |f| f.size,
-        )?;
-        to_py(py, &v)
+        crate::errors::guard(|| {
+            let kind: ArchiveKind = from_json(Value::String(kind.to_string()), "kind")?;
+            let d = parse_date(date, "date")?;
+            let bc = self.live()?;
+            let hook = ProgressHook::new(progress);
+            let opts = hook.transfer();
+            let c = bc.client().clone();
+            let v = hook.run(
+                py,
+                &bc,
+                async move { c.download_archive(kind, d, index, &dir, opts).await },
+                |f| f.size,
+            )?;
+            to_py(py, &v)
+        })
     }
 }

@@ -103,21 +103,23 @@ pub fn run_backup_set<'py>(
     options: Option<&Bound<'py, PyAny>>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let store = store_at(store)?;
-    let site = site_from(site)?;
-    let mut opts = set_options(options)?;
-    let hook = ProgressHook::new(progress);
-    opts.progress = Some(hook.progress());
-    opts.cancel = Some(hook.token());
-    let bc = client.live()?;
-    let c = bc.client().clone();
-    let v = hook.run(
-        py,
-        &bc,
-        async move { bt_dr_core::run_backup_set(&store, &site, &c, &opts).await },
-        |rep| rep.manifest.nsb_size(),
-    )?;
-    to_py(py, &v)
+    crate::errors::guard(|| {
+        let store = store_at(store)?;
+        let site = site_from(site)?;
+        let mut opts = set_options(options)?;
+        let hook = ProgressHook::new(progress);
+        opts.progress = Some(hook.progress());
+        opts.cancel = Some(hook.token());
+        let bc = client.live()?;
+        let c = bc.client().clone();
+        let v = hook.run(
+            py,
+            &bc,
+            async move { bt_dr_core::run_backup_set(&store, &site, &c, &opts).await },
+            |rep| rep.manifest.nsb_size(),
+        )?;
+        to_py(py, &v)
+    })
 }
 
 /// Local trait so the hook can report the NSB size of a set.
@@ -143,47 +145,51 @@ pub fn run_backup_job<'py>(
     jobs: &Bound<'py, PyList>,
     concurrency: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let store = store_at(store)?;
-    let mut sites = Vec::new();
-    let mut runtime = None;
-    let token = CancelToken::new();
-    for item in jobs.iter() {
-        let (site, client, options): (
-            Bound<'py, PyAny>,
-            PyRef<'py, NativeClient>,
-            Option<Bound<'py, PyAny>>,
-        ) = item.extract()?;
-        let bc = client.live()?;
-        sites.push(bt_dr_core::backup_set::JobSite {
-            site: site_from(&site)?,
-            client: bc.client().clone(),
-            options: BackupSetOptions {
-                cancel: Some(token.clone()),
-                ..set_options(options.as_ref())?
-            },
-        });
-        runtime.get_or_insert(bc);
-    }
-    let Some(bc) = runtime else {
-        return to_py(py, &bt_dr_core::backup_set::JobReport { sites: Vec::new() });
-    };
-    let report = run_cancellable(py, &bc, Some(token), async move {
-        Ok(bt_dr_core::run_backup_job(&store, sites, concurrency).await)
-    })?;
-    to_py(py, &report)
+    crate::errors::guard(|| {
+        let store = store_at(store)?;
+        let mut sites = Vec::new();
+        let mut runtime = None;
+        let token = CancelToken::new();
+        for item in jobs.iter() {
+            let (site, client, options): (
+                Bound<'py, PyAny>,
+                PyRef<'py, NativeClient>,
+                Option<Bound<'py, PyAny>>,
+            ) = item.extract()?;
+            let bc = client.live()?;
+            sites.push(bt_dr_core::backup_set::JobSite {
+                site: site_from(&site)?,
+                client: bc.client().clone(),
+                options: BackupSetOptions {
+                    cancel: Some(token.clone()),
+                    ..set_options(options.as_ref())?
+                },
+            });
+            runtime.get_or_insert(bc);
+        }
+        let Some(bc) = runtime else {
+            return to_py(py, &bt_dr_core::backup_set::JobReport { sites: Vec::new() });
+        };
+        let report = run_cancellable(py, &bc, Some(token), async move {
+            Ok(bt_dr_core::run_backup_job(&store, sites, concurrency).await)
+        })?;
+        to_py(py, &report)
+    })
 }
 
 /// Re-hashes a backup set against its manifest.
 #[pyfunction]
 pub fn verify_backup_set(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyAny>> {
-    let r = py
-        .detach(|| bt_dr_core::verify_backup_set(&path))
-        .map_err(crate::errors::to_pyerr)?;
-    let mut v = to_json(&r)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("ok".into(), r.ok().into());
-    }
-    json_to_py(py, &v)
+    crate::errors::guard(|| {
+        let r = py
+            .detach(|| bt_dr_core::verify_backup_set(&path))
+            .map_err(crate::errors::to_pyerr)?;
+        let mut v = to_json(&r)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("ok".into(), r.ok().into());
+        }
+        json_to_py(py, &v)
+    })
 }
 
 /// The complete backup sets of a site, newest first.
@@ -193,8 +199,10 @@ pub fn list_backup_sets<'py>(
     store: PathBuf,
     site: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let store = store_at(store)?;
-    to_py(py, &py_result(store.list_sets(site))?)
+    crate::errors::guard(|| {
+        let store = store_at(store)?;
+        to_py(py, &py_result(store.list_sets(site))?)
+    })
 }
 
 /// Plans retention: from the store's sets of `site` (verifying the newest), or from `sets`
@@ -208,25 +216,27 @@ pub fn plan_retention<'py>(
     store: Option<PathBuf>,
     sets: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let policy: RetentionPolicy = from_py(policy, "retention policy")?;
-    let plan = match (store, sets) {
-        (_, Some(s)) if !s.is_none() => {
-            let c: Vec<RetentionCandidate> = from_py(s, "sets")?;
-            py_result(bt_dr_core::plan_retention(site, &c, &policy))?
-        }
-        (Some(root), _) => {
-            let st = store_at(root)?;
-            py.detach(|| st.plan_retention(site, &policy))
-                .map_err(crate::errors::to_pyerr)?
-        }
-        _ => {
-            return py_result(Err(Error::invalid_input(
-                "plan_retention",
-                "give a store or the sets",
-            )));
-        }
-    };
-    to_py(py, &plan)
+    crate::errors::guard(|| {
+        let policy: RetentionPolicy = from_py(policy, "retention policy")?;
+        let plan = match (store, sets) {
+            (_, Some(s)) if !s.is_none() => {
+                let c: Vec<RetentionCandidate> = from_py(s, "sets")?;
+                py_result(bt_dr_core::plan_retention(site, &c, &policy))?
+            }
+            (Some(root), _) => {
+                let st = store_at(root)?;
+                py.detach(|| st.plan_retention(site, &policy))
+                    .map_err(crate::errors::to_pyerr)?
+            }
+            _ => {
+                return py_result(Err(Error::invalid_input(
+                    "plan_retention",
+                    "give a store or the sets",
+                )));
+            }
+        };
+        to_py(py, &plan)
+    })
 }
 
 /// Removes the sets `plan` marks (re-checking the newest verified set is kept); returns their ids.
@@ -236,10 +246,12 @@ pub fn apply_retention(
     store: PathBuf,
     plan: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<String>> {
-    let plan: RetentionPlan = from_py(plan, "retention plan")?;
-    let st = store_at(store)?;
-    py.detach(|| st.apply_retention(&plan))
-        .map_err(crate::errors::to_pyerr)
+    crate::errors::guard(|| {
+        let plan: RetentionPlan = from_py(plan, "retention plan")?;
+        let st = store_at(store)?;
+        py.detach(|| st.apply_retention(&plan))
+            .map_err(crate::errors::to_pyerr)
+    })
 }
 
 fn clients_of<'py>(
@@ -260,25 +272,27 @@ pub fn collect_live<'py>(
     site: &str,
     clients: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let list = clients_of(clients)?;
-    let Some((_, bc)) = list.first().cloned() else {
-        return to_py(
-            py,
-            &SiteLive {
-                site: site.to_string(),
-                appliances: Vec::new(),
-            },
-        );
-    };
-    let pairs: Vec<(String, bt_dr_core::api::Client)> = list
-        .into_iter()
-        .map(|(h, b)| (h, b.client().clone()))
-        .collect();
-    let site = site.to_string();
-    let live = run_blocking(py, &bc, async move {
-        Ok(bt_dr_core::collect_live(&site, &pairs).await)
-    })?;
-    to_py(py, &live)
+    crate::errors::guard(|| {
+        let list = clients_of(clients)?;
+        let Some((_, bc)) = list.first().cloned() else {
+            return to_py(
+                py,
+                &SiteLive {
+                    site: site.to_string(),
+                    appliances: Vec::new(),
+                },
+            );
+        };
+        let pairs: Vec<(String, bt_dr_core::api::Client)> = list
+            .into_iter()
+            .map(|(h, b)| (h, b.client().clone()))
+            .collect();
+        let site = site.to_string();
+        let live = run_blocking(py, &bc, async move {
+            Ok(bt_dr_core::collect_live(&site, &pairs).await)
+        })?;
+        to_py(py, &live)
+    })
 }
 
 /// Runs the readiness audit.
@@ -292,53 +306,57 @@ pub fn audit<'py>(
     upgrade_table: Option<&Bound<'py, PyAny>>,
     options: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let inv: Inventory = from_py(inventory, "inventory")?;
-    py_result(inv.validate())?;
-    let store = store.map(store_at).transpose()?;
-    let live: Vec<SiteLive> = match live {
-        Some(l) if !l.is_none() => from_py(l, "live")?,
-        _ => Vec::new(),
-    };
-    let table = table_from(upgrade_table)?;
-    let opts: AuditOptions = match options {
-        Some(o) if !o.is_none() => {
-            let mut v = to_json(&AuditOptions::default())?;
-            if let (Some(base), Value::Object(over)) = (v.as_object_mut(), py_to_json(o)?) {
-                for (k, x) in over {
-                    base.insert(k, x);
+    crate::errors::guard(|| {
+        let inv: Inventory = from_py(inventory, "inventory")?;
+        py_result(inv.validate())?;
+        let store = store.map(store_at).transpose()?;
+        let live: Vec<SiteLive> = match live {
+            Some(l) if !l.is_none() => from_py(l, "live")?,
+            _ => Vec::new(),
+        };
+        let table = table_from(upgrade_table)?;
+        let opts: AuditOptions = match options {
+            Some(o) if !o.is_none() => {
+                let mut v = to_json(&AuditOptions::default())?;
+                if let (Some(base), Value::Object(over)) = (v.as_object_mut(), py_to_json(o)?) {
+                    for (k, x) in over {
+                        base.insert(k, x);
+                    }
                 }
+                from_json(v, "audit options")?
             }
-            from_json(v, "audit options")?
-        }
-        _ => AuditOptions::default(),
-    };
-    let report = py
-        .detach(|| {
-            bt_dr_core::audit(AuditInput {
-                inventory: &inv,
-                store: store.as_ref(),
-                live: &live,
-                upgrade_table: &table,
-                options: &opts,
+            _ => AuditOptions::default(),
+        };
+        let report = py
+            .detach(|| {
+                bt_dr_core::audit(AuditInput {
+                    inventory: &inv,
+                    store: store.as_ref(),
+                    live: &live,
+                    upgrade_table: &table,
+                    options: &opts,
+                })
             })
-        })
-        .map_err(crate::errors::to_pyerr)?;
-    let mut v = to_json(&report)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("worst".into(), to_json(&report.worst())?);
-    }
-    json_to_py(py, &v)
+            .map_err(crate::errors::to_pyerr)?;
+        let mut v = to_json(&report)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("worst".into(), to_json(&report.worst())?);
+        }
+        json_to_py(py, &v)
+    })
 }
 
 /// The Markdown form of an audit report (dict).
 #[pyfunction]
 pub fn audit_markdown(report: &Bound<'_, PyAny>) -> PyResult<String> {
-    let mut v = py_to_json(report)?;
-    if let Some(o) = v.as_object_mut() {
-        o.remove("worst");
-    }
-    let r: AuditReport = from_json(v, "audit report")?;
-    Ok(r.to_markdown())
+    crate::errors::guard(|| {
+        let mut v = py_to_json(report)?;
+        if let Some(o) = v.as_object_mut() {
+            o.remove("worst");
+        }
+        let r: AuditReport = from_json(v, "audit report")?;
+        Ok(r.to_markdown())
+    })
 }
 
 /// Renders a site's recovery runbook (Markdown).
@@ -350,11 +368,13 @@ pub fn render_runbook(
     store: Option<PathBuf>,
     upgrade_table: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
-    let site = site_from(site)?;
-    let store = store.map(store_at).transpose()?;
-    let table = table_from(upgrade_table)?;
-    py.detach(|| bt_dr_core::render_runbook(&site, store.as_ref(), &table))
-        .map_err(crate::errors::to_pyerr)
+    crate::errors::guard(|| {
+        let site = site_from(site)?;
+        let store = store.map(store_at).transpose()?;
+        let table = table_from(upgrade_table)?;
+        py.detach(|| bt_dr_core::render_runbook(&site, store.as_ref(), &table))
+            .map_err(crate::errors::to_pyerr)
+    })
 }
 
 fn mode_of(s: &str) -> PyResult<FailoverMode> {
@@ -372,15 +392,17 @@ pub fn plan_failover<'py>(
     second: Side<'py>,
     mode: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let site = site_from(site)?;
-    let mode = mode_of(mode)?;
-    let (ha, a) = (first.0, first.1.live()?);
-    let (hb, b) = (second.0, second.1.live()?);
-    let (ca, cb) = (a.client().clone(), b.client().clone());
-    let plan = run_blocking(py, &a, async move {
-        bt_dr_core::plan_failover(&site, (&ha, &ca), (&hb, &cb), mode).await
-    })?;
-    to_py(py, &plan)
+    crate::errors::guard(|| {
+        let site = site_from(site)?;
+        let mode = mode_of(mode)?;
+        let (ha, a) = (first.0, first.1.live()?);
+        let (hb, b) = (second.0, second.1.live()?);
+        let (ca, cb) = (a.client().clone(), b.client().clone());
+        let plan = run_blocking(py, &a, async move {
+            bt_dr_core::plan_failover(&site, (&ha, &ca), (&hb, &cb), mode).await
+        })?;
+        to_py(py, &plan)
+    })
 }
 
 /// Executes a plan and returns its timeline.
@@ -395,38 +417,42 @@ pub fn execute_failover<'py>(
     settle_timeout: Option<f64>,
     poll_interval: Option<f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let site = site_from(site)?;
-    let plan: FailoverPlan = from_py(plan, "plan")?;
-    let mut opts = FailoverOptions::default();
-    for (v, slot, field) in [
-        (settle_timeout, &mut opts.settle_timeout, "settle_timeout"),
-        (poll_interval, &mut opts.poll_interval, "poll_interval"),
-    ] {
-        if let Some(s) = v {
-            if !(s > 0.0 && s.is_finite()) {
-                return py_result(Err(Error::invalid_input(
-                    field,
-                    "must be a positive number of seconds",
-                )));
+    crate::errors::guard(|| {
+        let site = site_from(site)?;
+        let plan: FailoverPlan = from_py(plan, "plan")?;
+        let mut opts = FailoverOptions::default();
+        for (v, slot, field) in [
+            (settle_timeout, &mut opts.settle_timeout, "settle_timeout"),
+            (poll_interval, &mut opts.poll_interval, "poll_interval"),
+        ] {
+            if let Some(s) = v {
+                if !(s > 0.0 && s.is_finite()) {
+                    return py_result(Err(Error::invalid_input(
+                        field,
+                        "must be a positive number of seconds",
+                    )));
+                }
+                *slot = Duration::from_secs_f64(s);
             }
-            *slot = Duration::from_secs_f64(s);
         }
-    }
-    let (ha, a) = (first.0, first.1.live()?);
-    let (hb, b) = (second.0, second.1.live()?);
-    let (ca, cb) = (a.client().clone(), b.client().clone());
-    let t = run_blocking(py, &a, async move {
-        bt_dr_core::execute_failover(&site, (&ha, &ca), (&hb, &cb), &plan, &opts).await
-    })?;
-    to_py(py, &t)
+        let (ha, a) = (first.0, first.1.live()?);
+        let (hb, b) = (second.0, second.1.live()?);
+        let (ca, cb) = (a.client().clone(), b.client().clone());
+        let t = run_blocking(py, &a, async move {
+            bt_dr_core::execute_failover(&site, (&ha, &ca), (&hb, &cb), &plan, &opts).await
+        })?;
+        to_py(py, &t)
+    })
 }
 
 /// The hostnames of a site's intended primary and backup appliances.
 #[pyfunction]
 pub fn site_pair(site: &Bound<'_, PyAny>) -> PyResult<(Option<String>, Option<String>)> {
-    let s = site_from(site)?;
-    Ok((
-        s.intended_primary().map(|a| a.hostname.clone()),
-        s.intended_backup().map(|a| a.hostname.clone()),
-    ))
+    crate::errors::guard(|| {
+        let s = site_from(site)?;
+        Ok((
+            s.intended_primary().map(|a| a.hostname.clone()),
+            s.intended_backup().map(|a| a.hostname.clone()),
+        ))
+    })
 }

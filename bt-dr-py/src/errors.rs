@@ -118,6 +118,12 @@ create_exception!(
     BtDrError,
     "A named thing (site, appliance, backup set, session) does not exist."
 );
+create_exception!(
+    bt_dr,
+    InternalError,
+    BtDrError,
+    "A defect inside bt-dr (a caught Rust panic); never caused by input. Please report it."
+);
 
 /// The Python class raised for `kind`.
 pub fn exception_type(py: Python<'_>, kind: ErrorKind) -> Bound<'_, PyType> {
@@ -139,6 +145,7 @@ pub fn exception_type(py: Python<'_>, kind: ErrorKind) -> Bound<'_, PyType> {
         ErrorKind::Cancelled => py.get_type::<Cancelled>(),
         ErrorKind::Refused => py.get_type::<Refused>(),
         ErrorKind::NotFound => py.get_type::<NotFound>(),
+        ErrorKind::Internal => py.get_type::<InternalError>(),
         // New kinds raise the base class until they get their own.
         _ => py.get_type::<BtDrError>(),
     }
@@ -172,6 +179,22 @@ pub fn to_pyerr(e: Error) -> PyErr {
     })
 }
 
+/// The panic boundary of every Python entry point: runs `f` and turns a Rust panic into the
+/// core's [`Error::Internal`], raised as `bt_dr.InternalError` (a `BtDrError`), instead of
+/// pyo3's `PanicException` (a `BaseException` that `except BtDrError` / `except Exception`
+/// would miss). Every `#[pyfunction]` and `#[pymethods]` body runs under it.
+pub fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let e = Error::from_panic(payload.as_ref());
+            // Drop the payload without letting a panicking `Drop` unwind out of here.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)));
+            Err(to_pyerr(e))
+        }
+    }
+}
+
 /// `Result` adapter: `core_call().map_err(to_pyerr)?` spelled `py_result(core_call())?`.
 pub fn py_result<T>(r: bt_dr_core::Result<T>) -> PyResult<T> {
     r.map_err(to_pyerr)
@@ -193,15 +216,44 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
 /// `(kind, python class name)` for every core error kind, for the parity test.
 #[pyfunction]
-pub fn error_kinds() -> Vec<(&'static str, &'static str)> {
-    ErrorKind::ALL
-        .iter()
-        .map(|k| (k.as_str(), k.python_class()))
-        .collect()
+pub fn error_kinds() -> PyResult<Vec<(&'static str, &'static str)>> {
+    guard(|| {
+        Ok(ErrorKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.python_class()))
+            .collect())
+    })
 }
 
 /// Raises the core's `InvalidInput` for `field` (used by the Python layer for its own checks).
 #[pyfunction]
 pub fn raise_invalid_input(field: &str, reason: &str) -> PyResult<()> {
-    Err(to_pyerr(Error::invalid_input(field, reason)))
+    guard(|| Err(to_pyerr(Error::invalid_input(field, reason))))
+}
+
+/// Test hook (not public API, not in the stubs or docs): panics inside the guarded boundary so
+/// the tests can prove a Rust panic arrives as `bt_dr.InternalError`. `on_thread` panics on a
+/// worker thread whose panic is carried back to the caller, as the blocking paths do.
+#[pyfunction]
+#[pyo3(signature = (message, on_thread=false))]
+pub fn _panic_for_test(py: Python<'_>, message: String, on_thread: bool) -> PyResult<()> {
+    guard(|| {
+        if std::env::var_os("BT_DR_TEST_PANIC").is_none() {
+            return Err(to_pyerr(Error::invalid_input(
+                "_panic_for_test",
+                "is a test hook (set BT_DR_TEST_PANIC=1)",
+            )));
+        }
+        if on_thread {
+            fn boom(message: String) {
+                panic!("{message}")
+            }
+            let worker = std::thread::spawn(move || boom(message));
+            if let Err(payload) = py.detach(|| worker.join()) {
+                std::panic::resume_unwind(payload);
+            }
+            return Ok(());
+        }
+        panic!("{message}")
+    })
 }

@@ -22,6 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_function(wrap_pyfunction!(errors::error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(errors::raise_invalid_input, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::_panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(ops::operations, m)?)?;
     m.add_function(wrap_pyfunction!(ops::parse_version, m)?)?;
     m.add_function(wrap_pyfunction!(ops::compare_versions, m)?)?;

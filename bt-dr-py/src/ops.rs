@@ -72,19 +72,19 @@ fn document<T: DeserializeOwned>(
 /// Every public operation of bt-dr-core: `{name, area, summary}`.
 #[pyfunction]
 pub fn operations(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    to_py(py, &OPERATIONS)
+    crate::errors::guard(|| to_py(py, &OPERATIONS))
 }
 
 /// Parses `X.Y.Z` or the check_health form with build.
 #[pyfunction]
 pub fn parse_version<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    json_to_py(py, &version_json(&parse_pv(text)?))
+    crate::errors::guard(|| json_to_py(py, &version_json(&parse_pv(text)?)))
 }
 
 /// Orders two versions as bt-dr does: -1, 0 or 1.
 #[pyfunction]
 pub fn compare_versions(a: &str, b: &str) -> PyResult<i8> {
-    Ok(parse_pv(a)?.cmp(&parse_pv(b)?) as i8)
+    crate::errors::guard(|| Ok(parse_pv(a)?.cmp(&parse_pv(b)?) as i8))
 }
 
 /// Loads and validates an inventory.
@@ -97,9 +97,11 @@ pub fn load_inventory<'py>(
     format: Option<&str>,
     data: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let inv: Inventory = document("inventory", path, text, format, data)?;
-    py_result(inv.validate())?;
-    to_py(py, &inv)
+    crate::errors::guard(|| {
+        let inv: Inventory = document("inventory", path, text, format, data)?;
+        py_result(inv.validate())?;
+        to_py(py, &inv)
+    })
 }
 
 /// Loads the supported-upgrade table.
@@ -112,8 +114,10 @@ pub fn load_upgrade_table<'py>(
     format: Option<&str>,
     data: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let t: UpgradeTable = document("upgrade table", path, text, format, data)?;
-    to_py(py, &t)
+    crate::errors::guard(|| {
+        let t: UpgradeTable = document("upgrade table", path, text, format, data)?;
+        to_py(py, &t)
+    })
 }
 
 fn backup_name_json(n: &BackupName) -> Value {
@@ -130,8 +134,10 @@ fn backup_name_json(n: &BackupName) -> Value {
 /// Parses a default NSB backup file name.
 #[pyfunction]
 pub fn parse_backup_name<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    let n: BackupName = py_result(name.parse())?;
-    json_to_py(py, &backup_name_json(&n))
+    crate::errors::guard(|| {
+        let n: BackupName = py_result(name.parse())?;
+        json_to_py(py, &backup_name_json(&n))
+    })
 }
 
 /// Builds a default NSB backup file name.
@@ -145,15 +151,17 @@ pub fn format_backup_name<'py>(
     id: &str,
     time: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let t = time.map(|t| parse_time(t, "time")).transpose()?;
-    let n = py_result(BackupName::new(
-        parse_pv(version)?,
-        site,
-        parse_date(date, "date")?,
-        t,
-        id,
-    ))?;
-    json_to_py(py, &backup_name_json(&n))
+    crate::errors::guard(|| {
+        let t = time.map(|t| parse_time(t, "time")).transpose()?;
+        let n = py_result(BackupName::new(
+            parse_pv(version)?,
+            site,
+            parse_date(date, "date")?,
+            t,
+            id,
+        ))?;
+        json_to_py(py, &backup_name_json(&n))
+    })
 }
 
 /// Decides whether a backup version restores onto a site version.
@@ -168,23 +176,25 @@ pub fn check_restore<'py>(
     site_product: Option<&str>,
     strict: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let table: UpgradeTable = match table {
-        Some(t) if !t.is_none() => from_py(t, "upgrade table")?,
-        _ => UpgradeTable::default(),
-    };
-    let check = bt_dr_core::check_restore(
-        &parse_pv(backup_version)?,
-        &parse_pv(site_version)?,
-        &table,
-        backup_product.map(product_of).transpose()?,
-        site_product.map(product_of).transpose()?,
-    );
-    let check = if strict {
-        py_result(check.into_result())?
-    } else {
-        check
-    };
-    to_py(py, &check)
+    crate::errors::guard(|| {
+        let table: UpgradeTable = match table {
+            Some(t) if !t.is_none() => from_py(t, "upgrade table")?,
+            _ => UpgradeTable::default(),
+        };
+        let check = bt_dr_core::check_restore(
+            &parse_pv(backup_version)?,
+            &parse_pv(site_version)?,
+            &table,
+            backup_product.map(product_of).transpose()?,
+            site_product.map(product_of).transpose()?,
+        );
+        let check = if strict {
+            py_result(check.into_result())?
+        } else {
+            check
+        };
+        to_py(py, &check)
+    })
 }
 
 /// Lists what an NSB holds and what it leaves out.
@@ -195,10 +205,12 @@ pub fn nsb_coverage<'py>(
     product: &str,
     include_logged_history: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    to_py(
-        py,
-        &bt_dr_core::nsb_coverage(product_of(product)?, include_logged_history),
-    )
+    crate::errors::guard(|| {
+        to_py(
+            py,
+            &bt_dr_core::nsb_coverage(product_of(product)?, include_logged_history),
+        )
+    })
 }
 
 fn bundle_json(r: &BundleReport) -> PyResult<Value> {
@@ -219,15 +231,17 @@ pub fn check_certificate_bundle<'py>(
     passphrase: String,
     options: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let opts: BundleCheckOptions = match options {
-        Some(o) if !o.is_none() => from_py(o, "options")?,
-        _ => BundleCheckOptions::default(),
-    };
-    let secret = SecretString::from(passphrase);
-    let report = py
-        .detach(|| bt_dr_core::check_certificate_bundle(&data, &secret, &opts))
-        .map_err(crate::errors::to_pyerr)?;
-    json_to_py(py, &bundle_json(&report)?)
+    crate::errors::guard(|| {
+        let opts: BundleCheckOptions = match options {
+            Some(o) if !o.is_none() => from_py(o, "options")?,
+            _ => BundleCheckOptions::default(),
+        };
+        let secret = SecretString::from(passphrase);
+        let report = py
+            .detach(|| bt_dr_core::check_certificate_bundle(&data, &secret, &opts))
+            .map_err(crate::errors::to_pyerr)?;
+        json_to_py(py, &bundle_json(&report)?)
+    })
 }
 
 /// Checks a failover pair carries the identical certificate.
@@ -237,9 +251,13 @@ pub fn check_certificate_pair<'py>(
     primary: &Bound<'py, PyAny>,
     backup: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let a: BundleReport = from_py(primary, "primary")?;
-    let b: BundleReport = from_py(backup, "backup")?;
-    to_py(py, &bt_dr_core::check_certificate_pair(&a, &b))
+    crate::errors::guard(|| {
+        let a: BundleReport = from_py(primary, "primary")?;
+        let b: BundleReport = from_py(backup, "backup")?;
+        py_result(a.check_consistent("primary"))?;
+        py_result(b.check_consistent("backup"))?;
+        to_py(py, &bt_dr_core::check_certificate_pair(&a, &b))
+    })
 }
 
 fn record_json(r: &ApplianceRecord) -> PyResult<Value> {
@@ -269,19 +287,23 @@ pub fn appliance_record_load<'py>(
     format: Option<&str>,
     data: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let r: ApplianceRecord = match data {
-        Some(d) if path.is_none() && text.is_none() => record_from(d)?,
-        _ => document("appliance record", path, text, format, data)?,
-    };
-    py_result(r.validate())?;
-    json_to_py(py, &record_json(&r)?)
+    crate::errors::guard(|| {
+        let r: ApplianceRecord = match data {
+            Some(d) if path.is_none() && text.is_none() => record_from(d)?,
+            _ => document("appliance record", path, text, format, data)?,
+        };
+        py_result(r.validate())?;
+        json_to_py(py, &record_json(&r)?)
+    })
 }
 
 /// Validates a record (dict) and writes it as JSON into `dir`; returns the path.
 #[pyfunction]
 pub fn appliance_record_save(data: &Bound<'_, PyAny>, dir: PathBuf) -> PyResult<PathBuf> {
-    let r = record_from(data)?;
-    py_result(r.save(dir))
+    crate::errors::guard(|| {
+        let r = record_from(data)?;
+        py_result(r.save(dir))
+    })
 }
 
 fn vault_json(r: &VaultKeyRecord) -> PyResult<Value> {
@@ -302,13 +324,15 @@ pub fn vault_key_record<'py>(
     date: &str,
     password_protected: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let r = py_result(VaultKeyRecord::from_file(
-        path,
-        site,
-        parse_date(date, "date")?,
-        password_protected,
-    ))?;
-    json_to_py(py, &vault_json(&r)?)
+    crate::errors::guard(|| {
+        let r = py_result(VaultKeyRecord::from_file(
+            path,
+            site,
+            parse_date(date, "date")?,
+            password_protected,
+        ))?;
+        json_to_py(py, &vault_json(&r)?)
+    })
 }
 
 /// Whether a Vault key record (site, date) pairs with a backup of `site` taken on `backup_date`.
@@ -319,22 +343,24 @@ pub fn vault_key_pairs_with(
     site: &str,
     backup_date: &str,
 ) -> PyResult<bool> {
-    let r = VaultKeyRecord {
-        site: key_site.to_string(),
-        date: parse_date(key_date, "date")?,
-        file_name: String::new(),
-        sha256: String::new(),
-        size: 0,
-        password_protected: true,
-        recorded_at: time::OffsetDateTime::UNIX_EPOCH,
-    };
-    Ok(r.pairs_with(site, parse_date(backup_date, "backup_date")?))
+    crate::errors::guard(|| {
+        let r = VaultKeyRecord {
+            site: key_site.to_string(),
+            date: parse_date(key_date, "date")?,
+            file_name: String::new(),
+            sha256: String::new(),
+            size: 0,
+            password_protected: true,
+            recorded_at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        Ok(r.pairs_with(site, parse_date(backup_date, "backup_date")?))
+    })
 }
 
 /// The API permission an operation needs.
 #[pyfunction]
-pub fn required_permission(operation: &str) -> Option<&'static str> {
-    bt_dr_core::api::required_permission(operation)
+pub fn required_permission(operation: &str) -> PyResult<Option<&'static str>> {
+    crate::errors::guard(|| Ok(bt_dr_core::api::required_permission(operation)))
 }
 
 /// The permission `operation` needs that the account of `api_info` lacks, if any.
@@ -343,8 +369,10 @@ pub fn missing_permission(
     api_info: &Bound<'_, PyAny>,
     operation: &str,
 ) -> PyResult<Option<&'static str>> {
-    let info: ApiInfo = from_py(api_info, "api_info")?;
-    Ok(info.missing_permission(operation))
+    crate::errors::guard(|| {
+        let info: ApiInfo = from_py(api_info, "api_info")?;
+        Ok(info.missing_permission(operation))
+    })
 }
 
 /// Sessions started in the `seconds` before `now_unix` (default: now), as a window dict.
@@ -355,14 +383,16 @@ pub fn time_window_last_seconds(
     seconds: u64,
     now_unix: Option<i64>,
 ) -> PyResult<Bound<'_, PyAny>> {
-    let now = match now_unix {
-        Some(u) => py_result(
-            time::OffsetDateTime::from_unix_timestamp(u)
-                .map_err(|e| Error::invalid_input("now", e.to_string())),
-        )?,
-        None => time::OffsetDateTime::now_utc(),
-    };
-    json_to_py(py, &window_json(&TimeWindow::last_seconds(now, seconds)))
+    crate::errors::guard(|| {
+        let now = match now_unix {
+            Some(u) => py_result(
+                time::OffsetDateTime::from_unix_timestamp(u)
+                    .map_err(|e| Error::invalid_input("now", e.to_string())),
+            )?,
+            None => time::OffsetDateTime::now_utc(),
+        };
+        json_to_py(py, &window_json(&TimeWindow::last_seconds(now, seconds)))
+    })
 }
 
 /// A window as JSON with `YYYY-MM-DD` dates.
@@ -446,7 +476,9 @@ pub fn window_from(obj: &Bound<'_, PyAny>) -> PyResult<TimeWindow> {
 /// Whether severity `s` is at least `threshold` (bt-dr's ordering info < warning < error < critical).
 #[pyfunction]
 pub fn severity_at_least(s: &str, threshold: &str) -> PyResult<bool> {
-    let a: Severity = py_result(s.parse())?;
-    let b: Severity = py_result(threshold.parse())?;
-    Ok(a >= b)
+    crate::errors::guard(|| {
+        let a: Severity = py_result(s.parse())?;
+        let b: Severity = py_result(threshold.parse())?;
+        Ok(a >= b)
+    })
 }

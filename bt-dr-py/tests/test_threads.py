@@ -2,10 +2,12 @@
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -14,6 +16,43 @@ import bt_dr
 from conftest import Sim
 
 SIZE = 1 << 20
+
+
+@pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    """SIGINT raises ``KeyboardInterrupt`` during the test, then the previous handler is back.
+
+    A shell starts background jobs (``nohup make test &``, cron) with SIGINT ignored, and
+    Python then keeps it ignored: a Ctrl-C test must install the handler it relies on.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals are delivered to the main thread only")
+    previous: Any = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+
+
+def test_background_start_with_sigint_ignored() -> None:
+    """Issue 12 item 13: started the way ``nohup make test &`` or cron start it (SIGINT ignored,
+    inherited by Python), the Ctrl-C tests still pass because they set their handler."""
+    if sys.platform == "win32":
+        pytest.skip("POSIX signal dispositions")
+
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k", "ctrl_c"],
+        cwd=Path(__file__).parent,
+        preexec_fn=ignore_sigint,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "2 passed" in r.stdout, r.stdout
 
 
 def test_two_threads_download_in_parallel(sim: Sim, tmp_path: Path) -> None:
@@ -71,9 +110,7 @@ def test_exception_in_progress_callback_stops_and_cleans_up(sim: Sim, tmp_path: 
     assert _no_files(tmp_path) == []
 
 
-def test_ctrl_c_interrupts_a_slow_download(sim: Sim, tmp_path: Path) -> None:
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("signals are delivered to the main thread only")
+def test_ctrl_c_interrupts_a_slow_download(sim: Sim, tmp_path: Path, sigint_raises: None) -> None:
     sim.fault(0, "backup", "slow_body", 64 * 1024)  # would take 16 s
     progressed = threading.Event()
     timer = threading.Timer(0.8, lambda: os.kill(os.getpid(), signal.SIGINT))
@@ -90,9 +127,7 @@ def test_ctrl_c_interrupts_a_slow_download(sim: Sim, tmp_path: Path) -> None:
     assert _no_files(tmp_path) == []
 
 
-def test_ctrl_c_while_waiting_for_headers(sim: Sim, tmp_path: Path) -> None:
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("signals are delivered to the main thread only")
+def test_ctrl_c_while_waiting_for_headers(sim: Sim, tmp_path: Path, sigint_raises: None) -> None:
     sim.fault(0, "backup", "delay", 10_000, times=1)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     with sim.client() as c:

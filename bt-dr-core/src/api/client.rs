@@ -16,8 +16,8 @@ use super::download::{self, DownloadKind, DownloadedFile, Progress};
 use super::reporting::TimeWindow;
 use super::tls::{TlsOptions, client_config, parse_pin};
 use super::transport::{
-    CachedToken, Call, RetryPolicy, account_limiter, bearer, map_reqwest, rate_limit_exhausted,
-    retry_after,
+    CachedToken, Call, MAX_SERVER_WAIT, RetryPolicy, account_limiter, bearer, describe_body,
+    json_error_message, map_reqwest, rate_limit_exhausted, read_capped, redact, retry_after,
 };
 use super::xml::{
     self, ApiInfo, ApplianceInfo, ArchiveEntry, ArchiveKind, ConnectedClient, Health, RoleChange,
@@ -411,8 +411,28 @@ pub struct BackupSidecar {
     pub downloaded_at: OffsetDateTime,
     /// The backup is password protected.
     pub password_protected: bool,
-    /// The name the appliance proposed (after sanitizing), if any.
+    /// The name the appliance proposed in `Content-Disposition`, as sent (escaped like a Rust
+    /// string literal's content, at most 255 characters), if any. bt-dr chooses the file name
+    /// itself: the proposal is used only when it is a safe NSB backup name, and no download
+    /// ever replaces an existing file.
     pub appliance_file_name: Option<String>,
+}
+
+impl BackupSidecar {
+    /// The template filled in with what is known once the file is complete.
+    pub(crate) fn completed(
+        mut self,
+        file_name: String,
+        size: u64,
+        sha256: &str,
+        appliance_file_name: Option<String>,
+    ) -> Self {
+        self.file_name = file_name;
+        self.size = size;
+        self.sha256 = sha256.to_string();
+        self.appliance_file_name = appliance_file_name;
+        self
+    }
 }
 
 /// A backup on disk with its sidecar.
@@ -425,6 +445,9 @@ pub struct BackupDownload {
     /// Its content.
     pub sidecar: BackupSidecar,
 }
+
+/// Largest Command or Reporting API answer read (a session listing of a busy site is a few MiB).
+const MAX_XML_BYTES: usize = 256 << 20;
 
 /// Suffix of backup sidecar files.
 pub const SIDECAR_SUFFIX: &str = ".bt-dr.json";
@@ -504,8 +527,9 @@ impl Client {
         #[derive(Deserialize)]
         struct Tok {
             access_token: String,
+            /// Any JSON: a number of any size or sign, a string, or something else entirely.
             #[serde(default)]
-            expires_in: Option<u64>,
+            expires_in: Option<serde_json::Value>,
         }
         let url = format!("{}/oauth2/token", self.inner.base);
         let mut delays = self.inner.retry.delays();
@@ -533,10 +557,9 @@ impl Client {
                     if matches!(
                         err.kind(),
                         crate::ErrorKind::Network | crate::ErrorKind::Timeout
-                    ) && let Some(d) = delays
-                        .next()
-                        .filter(|d| started.elapsed() + *d < self.inner.retry.max_total)
-                    {
+                    ) && let Some(d) = delays.next().filter(|d| {
+                        started.elapsed().saturating_add(*d) < self.inner.retry.max_total
+                    }) {
                         tokio::time::sleep(d).await;
                         continue;
                     }
@@ -546,7 +569,9 @@ impl Client {
             if rate_limit_exhausted(&resp) {
                 rl += 1;
                 let wait = retry_after(&resp);
-                if rl > self.inner.retry.max_rate_limit_waits {
+                if rl > self.inner.retry.max_rate_limit_waits
+                    || wait.is_some_and(|w| w > self.inner.retry.max_retry_after)
+                {
                     return Err(Error::RateLimited { retry_after: wait });
                 }
                 tokio::time::sleep(
@@ -563,28 +588,11 @@ impl Client {
                 tokio::time::sleep(d).await;
                 continue;
             }
-            let body = resp
-                .bytes()
+            let (body, cut) = read_capped(resp, 1 << 20)
                 .await
                 .map_err(|e| map_reqwest(e, "token request"))?;
             if !status.is_success() {
-                let msg = serde_json::from_slice::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| {
-                        let e = v
-                            .get("error")
-                            .and_then(|x| x.as_str())
-                            .unwrap_or("")
-                            .to_string();
-                        let m = v
-                            .get("message")
-                            .and_then(|x| x.as_str())
-                            .unwrap_or("")
-                            .to_string();
-                        (!e.is_empty() || !m.is_empty())
-                            .then(|| format!("{e} {m}").trim().to_string())
-                    })
-                    .unwrap_or_else(|| format!("HTTP {status}"));
+                let msg = json_error_message(&body).unwrap_or_else(|| format!("HTTP {status}"));
                 return Err(if status.is_server_error() {
                     Error::Api {
                         status: Some(status.as_u16()),
@@ -599,15 +607,31 @@ impl Client {
                     }
                 });
             }
-            let tok: Tok = serde_json::from_slice(&body).map_err(|e| {
-                Error::parse("token response", format!("not the expected JSON: {e}"))
-            })?;
+            if cut {
+                return Err(Error::parse(
+                    "token response",
+                    "larger than 1 MiB, not a token answer",
+                ));
+            }
+            // serde_json's message names a position and an expected type, never the input.
+            let tok: Tok = serde_json::from_slice(super::transport::strip_utf8_bom(&body))
+                .map_err(|e| {
+                    Error::parse("token response", format!("not the expected JSON: {e}"))
+                })?;
             if tok.access_token.is_empty() {
                 return Err(Error::Auth {
                     reason: "the appliance returned an empty token".into(),
                 });
             }
-            let life = Duration::from_secs(tok.expires_in.unwrap_or(3600).max(1));
+            // It goes into a header: visible ASCII only, and not absurdly long.
+            if tok.access_token.len() > 8192
+                || !tok.access_token.bytes().all(|b| b.is_ascii_graphic())
+            {
+                return Err(Error::Auth {
+                    reason: "the appliance returned a token that cannot be sent back (not visible ASCII, or over 8 KiB)".into(),
+                });
+            }
+            let life = token_lifetime(tok.expires_in.as_ref());
             // Renew ahead of expiry (a tenth of the lifetime, at most five minutes) so a call
             // never leaves with a token about to die on the way.
             let margin = (life / 10).min(Duration::from_secs(300));
@@ -620,6 +644,12 @@ impl Client {
     }
 
     /// Sends an authenticated call under the shared rules, returning a successful response.
+    ///
+    /// A token the appliance rejects — 401, or a JSON `access_denied` answer with any status,
+    /// 403 included (some proxies and versions) — is renewed once and the call repeated; a
+    /// second rejection is [`Error::Auth`] (401) or [`Error::PermissionDenied`] (403), as is a
+    /// 403 that is not `access_denied`. Error messages carry the appliance's message from a
+    /// parsed error document only, redacted and bounded, never a raw body.
     pub(crate) async fn send(
         &self,
         call: &Call,
@@ -659,7 +689,7 @@ impl Client {
                     if retryable
                         && let Some(d) = delays
                             .next()
-                            .filter(|d| started.elapsed() + *d < policy.max_total)
+                            .filter(|d| started.elapsed().saturating_add(*d) < policy.max_total)
                     {
                         tracing::debug!(
                             op = call.op,
@@ -677,7 +707,11 @@ impl Client {
             if rate_limit_exhausted(&resp) {
                 rl_waits += 1;
                 let wait = retry_after(&resp);
-                if rl_waits > policy.max_rate_limit_waits {
+                // Asked to wait longer than the policy allows: waiting less and asking again
+                // would only be refused again, so the caller hears it now, with the wait.
+                if rl_waits > policy.max_rate_limit_waits
+                    || wait.is_some_and(|w| w > policy.max_retry_after)
+                {
                     return Err(Error::RateLimited { retry_after: wait });
                 }
                 let d = wait
@@ -687,35 +721,41 @@ impl Client {
                 tokio::time::sleep(d).await;
                 continue;
             }
-            let is_json = resp
+            let content_type = resp
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("json"));
-            // An expired token shows as 401 or as a JSON `access_denied` body (status unconfirmed),
-            // so small JSON answers are read; anything else is handed on untouched.
-            let small = resp.content_length().is_none_or(|l| l <= 1 << 20)
-                && !call.op.starts_with("download_");
-            if status == StatusCode::UNAUTHORIZED
-                || (is_json && small && status != StatusCode::FORBIDDEN)
-            {
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
+                .unwrap_or_default();
+            let is_json = content_type.contains("json");
+            // An expired token shows as 401 or as a JSON `access_denied` body (with any status,
+            // 403 included), so small JSON answers are read; a successful download is handed on
+            // untouched (its body is the file, or is refused by the download's own checks).
+            let small = resp.content_length().is_none_or(|l| l <= 1 << 20);
+            let download_ok = call.op.starts_with("download_") && status.is_success();
+            if status == StatusCode::UNAUTHORIZED || (is_json && small && !download_ok) {
                 let headers = resp.headers().clone();
-                let body = resp.bytes().await.map_err(|e| map_reqwest(e, call.op))?;
-                let denied = status == StatusCode::UNAUTHORIZED
-                    || serde_json::from_slice::<serde_json::Value>(&body)
-                        .ok()
-                        .and_then(|v| {
-                            v.get("error")
-                                .and_then(|e| e.as_str())
-                                .map(|e| e == "access_denied")
-                        })
-                        .unwrap_or(false);
-                if denied {
+                let (body, cut) = read_capped(resp, 1 << 20)
+                    .await
+                    .map_err(|e| map_reqwest(e, call.op))?;
+                let access_denied = serde_json::from_slice::<serde_json::Value>(
+                    super::transport::strip_utf8_bom(&body),
+                )
+                .ok()
+                .and_then(|v| {
+                    v.get("error")
+                        .and_then(|e| e.as_str())
+                        .map(|e| e.eq_ignore_ascii_case("access_denied"))
+                })
+                .unwrap_or(false);
+                if status == StatusCode::UNAUTHORIZED || access_denied {
                     // Evicted (31st token elsewhere), revoked or expired: one fresh token, one retry.
                     if !reauthed {
                         reauthed = true;
                         self.invalidate(generation).await;
                         continue;
+                    }
+                    if status == StatusCode::FORBIDDEN {
+                        return Err(self.forbidden(call, &content_type, &body));
                     }
                     return Err(Error::Auth {
                         reason: format!(
@@ -724,33 +764,35 @@ impl Client {
                         ),
                     });
                 }
+                if status == StatusCode::FORBIDDEN {
+                    return Err(self.forbidden(call, &content_type, &body));
+                }
                 if status.is_success() {
+                    if cut {
+                        return Err(Error::Api {
+                            status: Some(status.as_u16()),
+                            message: format!(
+                                "{}: a JSON answer larger than 1 MiB where none was expected",
+                                call.op
+                            ),
+                        });
+                    }
                     let mut rebuilt = http::Response::new(body);
                     *rebuilt.status_mut() = status;
                     *rebuilt.headers_mut() = headers;
                     return Ok(reqwest::Response::from(rebuilt));
                 }
-                return Err(Error::Api {
-                    status: Some(status.as_u16()),
-                    message: String::from_utf8_lossy(&body).chars().take(300).collect(),
-                });
+                return Err(self.failed(call, status, &content_type, &body));
             }
             if status == StatusCode::FORBIDDEN {
-                let body = resp.text().await.unwrap_or_default();
-                let permission = super::required_permission(call.op)
-                    .unwrap_or("unknown")
-                    .to_string();
-                tracing::debug!(op = call.op, appliance_message = %xml::error_message(&body).unwrap_or_default(), "forbidden");
-                return Err(Error::PermissionDenied {
-                    operation: call.op.to_string(),
-                    permission,
-                });
+                let (body, _) = read_capped(resp, 64 << 10).await.unwrap_or_default();
+                return Err(self.forbidden(call, &content_type, &body));
             }
             if status.is_server_error()
                 && call.idempotent
                 && let Some(d) = delays
                     .next()
-                    .filter(|d| started.elapsed() + *d < policy.max_total)
+                    .filter(|d| started.elapsed().saturating_add(*d) < policy.max_total)
             {
                 tracing::debug!(
                     op = call.op,
@@ -761,21 +803,42 @@ impl Client {
                 continue;
             }
             if !status.is_success() {
-                let body = resp.text().await.unwrap_or_default();
-                let message =
-                    xml::error_message(&body).unwrap_or_else(|| body.chars().take(300).collect());
-                return Err(if status == StatusCode::NOT_FOUND {
-                    Error::NotFound {
-                        what: format!("{} ({message})", call.path),
-                    }
-                } else {
-                    Error::Api {
-                        status: Some(status.as_u16()),
-                        message,
-                    }
-                });
+                let (body, _) = read_capped(resp, 64 << 10).await.unwrap_or_default();
+                return Err(self.failed(call, status, &content_type, &body));
             }
             return Ok(resp);
+        }
+    }
+
+    /// A 403: the account lacks the operation's permission.
+    fn forbidden(&self, call: &Call, content_type: &str, body: &[u8]) -> Error {
+        let permission = super::required_permission(call.op)
+            .unwrap_or("unknown")
+            .to_string();
+        tracing::debug!(
+            op = call.op,
+            appliance_message = %describe_body(Some(403), content_type, body),
+            "forbidden"
+        );
+        Error::PermissionDenied {
+            operation: call.op.to_string(),
+            permission,
+        }
+    }
+
+    /// Any other failed answer: 404 is [`Error::NotFound`], the rest [`Error::Api`]; the
+    /// message is the appliance's own from an error document, or a description — never the body.
+    fn failed(&self, call: &Call, status: StatusCode, content_type: &str, body: &[u8]) -> Error {
+        let message = describe_body(Some(status.as_u16()), content_type, body);
+        if status == StatusCode::NOT_FOUND {
+            Error::NotFound {
+                what: format!("{} ({message})", call.path),
+            }
+        } else {
+            Error::Api {
+                status: Some(status.as_u16()),
+                message,
+            }
         }
     }
 
@@ -787,11 +850,24 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let body = resp.text().await.map_err(|e| map_reqwest(e, call.op))?;
-        let head = body
+        // Bounded: an answer that never ends must not take the host's memory with it.
+        let (raw, cut) = read_capped(resp, MAX_XML_BYTES)
+            .await
+            .map_err(|e| map_reqwest(e, call.op))?;
+        if cut {
+            return Err(Error::parse(
+                format!("{} response", call.op),
+                format!("larger than {} MiB", MAX_XML_BYTES >> 20),
+            ));
+        }
+        let text = String::from_utf8_lossy(&raw);
+        let body = text.strip_prefix('\u{FEFF}').unwrap_or(&text).to_string();
+        // By characters: a byte offset could fall inside a multi-byte character.
+        let head: String = body
             .trim_start()
-            .get(..64.min(body.trim_start().len()))
-            .unwrap_or("")
+            .chars()
+            .take(64)
+            .collect::<String>()
             .to_ascii_lowercase();
         if ct.contains("text/html")
             || head.starts_with("<!doctype html")
@@ -845,14 +921,10 @@ impl Client {
                         .get::<reqwest::tls::TlsInfo>()
                         .and_then(|t| t.peer_certificate())
                         .map(crate::sha256_hex);
-                    let message = r
-                        .text()
-                        .await
-                        .unwrap_or_default()
-                        .trim()
-                        .chars()
-                        .take(200)
-                        .collect();
+                    // Unauthenticated, but a proxy may still echo what it saw: redacted,
+                    // bounded, and never more than 4 KiB read.
+                    let (body, _) = read_capped(r, 4096).await.unwrap_or_default();
+                    let message = redact(String::from_utf8_lossy(&body).trim());
                     return Ok(Probe {
                         healthy: status == 200,
                         status,
@@ -959,37 +1031,42 @@ impl Client {
             progress: opts.progress.clone(),
             cancel: opts.cancel.clone(),
         };
-        let (file, proposed) = self
-            .download(&call, dir, &fallback, DownloadKind::Backup, &transfer)
-            .await?;
-        let sidecar = BackupSidecar {
-            file_name: file.file_name.clone(),
+        // Completed with the file's final name, size and hash, and written before the backup
+        // takes that name: a crash leaves at most a sidecar without its backup, never a backup
+        // without its sidecar. A failed sidecar write keeps the backup from landing at all.
+        let template = BackupSidecar {
+            file_name: String::new(),
             site: self.inner.site_name.clone(),
             source_host: self.inner.host.clone(),
             product: self.inner.product,
             version: health.version,
-            size: file.size,
-            sha256: file.sha256.clone(),
+            size: 0,
+            sha256: String::new(),
             downloaded_at: now,
             password_protected: opts.password.is_some(),
-            appliance_file_name: proposed,
+            appliance_file_name: None,
         };
-        // The sidecar is fsynced like the backup; off the runtime's workers like it too.
-        let sidecar_dest = dir.join(format!("{}{SIDECAR_SUFFIX}", file.file_name));
-        let record = sidecar.clone();
-        let sidecar_path = tokio::task::spawn_blocking(move || {
-            crate::fsutil::write_json_atomic(sidecar_dest, &record)
-        })
-        .await
-        .map_err(|e| {
-            Error::io(
-                "writing the sidecar of",
-                &file.path,
-                std::io::Error::other(e.to_string()),
+        let fetched = self
+            .download(
+                &call,
+                dir,
+                &fallback,
+                DownloadKind::Backup,
+                Some(&template),
+                &transfer,
             )
-        })??;
+            .await?;
+        let sidecar = template.completed(
+            fetched.file.file_name.clone(),
+            fetched.file.size,
+            &fetched.file.sha256,
+            fetched.proposal,
+        );
+        let sidecar_path = fetched.sidecar_path.ok_or_else(|| Error::Internal {
+            reason: "a backup landed without its sidecar".into(),
+        })?;
         Ok(BackupDownload {
-            file,
+            file: fetched.file,
             sidecar_path,
             sidecar,
         })
@@ -1002,8 +1079,9 @@ impl Client {
         dir: &Path,
         fallback: &str,
         kind: DownloadKind,
+        sidecar: Option<&BackupSidecar>,
         opts: &TransferOptions,
-    ) -> Result<(DownloadedFile, Option<String>)> {
+    ) -> Result<download::Fetched> {
         let mut delays = self.inner.retry.delays();
         loop {
             if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
@@ -1012,7 +1090,7 @@ impl Client {
                 });
             }
             let resp = self.send(call, None).await?;
-            match download::stream_to_dir(resp, dir, fallback, kind, opts, call.op).await {
+            match download::stream_to_dir(resp, dir, fallback, kind, sidecar, opts, call.op).await {
                 Ok(x) => return Ok(x),
                 Err(download::StreamError::Retryable(e)) => match delays.next() {
                     Some(d) => {
@@ -1090,10 +1168,11 @@ impl Client {
                 dir.as_ref(),
                 &format!("{lsid}.rec"),
                 DownloadKind::Recording,
+                None,
                 &opts,
             )
             .await?
-            .0)
+            .file)
     }
 
     /// `ArchiveListing` for a day (an empty day is an empty list).
@@ -1127,10 +1206,32 @@ impl Client {
         let call = Call::get("download_archive", "/api/reporting", q);
         let name = format!("archive-{}-{date}-{index}.json.gz", kind.as_str());
         Ok(self
-            .download(&call, dir.as_ref(), &name, DownloadKind::Archive, &opts)
+            .download(
+                &call,
+                dir.as_ref(),
+                &name,
+                DownloadKind::Archive,
+                None,
+                &opts,
+            )
             .await?
-            .0)
+            .file)
     }
+}
+
+/// A token's lifetime from the `expires_in` the appliance sent: any number (negative, huge,
+/// fractional) or numeric string, clamped to 1 s … [`MAX_SERVER_WAIT`]; absent or unreadable
+/// means the appliance default of an hour.
+fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
+    let secs = match expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|s| !s.is_nan())
+    .unwrap_or(3600.0);
+    Duration::try_from_secs_f64(secs.clamp(1.0, MAX_SERVER_WAIT.as_secs_f64()))
+        .unwrap_or(Duration::from_secs(3600))
 }
 
 fn check_lsid(lsid: &str) -> Result<()> {
@@ -1146,4 +1247,29 @@ fn check_lsid(lsid: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lifetimes_are_clamped() {
+        use serde_json::json;
+        let l = |v: serde_json::Value| token_lifetime(Some(&v));
+        assert_eq!(token_lifetime(None), Duration::from_secs(3600));
+        assert_eq!(l(json!(120)), Duration::from_secs(120));
+        assert_eq!(l(json!(1e20)), MAX_SERVER_WAIT);
+        assert_eq!(l(json!(u64::MAX)), MAX_SERVER_WAIT);
+        assert_eq!(l(json!(-5)), Duration::from_secs(1));
+        assert_eq!(l(json!(0)), Duration::from_secs(1));
+        assert_eq!(l(json!("90")), Duration::from_secs(90));
+        assert_eq!(l(json!("soon")), Duration::from_secs(3600));
+        assert_eq!(l(json!(null)), Duration::from_secs(3600));
+        assert_eq!(l(json!({"a": 1})), Duration::from_secs(3600));
+        // And the refresh instant computed from it never overflows.
+        let life = l(json!(1e300));
+        let margin = (life / 10).min(Duration::from_secs(300));
+        let _ = Instant::now() + life - margin;
+    }
 }

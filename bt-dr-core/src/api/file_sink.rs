@@ -23,16 +23,22 @@ use crate::{Error, Result};
 /// per chunk, so this bounds the buffered data to a few MiB.
 const CHUNKS_IN_FLIGHT: usize = 8;
 
+/// Writes the file's companion (a sidecar) for a candidate final path and the file's SHA-256;
+/// see [`crate::fsutil::Companion`].
+pub(crate) type CompanionWriter = Box<dyn FnMut(&Path, &str) -> Result<Option<PathBuf>> + Send>;
+
 enum Msg {
     Chunk(Bytes),
-    /// Everything arrived and was checked: fsync and rename into place.
-    Commit,
+    /// Everything arrived and was checked: fsync, write the companion, rename into place.
+    Commit(Option<CompanionWriter>),
 }
 
 /// What landed.
 pub(crate) struct Landed {
     pub path: PathBuf,
     pub sha256: String,
+    /// Where the companion landed, when there was one.
+    pub companion: Option<PathBuf>,
 }
 
 type Outcome = Result<Option<Landed>>;
@@ -52,7 +58,9 @@ pub(crate) struct FileSink {
 }
 
 impl FileSink {
-    /// Creates the temporary file next to `dest` and starts the writer thread.
+    /// Creates the temporary file next to `dest` and starts the writer thread. The commit never
+    /// replaces an existing file: it lands under `dest` or the first free numbered variant of it
+    /// (see [`AtomicFile::commit_unique`]).
     pub fn start(dest: &Path) -> Result<Self> {
         Self::start_with(AtomicFile::create(dest)?, dest)
     }
@@ -89,9 +97,10 @@ impl FileSink {
         Ok(())
     }
 
-    /// Waits for every queued chunk, fsyncs, renames into place and returns the hash.
-    pub async fn commit(mut self) -> Result<Landed> {
-        if self.tx.send(Msg::Commit).await.is_err() {
+    /// Waits for every queued chunk, fsyncs, writes the companion (when given), renames into
+    /// place and returns the hash.
+    pub async fn commit(mut self, companion: Option<CompanionWriter>) -> Result<Landed> {
+        if self.tx.send(Msg::Commit(companion)).await.is_err() {
             return Err(self.failure().await);
         }
         let vanished = self.vanished();
@@ -170,11 +179,19 @@ fn write_all(
                     .and_then(|()| writeback.wrote(file.file(), chunk.len()))
                     .map_err(|e| Error::io("writing", dest, e))?;
             }
-            Msg::Commit => {
-                let path = file.commit()?;
+            Msg::Commit(companion) => {
+                let sha256 = hex::encode(hasher.finalize());
+                let (path, companion) = match companion {
+                    Some(mut write) => {
+                        let mut for_candidate = |c: &Path| write(c, &sha256);
+                        file.commit_unique(Some(&mut for_candidate))?
+                    }
+                    None => file.commit_unique(None)?,
+                };
                 return Ok(Some(Landed {
                     path,
-                    sha256: hex::encode(hasher.finalize()),
+                    sha256,
+                    companion,
                 }));
             }
         }
@@ -206,11 +223,36 @@ mod tests {
             all.extend_from_slice(&chunk);
             sink.push(Bytes::from(chunk)).await.unwrap();
         }
-        let landed = sink.commit().await.unwrap();
+        let landed = sink.commit(None).await.unwrap();
         assert_eq!(landed.path, dest);
         assert_eq!(std::fs::read(&dest).unwrap(), all);
         assert_eq!(landed.sha256, hex::encode(Sha256::digest(&all)));
         assert_eq!(names(dir.path()), ["site.nsb"]);
+
+        // A second file for the same name lands next to it; the first is untouched.
+        // With a companion, it is written first, for the name the file then takes.
+        let mut sink = FileSink::start(&dest).unwrap();
+        sink.push(Bytes::from_static(b"other")).await.unwrap();
+        let side: CompanionWriter = Box::new(|c: &Path, sha: &str| {
+            let p = crate::fsutil::with_suffix(c, ".side");
+            assert!(
+                !c.exists(),
+                "the companion is written before the file lands"
+            );
+            crate::fsutil::write_new_atomic(&p, sha.as_bytes()).map(Some)
+        });
+        let second = sink.commit(Some(side)).await.unwrap();
+        assert_eq!(second.path, dir.path().join("site-2.nsb"));
+        assert_eq!(second.companion, Some(dir.path().join("site-2.nsb.side")));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("site-2.nsb.side")).unwrap(),
+            second.sha256
+        );
+        assert_eq!(std::fs::read(&dest).unwrap(), all);
+        assert_eq!(
+            names(dir.path()),
+            ["site-2.nsb", "site-2.nsb.side", "site.nsb"]
+        );
     }
 
     #[tokio::test]

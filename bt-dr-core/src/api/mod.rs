@@ -4,12 +4,14 @@
 mod blocking;
 mod cancel;
 mod client;
-mod download;
+// Crate-visible for the fuzzing entry points (`crate::fuzzing`, `cfg(bt_dr_fuzz_internal)`):
+// sniffing, Content-Disposition, Retry-After, redaction and the XML parsers.
+pub(crate) mod download;
 mod file_sink;
 mod reporting;
 mod tls;
-mod transport;
-mod xml;
+pub(crate) mod transport;
+pub(crate) mod xml;
 
 pub use blocking::BlockingClient;
 pub use cancel::CancelToken;

@@ -58,7 +58,9 @@ impl TimeWindow {
     /// Sessions started in the `seconds` before `now`.
     pub fn last_seconds(now: OffsetDateTime, seconds: u64) -> Self {
         TimeWindow::StartTime {
-            unix: now.unix_timestamp() - seconds as i64,
+            unix: now
+                .unix_timestamp()
+                .saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX)),
             seconds,
         }
     }

@@ -29,8 +29,13 @@ pub(crate) fn root_name(xml: &str) -> Result<String> {
     }
 }
 
-/// If `xml` is an `<error>` document (or its root holds an `<error>` child), the message.
+/// If `xml` is an `<error>` document (or its root holds an `<error>` child), the message —
+/// redacted and bounded (see [`super::transport::redact`]), since it ends up in errors.
 pub(crate) fn error_message(xml: &str) -> Option<String> {
+    raw_error_message(xml).map(|m| super::transport::redact(&m))
+}
+
+fn raw_error_message(xml: &str) -> Option<String> {
     #[derive(Deserialize)]
     struct Root {
         #[serde(default)]
@@ -107,15 +112,17 @@ fn parse_iso(s: &str) -> Option<OffsetDateTime> {
     if let Ok(t) = OffsetDateTime::parse(s, &Iso8601::DEFAULT) {
         return Some(t);
     }
-    // 2019-10-07T00:32:50.877+0000 → insert the colon in the offset.
-    if s.len() > 5 {
-        let (head, off) = s.split_at(s.len() - 5);
-        if (off.starts_with('+') || off.starts_with('-'))
-            && off[1..].bytes().all(|b| b.is_ascii_digit())
-        {
-            let fixed = format!("{head}{}:{}", &off[..3], &off[3..]);
-            return OffsetDateTime::parse(&fixed, &Rfc3339).ok();
-        }
+    // 2019-10-07T00:32:50.877+0000 → insert the colon in the offset. The text comes from the
+    // appliance: every cut is checked to fall on a character boundary (`get` returns `None`
+    // otherwise), so a multi-byte character anywhere cannot panic.
+    let cut = s.len().checked_sub(5).filter(|&c| c > 0)?;
+    let head = s.get(..cut)?;
+    let off = s.get(cut..)?;
+    let (sign, digits) = off.split_at_checked(1)?;
+    if matches!(sign, "+" | "-") && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let (hh, mm) = digits.split_at_checked(2)?;
+        let fixed = format!("{head}{sign}{hh}:{mm}");
+        return OffsetDateTime::parse(&fixed, &Rfc3339).ok();
     }
     None
 }
@@ -698,6 +705,52 @@ mod tests {
             a.missing_permission("download_recording"),
             Some("perm_reporting_support")
         );
+    }
+
+    #[test]
+    fn multi_byte_characters_at_cut_points_never_panic() {
+        // Every position of a multi-byte character around the offset cut (len - 5) and the
+        // sign/hour/minute cuts, in 2-, 3- and 4-byte forms.
+        let base = "2019-10-07T00:32:50.877+0000";
+        for ch in ["é", "€", "𝄞"] {
+            for i in 0..=base.len() {
+                let mut s = base.to_string();
+                s.insert_str(i, ch);
+                let _ = parse_iso(&s);
+            }
+            for tail in ["+000", "+00", "+0", "+", ""] {
+                let _ = parse_iso(&format!("{ch}{tail}"));
+                let _ = parse_iso(&format!("2019{ch}{tail}"));
+            }
+            let _ = parse_iso(&format!("{ch}{ch}{ch}"));
+        }
+        assert_eq!(
+            parse_iso(base).map(|t| t.unix_timestamp()),
+            Some(1570408370)
+        );
+        assert_eq!(parse_iso("2019-10-07T00:32:50.877+00€0"), None);
+        // Through a whole document: a timestamp field ending in multi-byte characters.
+        for text in ["2019-10-07T00:32:50.877+€", "é€𝄞+0000", "€€€€€"] {
+            let xml = format!(
+                "<health_check><appliance id=\"x\">h</appliance><version>24.1.2</version><success>1</success><last_data_sync_time>{text}</last_data_sync_time></health_check>"
+            );
+            let h = parse_health(&xml).unwrap();
+            assert_eq!(h.last_data_sync_time, None);
+        }
+        // Attribute timestamps out of range are absent, not a panic.
+        let xml = r#"<health_check><appliance id="x">h</appliance><version>24.1.2</version><success>1</success><last_data_sync_time ts="9223372036854775807"/></health_check>"#;
+        assert_eq!(parse_health(xml).unwrap().last_data_sync_time, None);
+    }
+
+    #[test]
+    fn error_messages_are_redacted_and_bounded() {
+        let xml = format!(
+            "<error>Denied for Authorization: Bearer abcdefghij0123456789abcdefghij {}</error>",
+            "x".repeat(5000)
+        );
+        let m = error_message(&xml).unwrap();
+        assert!(!m.contains("abcdefghij0123456789"), "{m}");
+        assert!(m.chars().count() <= super::super::transport::MAX_MESSAGE_CHARS + 1);
     }
 
     #[test]

@@ -9,10 +9,11 @@
 //! | `no_backup_at_current_version` | warning | no set was taken at the site's current version |
 //! | `backup_restore_refused` / `_untested` | critical / warning | the newest NSB would be refused / untested on the current version |
 //! | `vault_key_missing` / `vault_key_unprotected` | error | no Vault key record, or it was saved without password |
-//! | `certificate_missing` / `_invalid` / `_expired` / `_expiring` | error / ≥error / critical / warning | the bundle in the newest set |
+//! | `nsb_without_password` | warning | the newest NSB was downloaded without a backup password |
+//! | `certificate_missing` / `_invalid` / `_warning` / `_expired` / `_expiring` | error / ≥error / warning / critical / warning | the bundle in the newest set (`_warning`: e.g. a self-signed certificate in use, an appliance hostname the certificate does not cover) |
 //! | `pair_certificates_differ` | error | the two appliances of a pair serve different certificates (live) |
 //! | `appliance_record_missing` / `_outdated` | error / warning | no `/appliance` record for an appliance, or taken before the current version |
-//! | `appliance_unreachable` / `appliance_unhealthy` | error | live health failed or reports a problem |
+//! | `appliance_unreachable` / `appliance_state_unknown` / `appliance_unhealthy` | error | live health failed at network level / failed otherwise (TLS, pin, account, parse) / reports a problem |
 //! | `split_brain` / `both_backup` | critical / error | both appliances primary / both backup (live) |
 //! | `sync_never` / `sync_stale` / `sync_failed` | error | the backup's last data sync (live) |
 //! | `auto_failover_without_test_ips` | error | automatic failover with no connectivity test IPs |

@@ -111,6 +111,18 @@ pub(super) fn backups(c: &Ctx<'_>, out: &mut Vec<Finding>) {
         )),
         RestoreCompatibility::Supported => {}
     }
+    if !latest.manifest.nsb.password_protected {
+        out.push(f(
+            "nsb_without_password",
+            Severity::Warning,
+            site,
+            format!(
+                "the newest NSB ({}) was downloaded without a backup password: anyone holding the file can restore the site's users, settings and keys",
+                latest.manifest.nsb.file
+            ),
+            "Set a backup password on the nightly job. Keep the password in your password vault, apart from the backup store: an NSB whose password is lost cannot be restored.",
+        ));
+    }
     if c.site.appliances.iter().all(|a| a.kind.is_managed()) {
         return;
     }
@@ -135,16 +147,20 @@ pub(super) fn certificates(c: &Ctx<'_>, out: &mut Vec<Finding>) {
         out.push(f("certificate_missing", Severity::Error, site, "the newest set holds no certificate bundle", "Export the site certificate with key and chain as a passphrase-protected p12 and add it to the backup set."));
         return;
     };
-    for x in cert
-        .findings
-        .iter()
-        .filter(|x| x.severity >= Severity::Error && x.id != "expired")
-    {
+    // Expiry is judged below against the audit's own clock and horizon, not the check's.
+    for x in cert.findings.iter().filter(|x| {
+        x.severity >= Severity::Warning && !matches!(x.id.as_str(), "expired" | "expiring_soon")
+    }) {
+        let id = if x.severity >= Severity::Error {
+            "certificate_invalid"
+        } else {
+            "certificate_warning"
+        };
         out.push(f(
-            "certificate_invalid",
+            id,
             x.severity,
             site,
-            format!("certificate bundle {}: {}", cert.file, x.message),
+            format!("certificate bundle {} ({}): {}", cert.file, x.id, x.message),
             x.remediation
                 .as_deref()
                 .unwrap_or("Export a complete bundle again."),
@@ -231,18 +247,30 @@ pub(super) fn failover_live(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     let Some(live) = c.live else { return };
     for a in &live.appliances {
         if let Some(e) = &a.error {
-            out.push(f(
-                "appliance_unreachable",
-                Severity::Error,
-                &a.hostname,
-                format!(
-                    "no health answer: {}",
-                    e.get("message")
-                        .and_then(|m| m.as_str())
-                        .unwrap_or("unknown error")
-                ),
-                "Check the appliance, its network path and the API account.",
-            ));
+            let message = e
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or("unknown error");
+            // Only a failure to reach the appliance at all says it is down; a TLS, account or
+            // parse failure says nothing about its state (the failover plan makes the same call).
+            let kind = e.get("kind").and_then(|k| k.as_str());
+            if matches!(kind, Some("network" | "timeout")) {
+                out.push(f(
+                    "appliance_unreachable",
+                    Severity::Error,
+                    &a.hostname,
+                    format!("no health answer: {message}"),
+                    "Check the appliance and its network path.",
+                ));
+            } else {
+                out.push(f(
+                    "appliance_state_unknown",
+                    Severity::Error,
+                    &a.hostname,
+                    format!("the appliance answers but its state cannot be read: {message}"),
+                    "Check the certificate it serves against the client's CA or pin, and the API account and its permissions.",
+                ));
+            }
         } else if let Some(h) = &a.health
             && !h.success
         {

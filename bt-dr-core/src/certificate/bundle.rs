@@ -4,14 +4,16 @@
 //! chain and silently drops every certificate off that chain, which would hide exactly the
 //! problems a DR check must see: missing intermediates, extra roots, key-less bundles.
 
+use std::fmt;
 use std::net::IpAddr;
 
 use ::time::OffsetDateTime;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde::{Deserialize, Serialize};
 use x509_parser::prelude::*;
 
 use crate::certificate::names::is_fqdn;
+use crate::certificate::pfx::{self, EmptyEncoding, MacOutcome};
 use crate::{Error, Result};
 
 /// The vendor's classes of certificate, decided from issued-to, issued-by and alternative names.
@@ -81,16 +83,55 @@ impl CertInfo {
 }
 
 /// An opened bundle: every certificate bag and the private key, if one is present.
-#[derive(Debug, Clone)]
+///
+/// `Debug` never shows the key: only whether there is one and its length.
+#[derive(Clone)]
 pub struct OpenedBundle {
     /// Certificates in the order stored.
     pub certs: Vec<CertInfo>,
-    /// PKCS#8 DER of the first private key bag.
-    pub(crate) key_pkcs8: Option<Vec<u8>>,
+    /// PKCS#8 DER of the first private key bag (zeroed on drop, never printed).
+    pub(crate) key_pkcs8: Option<SecretSlice<u8>>,
     /// Number of private key bags.
     pub key_count: usize,
     /// The bundle was opened with an empty passphrase.
     pub empty_passphrase: bool,
+    /// Private keys stored as a plain `keyBag` in an unencrypted safe: readable by anyone who
+    /// holds the file, whatever its passphrase (`openssl pkcs12 -keypbe NONE` writes these).
+    pub unencrypted_key_bags: usize,
+}
+
+impl OpenedBundle {
+    /// The PKCS#8 DER of the first private key, for the key/certificate comparison.
+    pub(crate) fn key_der(&self) -> Option<&[u8]> {
+        self.key_pkcs8.as_ref().map(|k| k.expose_secret())
+    }
+}
+
+impl fmt::Debug for OpenedBundle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenedBundle")
+            .field("certs", &self.certs)
+            .field(
+                "key_pkcs8",
+                &self
+                    .key_pkcs8
+                    .as_ref()
+                    .map(|k| Redacted(k.expose_secret().len())),
+            )
+            .field("key_count", &self.key_count)
+            .field("empty_passphrase", &self.empty_passphrase)
+            .field("unencrypted_key_bags", &self.unencrypted_key_bags)
+            .finish()
+    }
+}
+
+/// Stands in for key material in `Debug` output.
+struct Redacted(usize);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[REDACTED private key, {} bytes]", self.0)
+    }
 }
 
 fn cn_or(name: &X509Name<'_>) -> String {
@@ -201,23 +242,99 @@ pub fn parse_certificate(der: &[u8], friendly_name: Option<String>) -> Result<Ce
     })
 }
 
-/// Opens a PKCS#12 bundle. A wrong passphrase is [`Error::WrongPassphrase`]; a file that is
-/// not PKCS#12 or is truncated is [`Error::Certificate`].
+/// Opens a PKCS#12 bundle.
+///
+/// The outcomes are kept apart:
+/// - [`Error::WrongPassphrase`]: the integrity MAC verifies with no encoding of the passphrase
+///   (or, in a file without a MAC, an encrypted bag does not decrypt with it). When the MAC
+///   verifies with the empty password instead, the error says the file has no passphrase.
+/// - [`Error::Certificate`]: the file is not PKCS#12, is truncated, or uses an algorithm or
+///   structure bt-dr cannot read; the reason names it.
+/// - success with [`OpenedBundle::empty_passphrase`]: opened with the empty passphrase, in
+///   either of its two encodings (a BMPString NUL, or zero bytes).
 pub fn open_bundle(bytes: &[u8], passphrase: &SecretString) -> Result<OpenedBundle> {
     use p12_keystore::error::Error as P;
     let pw = passphrase.expose_secret();
-    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(bytes, pw).map_err(|e| match e {
-        P::MacError(_) | P::Pkcs5Error(_) | P::UnpadError => Error::WrongPassphrase {
-            what: "certificate bundle".into(),
-        },
-        P::DerError(d) => Error::Certificate {
+    let inspected = pfx::inspect(bytes)?;
+    let mac = inspected.check_mac(pw)?;
+    let mac_verified = match mac {
+        MacOutcome::Verified => true,
+        MacOutcome::VerifiedEmpty(_) if pw.is_empty() => true,
+        MacOutcome::VerifiedEmpty(_) => {
+            return Err(Error::WrongPassphrase {
+                what: "certificate bundle (it has no passphrase: open it with an empty one)".into(),
+            });
+        }
+        MacOutcome::Mismatch => {
+            return Err(Error::WrongPassphrase {
+                what: "certificate bundle".into(),
+            });
+        }
+        MacOutcome::Absent => false,
+    };
+    if !inspected.unsupported.is_empty() {
+        return Err(Error::Certificate {
             reason: format!(
-                "not a readable PKCS#12 file (truncated, corrupt or another format): {d}"
+                "this PKCS#12 variant is not supported: {}",
+                inspected.unsupported.join("; ")
             ),
-        },
-        other => Error::Certificate {
-            reason: format!("unsupported PKCS#12 content: {other}"),
-        },
+        });
+    }
+    // The MAC is verified above (with whichever empty-password encoding fits); p12-keystore
+    // then only decrypts.
+    let zero_length_empty = mac == MacOutcome::VerifiedEmpty(EmptyEncoding::ZeroLength);
+    let input = if zero_length_empty {
+        inspected.opened_for_zero_length_empty()?
+    } else if inspected.has_mac() {
+        inspected.without_mac()?
+    } else {
+        bytes.to_vec()
+    };
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&input, pw).map_err(|e| {
+        let text = e.to_string();
+        match e {
+            P::Pkcs5Error(_) | P::UnsupportedEncryptionScheme
+                if text.contains("unsupported") || text.contains("Unsupported") =>
+            {
+                Error::Certificate {
+                    reason: format!("this PKCS#12 variant is not supported: {text}"),
+                }
+            }
+            P::Pkcs5Error(_) | P::UnpadError | P::DerError(_) | P::InvalidPrivateKey
+                if mac_verified =>
+            {
+                Error::Certificate {
+                    reason: if zero_length_empty {
+                        "the MAC verifies with the empty password written as zero bytes, but a \
+                         bag decrypts with neither encoding of the empty password"
+                            .into()
+                    } else {
+                        format!(
+                            "the integrity MAC verifies with this passphrase but a bag does not \
+                             decrypt or parse with it (a separate encryption password, or a \
+                             damaged file): {text}"
+                        )
+                    },
+                }
+            }
+            P::Pkcs5Error(_) | P::UnpadError | P::DerError(_) | P::InvalidPrivateKey
+                if inspected.anything_encrypted =>
+            {
+                // No MAC: a bag that does not decrypt is the only sign of a wrong passphrase.
+                Error::WrongPassphrase {
+                    what: "certificate bundle".into(),
+                }
+            }
+            P::MacError(_) => Error::WrongPassphrase {
+                what: "certificate bundle".into(),
+            },
+            P::DerError(d) => Error::Certificate {
+                reason: format!("a PKCS#12 bag does not parse: {d}"),
+            },
+            other => Error::Certificate {
+                reason: format!("unsupported PKCS#12 content: {other}"),
+            },
+        }
     })?;
     let mut certs = Vec::with_capacity(archive.certs.len());
     for bag in &archive.certs {
@@ -230,7 +347,11 @@ pub fn open_bundle(bytes: &[u8], passphrase: &SecretString) -> Result<OpenedBund
     Ok(OpenedBundle {
         certs,
         key_count: archive.keys.len(),
-        key_pkcs8: archive.keys.first().map(|k| k.key.as_der().to_vec()),
+        key_pkcs8: archive
+            .keys
+            .first()
+            .map(|k| SecretSlice::from(k.key.as_der().to_vec())),
         empty_passphrase: pw.is_empty(),
+        unencrypted_key_bags: inspected.clear_key_bags,
     })
 }

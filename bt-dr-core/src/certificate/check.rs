@@ -139,9 +139,9 @@ pub fn check_certificate_bundle(
     passphrase: &SecretString,
     opts: &BundleCheckOptions,
 ) -> Result<BundleReport> {
-    let opened = open_bundle(bytes, passphrase)?;
+    let mut opened = open_bundle(bytes, passphrase)?;
     let now = opts.now.unwrap_or_else(OffsetDateTime::now_utc);
-    let certs = opened.certs;
+    let certs = std::mem::take(&mut opened.certs);
     // Parsed once: the chain walk and the key match each look at several certificates.
     let parsed: Vec<Option<X509Certificate<'_>>> = certs
         .iter()
@@ -161,6 +161,17 @@ pub fn check_certificate_bundle(
                 .with_remediation("Export the certificate again from /appliance with a strong passphrase; whoever holds the file holds the site's identity."),
         );
     }
+    if opened.unencrypted_key_bags > 0 && !opened.empty_passphrase {
+        findings.push(
+            Finding::new(
+                "private_key_unencrypted",
+                Severity::Error,
+                "bundle",
+                "the private key is stored unencrypted (a plain keyBag) although the file has a passphrase; anyone holding the file holds the key",
+            )
+            .with_remediation("Export again with the private key encrypted (OpenSSL: never `-keypbe NONE`) and delete the unencrypted copy."),
+        );
+    }
     if certs.is_empty() {
         findings.push(Finding::new(
             "no_certificate",
@@ -173,7 +184,8 @@ pub fn check_certificate_bundle(
     // The leaf: the certificate the key belongs to; else the one issued to an FQDN.
     let mut key_match = None;
     let mut leaf = None;
-    if let Some(key) = &opened.key_pkcs8 {
+    let key_der = opened.key_der();
+    if let Some(key) = key_der {
         for i in 0..certs.len() {
             if key_matches(key, i) == Some(true) {
                 leaf = Some(i);
@@ -193,12 +205,12 @@ pub fn check_certificate_bundle(
                     .iter()
                     .position(|c| matches!(c.class, CertClass::CaSigned | CertClass::SelfSigned))
             });
-        if let (Some(key), Some(i)) = (&opened.key_pkcs8, leaf) {
+        if let (Some(key), Some(i)) = (key_der, leaf) {
             key_match = key_matches(key, i);
         }
     }
 
-    match (&opened.key_pkcs8, key_match) {
+    match (key_der, key_match) {
         (None, _) => findings.push(
             Finding::new(
                 "no_private_key",
@@ -303,7 +315,7 @@ pub fn check_certificate_bundle(
         findings.push(
             Finding::new(
                 "multiple_roots",
-                Severity::Warning,
+                Severity::Error,
                 "bundle",
                 format!("the bundle holds {} root certificates ({}); a CA-signed certificate has exactly one", roots.len(), roots.iter().map(|r| r.issued_to.as_str()).collect::<Vec<_>>().join(", ")),
             )
@@ -422,7 +434,7 @@ pub fn check_certificate_bundle(
         certificates: certs,
         leaf,
         chain,
-        has_private_key: opened.key_pkcs8.is_some(),
+        has_private_key: key_der.is_some(),
         key_matches_leaf: key_match,
         findings,
     })

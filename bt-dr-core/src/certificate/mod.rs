@@ -5,6 +5,7 @@ mod check;
 mod key;
 mod names;
 mod pair;
+mod pfx;
 
 pub use bundle::{CertClass, CertInfo, OpenedBundle, open_bundle, parse_certificate};
 pub use check::{BundleCheckOptions, BundleReport, check_certificate_bundle};

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::CertInfo;
 use super::check::BundleReport;
-use crate::{Finding, Severity};
+use crate::{Error, Finding, Result, Severity};
 
 /// The comparison of two appliances' bundles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14,22 +15,81 @@ pub struct PairReport {
     pub findings: Vec<Finding>,
 }
 
+impl BundleReport {
+    /// Checks that a report handed in from outside (a binding argument, a saved file) is
+    /// consistent: `leaf` and every `chain` index point into `certificates`, and every
+    /// `sha256` is 64 hex digits. Reports made by [`crate::check_certificate_bundle`] always are.
+    ///
+    /// ```
+    /// let mut r: bt_dr_core::BundleReport = serde_json::from_value(serde_json::json!({
+    ///     "certificates": [], "leaf": 3, "chain": [], "has_private_key": false,
+    ///     "key_matches_leaf": null, "findings": []
+    /// })).unwrap();
+    /// let e = r.check_consistent("primary").unwrap_err();
+    /// assert_eq!(e.kind(), bt_dr_core::ErrorKind::InvalidInput);
+    /// r.leaf = None;
+    /// assert!(r.check_consistent("primary").is_ok());
+    /// ```
+    pub fn check_consistent(&self, field: &str) -> Result<()> {
+        let n = self.certificates.len();
+        if let Some(i) = self.leaf
+            && i >= n
+        {
+            return Err(Error::invalid_input(
+                format!("{field}.leaf"),
+                format!("index {i} is out of range: the report holds {n} certificate(s)"),
+            ));
+        }
+        if let Some(i) = self.chain.iter().find(|i| **i >= n) {
+            return Err(Error::invalid_input(
+                format!("{field}.chain"),
+                format!("index {i} is out of range: the report holds {n} certificate(s)"),
+            ));
+        }
+        if let Some((i, _)) =
+            self.certificates.iter().enumerate().find(|(_, c)| {
+                c.sha256.len() != 64 || !c.sha256.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+        {
+            return Err(Error::invalid_input(
+                format!("{field}.certificates[{i}].sha256"),
+                "is not a SHA-256 digest (64 hex digits)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The leaf, or `None` when there is none or its index is out of range (never panics).
+    fn leaf_checked(&self) -> Option<&CertInfo> {
+        self.leaf.and_then(|i| self.certificates.get(i))
+    }
+}
+
+/// At most the first `n` characters of `s` (never splits a character).
+fn prefix(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
 /// Compares the bundles of the two appliances of a failover pair.
+///
+/// Never panics, whatever the reports hold: an out-of-range `leaf` counts as no leaf and an
+/// out-of-range `chain` index is skipped. Bindings reject such reports first with
+/// [`BundleReport::check_consistent`].
 pub fn check_certificate_pair(primary: &BundleReport, backup: &BundleReport) -> PairReport {
     let mut findings = Vec::new();
-    let (a, b) = (primary.leaf_cert(), backup.leaf_cert());
+    let (a, b) = (primary.leaf_checked(), backup.leaf_checked());
     let identical = match (a, b) {
         (Some(a), Some(b)) => a.sha256 == b.sha256,
         _ => false,
     };
     if !identical {
-        let desc = |c: Option<&super::CertInfo>| {
+        let desc = |c: Option<&CertInfo>| {
             c.map(|c| {
                 format!(
                     "`{}` (serial {}, sha256 {}…)",
                     c.issued_to,
                     c.serial,
-                    &c.sha256[..12]
+                    prefix(&c.sha256, 12)
                 )
             })
             .unwrap_or_else(|| "no certificate".into())
@@ -53,7 +113,7 @@ pub fn check_certificate_pair(primary: &BundleReport, backup: &BundleReport) -> 
     let chain_subjects = |r: &BundleReport| {
         r.chain
             .iter()
-            .map(|i| r.certificates[*i].sha256.clone())
+            .filter_map(|i| r.certificates.get(*i).map(|c| c.sha256.clone()))
             .collect::<Vec<_>>()
     };
     if identical && chain_subjects(primary) != chain_subjects(backup) {
@@ -67,5 +127,38 @@ pub fn check_certificate_pair(primary: &BundleReport, backup: &BundleReport) -> 
     PairReport {
         identical,
         findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(leaf: Option<usize>, sha: &str) -> BundleReport {
+        serde_json::from_value(serde_json::json!({
+            "certificates": [{
+                "subject": "CN=a", "issuer": "CN=a", "issued_to": "a", "issued_by": "a",
+                "dns_names": [], "ip_addresses": [],
+                "not_before": "2020-01-01T00:00:00Z", "not_after": "2030-01-01T00:00:00Z",
+                "serial": "01", "sha256": sha, "is_ca": false, "key_algorithm": "rsa",
+                "key_bits": 2048, "class": "root", "friendly_name": null
+            }],
+            "leaf": leaf, "chain": [0, 7], "has_private_key": false,
+            "key_matches_leaf": null, "findings": []
+        }))
+        .unwrap_or_else(|e| panic!("test report: {e}"))
+    }
+
+    #[test]
+    fn hostile_reports_never_panic() {
+        for (leaf, sha) in [(Some(5), "ab"), (Some(0), "é"), (Some(0), ""), (None, "x")] {
+            let a = report(leaf, sha);
+            let b = report(Some(0), &"a".repeat(64));
+            let _ = check_certificate_pair(&a, &b);
+            let _ = check_certificate_pair(&b, &a);
+            assert!(a.check_consistent("primary").is_err());
+        }
+        assert_eq!(prefix("ééé", 2), "éé");
+        assert_eq!(prefix("ab", 12), "ab");
     }
 }

@@ -134,7 +134,7 @@ pub fn fixture(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-/// Full set options: certificate, both records, a protected Vault key.
+/// Full set options: a backup password, certificate, both records, a protected Vault key.
 pub fn full_options(sim: &Sim, inputs: &std::path::Path) -> bt_dr_core::BackupSetOptions {
     let key = inputs.join("vault.key");
     std::fs::write(&key, b"encrypted vault key bytes").unwrap();
@@ -153,6 +153,7 @@ pub fn full_options(sim: &Sim, inputs: &std::path::Path) -> bt_dr_core::BackupSe
             path: key,
             password_protected: true,
         }),
+        backup_password: Some("nightly-backup-pass".into()),
         ..Default::default()
     }
 }

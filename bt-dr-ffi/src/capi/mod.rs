@@ -6,7 +6,8 @@
 //! - outputs go through out-parameters, written only on success;
 //! - inputs are `const`; strings are NUL-terminated UTF-8; byte buffers are pointer + length;
 //! - every pointer is checked for NULL (`BT_DR_STATUS_NULL_ARGUMENT`) unless documented as
-//!   optional, and no panic crosses the boundary (`BT_DR_STATUS_PANIC`);
+//!   optional, and no panic crosses the boundary (a caught panic is `BT_DR_STATUS_INTERNAL`,
+//!   the core's `ErrorKind::Internal`);
 //! - on failure a thread-local last error holds the message and structured details;
 //! - handles come from a constructor and go back through their `_free` function; strings
 //!   returned through `char **` go back through [`bt_dr_string_free`].
@@ -33,8 +34,9 @@ pub mod client;
 pub mod dr;
 
 /// The result of every bt-dr function: `BT_DR_STATUS_OK` (0), one code per bt-dr error kind
-/// (the same numbers as `bt_dr_core::ErrorKind::status()`), or one of the two codes of the C
-/// layer itself (`BT_DR_STATUS_NULL_ARGUMENT`, `BT_DR_STATUS_PANIC`). Codes never change.
+/// (the same numbers as `bt_dr_core::ErrorKind::status()`; a caught panic is
+/// `BT_DR_STATUS_INTERNAL`), or `BT_DR_STATUS_NULL_ARGUMENT` of the C layer itself. Codes never
+/// change.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum bt_dr_status {
@@ -74,17 +76,21 @@ pub enum bt_dr_status {
     Refused = 16,
     /// A named thing (site, appliance, backup set, session) does not exist.
     NotFound = 17,
+    /// A defect inside bt-dr: a panic was caught at the boundary (details carry `function`).
+    /// Never caused by input; please report it. The handle involved should be freed.
+    Internal = 18,
     /// An error kind this build does not know by number (never returned by a tested build).
     OtherError = 99,
     /// A required pointer argument was NULL.
     NullArgument = 100,
-    /// bt-dr panicked; the panic was caught. The handle involved should be freed.
+    /// Reserved: no longer returned (a caught panic is `BT_DR_STATUS_INTERNAL`, 18, as in every
+    /// other binding). Kept so that code 101 never means anything else.
     Panic = 101,
 }
 
 impl bt_dr_status {
     /// Every status, in code order.
-    pub(crate) fn all() -> [bt_dr_status; 21] {
+    pub(crate) fn all() -> [bt_dr_status; 22] {
         [
             Self::Ok,
             Self::InvalidInput,
@@ -104,6 +110,7 @@ impl bt_dr_status {
             Self::Cancelled,
             Self::Refused,
             Self::NotFound,
+            Self::Internal,
             Self::OtherError,
             Self::NullArgument,
             Self::Panic,
@@ -145,14 +152,15 @@ impl bt_dr_status {
             Self::Cancelled => c"cancelled",
             Self::Refused => c"refused",
             Self::NotFound => c"not_found",
+            Self::Internal => c"internal",
             Self::OtherError => c"other_error",
             Self::NullArgument => c"null_argument",
             Self::Panic => c"panic",
         }
     }
 
-    /// Stable snake-case name: `ok`, the core kind name (`permission_denied`, …),
-    /// `other_error`, `null_argument` or `panic`.
+    /// Stable snake-case name: `ok`, the core kind name (`permission_denied`, `internal`, …),
+    /// `other_error`, `null_argument` or `panic` (reserved).
     pub fn name(self) -> &'static str {
         match self {
             Self::Ok => "ok",
@@ -198,16 +206,6 @@ fn set_last_error(message: String, details: Value) {
     LAST_ERROR.with(|l| *l.borrow_mut() = Some(LastError { message, details }));
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic payload".to_string()
-    }
-}
-
 /// Runs the body of an exported function: catches panics, turns failures into a status and the
 /// thread's last error. The last error is left alone on success.
 pub(crate) fn guard(func: &'static str, body: impl FnOnce() -> FfiResult) -> bt_dr_status {
@@ -225,15 +223,18 @@ pub(crate) fn guard(func: &'static str, body: impl FnOnce() -> FfiResult) -> bt_
             bt_dr_status::NullArgument
         }
         Err(payload) => {
-            let message = format!(
-                "{func}: internal error (panic): {}",
-                panic_message(&*payload)
-            );
+            // The core's `Internal` error, as every binding reports a caught panic.
+            let e = Error::from_panic(&*payload);
             // Dropping the payload could itself panic; it is a plain string in practice.
             drop(catch_unwind(AssertUnwindSafe(move || drop(payload))));
-            let details = json!({ "kind": "panic", "message": message, "function": func });
+            let message = format!("{func}: {e}");
+            let mut details = e.details();
+            if let Some(obj) = details.as_object_mut() {
+                obj.insert("message".into(), message.clone().into());
+                obj.insert("function".into(), func.into());
+            }
             set_last_error(message, details);
-            bt_dr_status::Panic
+            bt_dr_status::of_kind(e.kind())
         }
     }
 }
@@ -375,8 +376,9 @@ pub unsafe extern "C" fn bt_dr_last_error_message(
 /// `permission_denied`: `operation`, `permission`; `api`: `http_status`, `appliance_message`;
 /// `rate_limited`: `retry_after_ms`; `parse`: `what`, `file`, `line`, `column`, `field`;
 /// `io`: `path`; `version_incompatible`: `backup_version`, `site_version`; `integrity`:
-/// `subject`; `invalid_input`: `field`; `null_argument`: `argument`, `function`; `panic`:
-/// `function`. `null` when no error is recorded. Free with `bt_dr_string_free`.
+/// `subject`; `invalid_input`: `field`; `null_argument`: `argument`, `function`; `internal`
+/// (a caught panic): `function`. `null` when no error is recorded. Free with
+/// `bt_dr_string_free`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_last_error_details_json(out_json: *mut *mut c_char) -> bt_dr_status {
     guard("bt_dr_last_error_details_json", || {
@@ -432,6 +434,19 @@ pub unsafe extern "C" fn bt_dr_string_free(s: *mut c_char) -> bt_dr_status {
     })
 }
 
+/// Test hook, not part of the API (left out of `bt_dr.h`; the C tests declare it themselves):
+/// panics inside the guard when the environment has `BT_DR_TEST_PANIC`, so the tests can prove
+/// a panic comes back as `BT_DR_STATUS_INTERNAL`; `BT_DR_STATUS_INVALID_INPUT` otherwise.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bt_dr_test_hook_panic() -> bt_dr_status {
+    guard("bt_dr_test_hook_panic", || {
+        if std::env::var_os("BT_DR_TEST_PANIC").is_none() {
+            return Err(Error::invalid_input("bt_dr_test_hook_panic", "is a test hook").into());
+        }
+        panic!("test panic (C)")
+    })
+}
+
 /// The public operations of bt-dr as a JSON array `[{"name", "area", "summary"}]`. Each
 /// operation `<name>` has a C function `bt_dr_<name>`. Free with `bt_dr_string_free`.
 #[unsafe(no_mangle)]
@@ -470,14 +485,30 @@ mod tests {
     #[test]
     fn panics_become_a_status() {
         let s = guard("bt_dr_test", || panic!("boom"));
-        assert_eq!(s, bt_dr_status::Panic);
-        let mut buf = [0 as c_char; 64];
+        assert_eq!(s, bt_dr_status::Internal);
+        assert_eq!(s as i32, 18);
+        assert_eq!(s as i32, ErrorKind::Internal.status());
+        let mut buf = [0 as c_char; 128];
         let mut n = 0usize;
         let rc = unsafe { bt_dr_last_error_message(buf.as_mut_ptr(), buf.len(), &mut n) };
         assert_eq!(rc, bt_dr_status::Ok);
         let msg = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap();
-        assert_eq!(msg, "bt_dr_test: internal error (panic): boom");
+        assert_eq!(
+            msg,
+            "bt_dr_test: internal error in bt-dr (please report it): boom"
+        );
         assert_eq!(n, msg.len());
+        let mut json = std::ptr::null_mut();
+        assert_eq!(
+            unsafe { bt_dr_last_error_details_json(&mut json) },
+            bt_dr_status::Ok
+        );
+        let d: Value =
+            serde_json::from_str(unsafe { CStr::from_ptr(json) }.to_str().unwrap()).unwrap();
+        unsafe { bt_dr_string_free(json) };
+        assert_eq!(d["kind"], "internal");
+        assert_eq!(d["function"], "bt_dr_test");
+        assert_eq!(d["message"], msg);
     }
 
     #[test]

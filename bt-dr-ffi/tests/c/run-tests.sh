@@ -58,7 +58,8 @@ run() { # name build [valgrind]
   d="$scratch/$t-$build"
   mkdir -p "$d"
   case $t in
-    test_foundation) BT_DR_TMP="$d" "$@" "$BIN/$t-$build" ;;
+    # BT_DR_TEST_PANIC arms the library's hidden panic hook (bt_dr_test_hook_panic).
+    test_foundation) BT_DR_TMP="$d" BT_DR_TEST_PANIC=1 "$@" "$BIN/$t-$build" ;;
     *) sh "$TESTS_DIR/with-sim.sh" "$SIM_BIN" "$@" "$BIN/$t-$build" ;;
   esac
 }

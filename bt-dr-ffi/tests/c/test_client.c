@@ -177,6 +177,41 @@ static void test_backup(bt_dr_client *c) {
   bt_dr_cancel_token_free(t);
 }
 
+/* Issue 12: no secret (client secret, backup password) shows in any error text: message or
+ * details JSON, whatever failed after the secret was sent. */
+static void test_secret_leaks(bt_dr_client *c) {
+  static const char *backup_password = "bk-pass-Zq8x-4471";
+  char *json = NULL;
+
+  /* A wrong client secret: refused token, on a call and on a download. */
+  bt_dr_client *bad = make_client(primary_url, "wrong-secret-Kx93-value");
+  bt_dr_health *h = NULL;
+  FAILS(BT_DR_STATUS_AUTH, bt_dr_check_health(bad, &h));
+  NO_SECRET("wrong-secret-Kx93-value");
+  NO_SECRET(client_secret);
+  const char *d0 = fresh_dir("leak-auth");
+  FAILS(BT_DR_STATUS_AUTH, bt_dr_download_backup(bad, d0, backup_password, NULL, NULL, NULL, &json));
+  NO_SECRET("wrong-secret-Kx93-value");
+  NO_SECRET(backup_password);
+  bt_dr_client_free(bad);
+
+  /* A backup password sent with a download that then fails (an HTML page, a wrong content
+   * type): the password is in no error text, nor the client secret or the token. */
+  CHECK(sim_control(control_url, "/appliances/0/fault", "{\"endpoint\":\"backup\",\"fault\":\"html_page\",\"times\":1}") == 200);
+  const char *d1 = fresh_dir("leak-html");
+  FAILS(BT_DR_STATUS_INTEGRITY, bt_dr_download_backup(c, d1, backup_password, NULL, NULL, NULL, &json));
+  NO_SECRET(backup_password);
+  NO_SECRET(client_secret);
+  CHECK(sim_control(control_url, "/appliances/0/fault", "{\"endpoint\":\"backup\",\"fault\":\"wrong_content_type\",\"times\":1}") == 200);
+  const char *d2 = fresh_dir("leak-ctype");
+  bt_dr_status rc = bt_dr_download_backup(c, d2, backup_password, NULL, NULL, NULL, &json);
+  CHECK(rc != BT_DR_STATUS_OK);
+  if (rc == BT_DR_STATUS_OK) FREE(json);
+  NO_SECRET(backup_password);
+  NO_SECRET(client_secret);
+  CHECK(sim_control(control_url, "/appliances/0/clear_faults", "") == 200);
+}
+
 static void test_reporting(bt_dr_client *c) {
   char *json = NULL;
   OK(bt_dr_list_sessions(c, "{\"type\":\"start_time\",\"unix\":0,\"seconds\":0}", &json));
@@ -354,6 +389,7 @@ int main(void) {
   bt_dr_client *c = make_client(primary_url, client_secret);
   test_health_and_info(c);
   test_backup(c);
+  test_secret_leaks(c);
   test_reporting(c);
   test_threads(c);
   bt_dr_client_free(c);

@@ -14,6 +14,9 @@ static const char *fixture(const char *name) {
   return path;
 }
 
+/* Test hook of the library, deliberately not declared in bt_dr.h (not API). */
+bt_dr_status bt_dr_test_hook_panic(void);
+
 static void test_status_plumbing(void) {
   const char *name = NULL;
   OK(bt_dr_status_name(BT_DR_STATUS_PERMISSION_DENIED, &name));
@@ -27,7 +30,22 @@ static void test_status_plumbing(void) {
   /* The numbers are the core's ErrorKind::status() values. */
   CHECK(BT_DR_STATUS_INVALID_INPUT == 1 && BT_DR_STATUS_AUTH == 5 && BT_DR_STATUS_WRONG_PASSPHRASE == 8);
   CHECK(BT_DR_STATUS_NOT_FOUND == 17);
+  CHECK(BT_DR_STATUS_INTERNAL == 18);
+  OK(bt_dr_status_name(BT_DR_STATUS_INTERNAL, &name));
+  CHECK(strcmp(name, "internal") == 0);
   CHECK(BT_DR_STATUS_NULL_ARGUMENT != BT_DR_STATUS_PANIC);
+
+  /* A panic inside bt-dr is caught by the guard and comes back as the core's internal error,
+   * status 18, with the function named (run-tests.sh sets BT_DR_TEST_PANIC for this hook). */
+  FAILS(BT_DR_STATUS_INTERNAL, bt_dr_test_hook_panic());
+  CONTAINS(tu_last_message(), "bt_dr_test_hook_panic: internal error in bt-dr");
+  CONTAINS(tu_last_message(), "test panic (C)");
+  char *panic_details = tu_last_details();
+  CONTAINS(panic_details, "\"kind\":\"internal\"");
+  CONTAINS(panic_details, "\"function\":\"bt_dr_test_hook_panic\"");
+  FREE(panic_details);
+  /* The library still works after a caught panic. */
+  OK(bt_dr_status_name(BT_DR_STATUS_OK, &name));
 
   const char *version = NULL;
   OK(bt_dr_version(&version));
@@ -226,6 +244,11 @@ static void test_certificates(void) {
   CONTAINS(details, "\"kind\":\"wrong_passphrase\"");
   CHECK(!tu_contains(details, "not-the-pass"));
   FREE(details);
+  NO_SECRET("not-the-pass");
+  /* A passphrase given with a damaged bundle is in no error text either. */
+  bt_dr_status damaged = bt_dr_check_certificate_bundle(bytes, 100, "p12-pass-Wd81-secret", NULL, &r);
+  CHECK(damaged == BT_DR_STATUS_CERTIFICATE || damaged == BT_DR_STATUS_WRONG_PASSPHRASE);
+  NO_SECRET("p12-pass-Wd81-secret");
   FAILS(BT_DR_STATUS_NULL_ARGUMENT, bt_dr_check_certificate_bundle(NULL, len, "x", NULL, &r));
   FAILS(BT_DR_STATUS_CERTIFICATE, bt_dr_check_certificate_bundle(bytes, 100, "fixture-pass", NULL, &r));
   FAILS(BT_DR_STATUS_PARSE, bt_dr_check_certificate_bundle(bytes, len, "fixture-pass", "{\"min_rsa_bits\":\"x\"}", &r));

@@ -93,6 +93,21 @@ static inline char *tu_last_details(void) {
   return json;
 }
 
+/* Neither the last error's message nor its details JSON contains `secret`. */
+#define NO_SECRET(secret)                                                                  \
+  do {                                                                                     \
+    char *tu_details = tu_last_details();                                                  \
+    const char *tu_msg = tu_last_message();                                                \
+    tu_checks++;                                                                           \
+    if (tu_details == NULL || tu_msg[0] == 0 || tu_contains(tu_msg, (secret)) ||           \
+        tu_contains(tu_details, (secret))) {                                               \
+      fprintf(stderr, "%s:%d: the secret %s shows in the last error\n    message: %s\n    details: %s\n", \
+              __FILE__, __LINE__, #secret, tu_msg, tu_details ? tu_details : "(null)");   \
+      tu_failures++;                                                                       \
+    }                                                                                      \
+    bt_dr_string_free(tu_details);                                                         \
+  } while (0)
+
 /* A required environment variable. */
 static inline const char *tu_env(const char *name) {
   const char *v = getenv(name);

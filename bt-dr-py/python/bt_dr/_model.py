@@ -914,6 +914,10 @@ class Manifest(Model):
     vault_key: Optional[VaultKeyRecord]
     not_covered: List[NotCovered]
     findings: List[Finding]
+    parts: List[Dict[str, Any]] = dataclasses.field(default_factory=list)
+    """Every part of the set (``part``, ``status``, ``error``) and how it went."""
+    partial: bool = False
+    """A part failed; the set holds the NSB and every part that succeeded."""
 
     def files_of(self, kind: str) -> List[ManifestFile]:
         """Files of one kind (``nsb``, ``recording``, ``certificate_bundle``...)."""
@@ -928,6 +932,10 @@ class BackupSetReport(Model):
     set_id: str
     path: Path
     manifest: Manifest
+    partial: bool = False
+    """A part failed: the set was kept with the NSB and every part that succeeded."""
+    cleaned: Optional[Dict[str, Any]] = None
+    """Crash leftovers of earlier runs the store removed before this run."""
 
     def __repr__(self) -> str:
         return (
@@ -968,6 +976,7 @@ class VerifyReport(Model):
     bytes_checked: int
     problems: List[VerifyProblem]
     ok: bool = False
+    partial: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -978,6 +987,7 @@ class SiteOutcome(Model):
     report: Optional[BackupSetReport]
     error: Optional[Dict[str, Any]]
     elapsed_ms: int
+    partial: bool = False
 
     @property
     def ok(self) -> bool:
@@ -1011,6 +1021,7 @@ class RetentionPolicy(Model):
     keep_monthly: Optional[int] = None
     keep_yearly: Optional[int] = None
     keep_within_hours: Optional[int] = None
+    min_nsb_bytes: Optional[int] = None
 
     def to_dict(self) -> Dict[str, Any]:
         return {k: v for k, v in super().to_dict().items() if v is not None}
@@ -1023,6 +1034,7 @@ class RetentionCandidate(Model):
     id: str
     created_at: _dt.datetime
     verified: Optional[bool] = None
+    not_verifiable: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1040,6 +1052,7 @@ class RetentionPlan(Model):
     site: str
     keep: List[KeptSet]
     remove: List[str]
+    min_nsb_bytes: int = 0
 
 
 # ---------------------------------------------------------------- audit
@@ -1130,7 +1143,10 @@ class ApplianceState(Model):
     reachable: bool
     healthy: bool
     role: Optional[str]
-    error: Optional[str]
+    error: Optional[Any]
+    reachability: Optional[str] = None
+    probe_status: Optional[int] = None
+    probe_error: Optional[Dict[str, Any]] = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -71,6 +71,11 @@ class Refused(BtDrError):
 class NotFound(BtDrError):
     kind: str
 
+class InternalError(BtDrError):
+    """A defect inside bt-dr (a caught Rust panic); never caused by input."""
+
+    kind: str
+
 def error_kinds() -> List[Tuple[str, str]]: ...
 def operations() -> List[Dict[str, str]]: ...
 def parse_version(text: str) -> Dict[str, Any]: ...

@@ -195,8 +195,12 @@ fn apply(app: &SimAppliance, action: &str, body: &Value) -> Result<(), String> {
 /// Parses a control-API fault description:
 /// `{"endpoint": "<token|backup|command|reporting|probe|any>", "fault": "<snake_case>", "value": .., "times": n|null}`.
 /// `value` is milliseconds for `delay`, bytes/s for `slow_body`, bytes for `truncate_at`, the status
-/// for `server_error` (default 500), `Retry-After` seconds for `rate_limited` (optional) and the
-/// message for `xml_error`.
+/// for `server_error` (default 500), `Retry-After` seconds for `rate_limited` (optional), the
+/// message for `xml_error`, the status for `reject_tokens` (default 403) and `echo_headers`
+/// (default 502), the file name for `filename`, `{"name": .., "value": ..}` for `header`, and
+/// `{"status": 200, "content_type": "application/json", "body": "..."}` for `answer` (`body` is
+/// text; `body_base64` gives raw bytes instead, e.g. a UTF-16 page; all three keys optional:
+/// 200, no content type, empty body).
 pub fn parse_fault(body: &Value) -> Result<(Endpoint, Fault, Option<u32>), String> {
     let endpoint = match body.get("endpoint").and_then(Value::as_str) {
         None => Endpoint::Any,
@@ -237,6 +241,62 @@ pub fn parse_fault(body: &Value) -> Result<(Endpoint, Fault, Option<u32>), Strin
         "malformed_xml" => Fault::MalformedXml,
         "wrong_content_type" => Fault::WrongContentType,
         "traversal_filename" => Fault::TraversalFilename,
+        "answer" => {
+            let v = value.cloned().unwrap_or(Value::Null);
+            let status = match v.get("status") {
+                None | Some(Value::Null) => 200,
+                Some(s) => s
+                    .as_u64()
+                    .and_then(|n| u16::try_from(n).ok())
+                    .ok_or("answer \"status\" must be an HTTP status")?,
+            };
+            let content_type = v
+                .get("content_type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let body = match (
+                v.get("body").and_then(Value::as_str),
+                v.get("body_base64").and_then(Value::as_str),
+            ) {
+                (_, Some(b64)) => crate::server::base64_decode(b64.trim())
+                    .ok_or("answer \"body_base64\" is not base64")?,
+                (Some(text), None) => text.as_bytes().to_vec(),
+                (None, None) => Vec::new(),
+            };
+            Fault::Answer {
+                status,
+                content_type,
+                body,
+            }
+        }
+        "header" => {
+            let v = value.ok_or("fault header needs \"value\": {\"name\": .., \"value\": ..}")?;
+            let get = |k: &str| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("fault header needs \"value\".{k} (a string)"))
+            };
+            Fault::Header {
+                name: get("name")?,
+                value: get("value")?,
+            }
+        }
+        "reject_tokens" => Fault::RejectTokens {
+            status: u16::try_from(value.and_then(Value::as_u64).unwrap_or(403))
+                .map_err(|_| "status out of range")?,
+        },
+        "echo_headers" => Fault::EchoHeaders {
+            status: u16::try_from(value.and_then(Value::as_u64).unwrap_or(502))
+                .map_err(|_| "status out of range")?,
+        },
+        "filename" => Fault::Filename(
+            value
+                .and_then(Value::as_str)
+                .ok_or("fault filename needs a string \"value\"")?
+                .to_string(),
+        ),
         other => return Err(format!("unknown fault {other:?}")),
     };
     let times = match body.get("times") {
@@ -258,6 +318,18 @@ fn fault_value(fault: &Fault) -> Value {
         Fault::ServerError(code) => json!(code),
         Fault::RateLimited { retry_after_secs } => json!(retry_after_secs),
         Fault::XmlError(m) => json!(m),
+        Fault::Answer {
+            status,
+            content_type,
+            body,
+        } => json!({
+            "status": status,
+            "content_type": content_type,
+            "body": String::from_utf8_lossy(body),
+        }),
+        Fault::Header { name, value } => json!({ "name": name, "value": value }),
+        Fault::RejectTokens { status } | Fault::EchoHeaders { status } => json!(status),
+        Fault::Filename(name) => json!(name),
         _ => Value::Null,
     }
 }
@@ -321,5 +393,43 @@ mod tests {
         assert!(parse_fault(&json!({"fault":"delay"})).is_err());
         assert!(parse_fault(&json!({"fault":"nope"})).is_err());
         assert!(parse_fault(&json!({"endpoint":"x","fault":"html_page"})).is_err());
+        let (_, f, _) = parse_fault(&json!({"fault":"answer","value":{"status":200,"content_type":"application/json","body":"{\"error\":\"x\"}"}})).expect("valid");
+        assert_eq!(
+            f,
+            Fault::Answer {
+                status: 200,
+                content_type: "application/json".into(),
+                body: b"{\"error\":\"x\"}".to_vec()
+            }
+        );
+        let (_, f, _) = parse_fault(&json!({"fault":"answer","value":{"body_base64":"//48AA=="}}))
+            .expect("valid");
+        assert_eq!(
+            f,
+            Fault::Answer {
+                status: 200,
+                content_type: String::new(),
+                body: vec![0xff, 0xfe, b'<', 0]
+            }
+        );
+        let (_, f, _) =
+            parse_fault(&json!({"fault":"header","value":{"name":"Retry-After","value":"1e20"}}))
+                .expect("valid");
+        assert_eq!(
+            f,
+            Fault::Header {
+                name: "Retry-After".into(),
+                value: "1e20".into()
+            }
+        );
+        assert!(parse_fault(&json!({"fault":"header","value":{"name":"x"}})).is_err());
+        let (_, f, _) = parse_fault(&json!({"fault":"reject_tokens"})).expect("valid");
+        assert_eq!(f, Fault::RejectTokens { status: 403 });
+        let (_, f, _) = parse_fault(&json!({"fault":"echo_headers","value":500})).expect("valid");
+        assert_eq!(f, Fault::EchoHeaders { status: 500 });
+        let (_, f, _) =
+            parse_fault(&json!({"fault":"filename","value":"manifest.json"})).expect("valid");
+        assert_eq!(f, Fault::Filename("manifest.json".into()));
+        assert!(parse_fault(&json!({"fault":"filename"})).is_err());
     }
 }

@@ -333,8 +333,10 @@ impl Endpoint {
 
 /// A wire-level misbehaviour to inject on the next matching request(s).
 ///
-/// Several faults may be armed at once; timing faults (`Delay`, `SlowBody`, `TruncateAt`) and
-/// `ExpireTokens` combine with the others, while the response-replacing faults use the first armed one.
+/// Several faults may be armed at once; timing faults (`Delay`, `SlowBody`, `TruncateAt`),
+/// `ExpireTokens`, `WrongContentType`, `TraversalFilename`, `Header` and `Filename` combine with the
+/// others, while the response-replacing faults (`ServerError`, `RateLimited`, `HtmlPage`,
+/// `XmlError`, `MalformedXml`, `Answer`, `RejectTokens`, `EchoHeaders`) use the first armed one.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// Wait this long before sending the response headers.
@@ -367,6 +369,45 @@ pub enum Fault {
     WrongContentType,
     /// `Content-Disposition` naming `../../etc/evil.nsb`.
     TraversalFilename,
+    /// Replaces the answer entirely: this HTTP status, this `Content-Type` (none when empty) and
+    /// exactly these body bytes — a JSON error with 200, an HTML page after a byte-order mark,
+    /// `text/plain`, an empty body, UTF-16, anything.
+    Answer {
+        /// HTTP status (an invalid one becomes 500).
+        status: u16,
+        /// `Content-Type` value; empty sends none.
+        content_type: String,
+        /// Body bytes.
+        body: Vec<u8>,
+    },
+    /// Sets this response header on the answer, replacing one of the same name (combines with
+    /// every other fault): `Retry-After: 1e20`, `X-RateLimit-Remaining: -5`,
+    /// `Content-Disposition: attachment; filename="manifest.json"`, … `Content-Length`,
+    /// `Transfer-Encoding` and `Connection` are framing and are left alone.
+    Header {
+        /// Header name.
+        name: String,
+        /// Value (bytes outside visible ASCII are sent as they are; control characters make the
+        /// header be skipped).
+        value: String,
+    },
+    /// Invalidates every token issued so far and answers this request with this status and
+    /// `{"error":"access_denied", ...}` (`application/json`), as some proxies and versions do with
+    /// 403 for an expired token. With `times: Some(1)` a client that renews its token once
+    /// succeeds; armed until cleared, it never does.
+    RejectTokens {
+        /// HTTP status, e.g. 403 or 401.
+        status: u16,
+    },
+    /// An error answer with this status whose `text/plain` body echoes the request line and every
+    /// request header, `Authorization` included — a debugging proxy that leaks credentials.
+    EchoHeaders {
+        /// HTTP status, e.g. 502.
+        status: u16,
+    },
+    /// `Content-Disposition: attachment; filename="<name>"` on the answer (combines; the name
+    /// is sent as given, quotes included).
+    Filename(String),
 }
 
 impl Fault {
@@ -385,6 +426,11 @@ impl Fault {
             Fault::MalformedXml => "malformed_xml",
             Fault::WrongContentType => "wrong_content_type",
             Fault::TraversalFilename => "traversal_filename",
+            Fault::Answer { .. } => "answer",
+            Fault::Header { .. } => "header",
+            Fault::RejectTokens { .. } => "reject_tokens",
+            Fault::EchoHeaders { .. } => "echo_headers",
+            Fault::Filename(_) => "filename",
         }
     }
 }

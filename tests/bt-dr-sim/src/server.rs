@@ -61,11 +61,14 @@ pub(crate) enum Kind {
     Gzip,
     Text,
     Html,
+    /// The `Content-Type` (if any) is among the reply's headers (the `Answer` fault).
+    Raw,
 }
 
 impl Kind {
     fn content_type(self) -> &'static str {
         match self {
+            Kind::Raw => "",
             Kind::Xml => "text/xml; charset=UTF-8",
             Kind::Json => "application/json",
             Kind::Binary => "application/octet-stream",
@@ -333,18 +336,21 @@ async fn handle(
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
-    if plan.expire_tokens {
+    if plan.expire_tokens || matches!(plan.replace, Some(Fault::RejectTokens { .. })) {
         lock(&site.auth).revoke_all();
     }
     let is_api = path.starts_with("/api/");
     let reply = match &plan.replace {
-        Some(fault) => fault_reply(&site, endpoint, fault),
+        Some(fault) => fault_reply(&site, endpoint, fault, &req),
         None => route(&site, idx, endpoint, req).await,
     };
     let add_rate_headers = is_api
         && !matches!(
             plan.replace,
-            Some(Fault::ServerError(_)) | Some(Fault::HtmlPage)
+            Some(Fault::ServerError(_))
+                | Some(Fault::HtmlPage)
+                | Some(Fault::Answer { .. })
+                | Some(Fault::EchoHeaders { .. })
         );
     Ok(finish(&site, reply, &plan, add_rate_headers))
 }
@@ -562,7 +568,7 @@ fn bearer(headers: &hyper::HeaderMap) -> Option<&str> {
 }
 
 /// Standard-alphabet base64 with optional padding.
-fn base64_decode(input: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(input: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(input.len() * 3 / 4);
     let mut acc = 0u32;
     let mut bits = 0u32;
@@ -706,7 +712,12 @@ fn backup_download(site: &SiteState, account: &Account, req: &Req) -> Reply {
 
 const LOGIN_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Login</title></head>\n<body><form method=\"post\" action=\"/login\">\n<label>Username <input name=\"username\"></label>\n<label>Password <input type=\"password\" name=\"password\"></label>\n<button type=\"submit\">Log In</button>\n</form></body></html>\n";
 
-fn fault_reply(site: &SiteState, endpoint: Endpoint, fault: &Fault) -> Reply {
+fn fault_reply(
+    site: &SiteState,
+    endpoint: Endpoint,
+    fault: &Fault,
+    req: &Request<Incoming>,
+) -> Reply {
     let ns = if endpoint == Endpoint::Reporting {
         site.cfg.namespace.reporting_uri()
     } else {
@@ -728,6 +739,45 @@ fn fault_reply(site: &SiteState, endpoint: Endpoint, fault: &Fault) -> Reply {
         Fault::RateLimited { retry_after_secs } => rate_limited_reply(site, *retry_after_secs),
         Fault::HtmlPage => Reply::new(StatusCode::OK, Kind::Html, LOGIN_PAGE),
         Fault::XmlError(message) => Reply::xml_error(StatusCode::OK, ns, message),
+        Fault::Answer {
+            status,
+            content_type,
+            body,
+        } => {
+            let reply = Reply::new(
+                status_or(*status, StatusCode::INTERNAL_SERVER_ERROR),
+                Kind::Raw,
+                body.clone(),
+            );
+            if content_type.is_empty() {
+                reply
+            } else {
+                reply.header("Content-Type", content_type.clone())
+            }
+        }
+        Fault::RejectTokens { status } => json_error(
+            status_or(*status, StatusCode::FORBIDDEN),
+            "access_denied",
+            "The access token was rejected.",
+        ),
+        Fault::EchoHeaders { status } => {
+            let mut body = format!(
+                "Upstream error. The request as this proxy received it:\n{} {} HTTP/1.1\n",
+                req.method(),
+                req.uri()
+            );
+            for (name, value) in req.headers() {
+                body.push_str(&format!(
+                    "{name}: {}\n",
+                    String::from_utf8_lossy(value.as_bytes())
+                ));
+            }
+            Reply::new(
+                status_or(*status, StatusCode::BAD_GATEWAY),
+                Kind::Text,
+                body,
+            )
+        }
         _ => Reply::new(
             StatusCode::OK,
             Kind::Xml,
@@ -779,7 +829,7 @@ fn finish(
     let mut push = |name: &str, value: &str| {
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
+            HeaderValue::from_bytes(value.as_bytes()),
         ) {
             builder = std::mem::take(&mut builder).header(n, v);
         }
@@ -795,7 +845,9 @@ fn finish(
         "Strict-Transport-Security",
         "max-age=31536000; includeSubDomains",
     );
-    push("Content-Type", content_type);
+    if !content_type.is_empty() {
+        push("Content-Type", content_type);
+    }
     push("Content-Length", &len.to_string());
     let limit = site.cfg.rate_limit_per_hour;
     if add_rate_headers && limit > 0 {
@@ -811,15 +863,15 @@ fn finish(
         push("X-RateLimit-Remaining", &remaining.to_string());
     }
     for (name, value) in &headers {
-        if plan.traversal && name.eq_ignore_ascii_case("content-disposition") {
+        if plan.filename.is_some() && name.eq_ignore_ascii_case("content-disposition") {
             continue;
         }
         push(name, value);
     }
-    if plan.traversal {
+    if let Some(name) = &plan.filename {
         push(
             "Content-Disposition",
-            "attachment; filename=\"../../etc/evil.nsb\"",
+            &format!("attachment; filename=\"{name}\""),
         );
     }
     let body: RespBody = if len == 0 && plan.truncate.is_none() && plan.slow.is_none() {
@@ -827,7 +879,7 @@ fn finish(
     } else {
         StreamBody::new(stream.map(frame)).boxed_unsync()
     };
-    builder.body(body).unwrap_or_else(|_| {
+    let mut resp = builder.body(body).unwrap_or_else(|_| {
         let mut resp = Response::new(
             Full::new(Bytes::from_static(b"internal error\n"))
                 .map_err(never)
@@ -835,7 +887,21 @@ fn finish(
         );
         *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         resp
-    })
+    });
+    // `Header` faults: set last, replacing whatever the answer had. Framing headers stay ours.
+    for (name, value) in &plan.headers {
+        let framing = ["content-length", "transfer-encoding", "connection"]
+            .iter()
+            .any(|f| name.eq_ignore_ascii_case(f));
+        if let (false, Ok(n), Ok(v)) = (
+            framing,
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            resp.headers_mut().insert(n, v);
+        }
+    }
+    resp
 }
 
 fn never(e: std::convert::Infallible) -> BodyError {

@@ -50,7 +50,10 @@ pub(crate) struct FaultPlan {
     pub truncate: Option<u64>,
     pub replace: Option<Fault>,
     pub wrong_content_type: bool,
-    pub traversal: bool,
+    /// `Content-Disposition` file name to send instead of the handler's.
+    pub filename: Option<String>,
+    /// Response headers to set (replacing), in arming order.
+    pub headers: Vec<(String, String)>,
 }
 
 impl FaultPlan {
@@ -62,12 +65,17 @@ impl FaultPlan {
             Fault::ResetConnection => self.reset = true,
             Fault::ExpireTokens => self.expire_tokens = true,
             Fault::WrongContentType => self.wrong_content_type = true,
-            Fault::TraversalFilename => self.traversal = true,
+            Fault::TraversalFilename => self.filename = Some("../../etc/evil.nsb".to_string()),
+            Fault::Filename(name) => self.filename = Some(name.clone()),
+            Fault::Header { name, value } => self.headers.push((name.clone(), value.clone())),
             Fault::ServerError(_)
             | Fault::RateLimited { .. }
             | Fault::HtmlPage
             | Fault::XmlError(_)
-            | Fault::MalformedXml => {
+            | Fault::MalformedXml
+            | Fault::Answer { .. }
+            | Fault::RejectTokens { .. }
+            | Fault::EchoHeaders { .. } => {
                 if self.replace.is_none() {
                     self.replace = Some(fault.clone());
                 }

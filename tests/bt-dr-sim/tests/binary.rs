@@ -135,6 +135,69 @@ async fn binary_prints_json_line_and_obeys_control_api() {
     };
     assert_eq!(send().await.expect("token").status(), 502);
     assert_eq!(send().await.expect("token").status(), 200);
+
+    // The hostile-appliance faults by their control names.
+    for body in [
+        r#"{"endpoint":"token","fault":"answer","value":{"status":200,"content_type":"application/json","body":"{\"error\":\"access_denied\"}"},"times":1}"#,
+        r#"{"endpoint":"token","fault":"header","value":{"name":"Retry-After","value":"1e20"},"times":1}"#,
+        r#"{"endpoint":"token","fault":"filename","value":"manifest.json","times":1}"#,
+    ] {
+        let (status, reply) = post(&plain, format!("{control}/appliances/1/fault"), body).await;
+        assert_eq!(status, 200, "{body}: {reply}");
+    }
+    let state: serde_json::Value = plain
+        .get(format!("{control}/state"))
+        .send()
+        .await
+        .expect("state")
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = state["appliances"][1]["faults"]
+        .as_array()
+        .expect("faults")
+        .iter()
+        .filter_map(|f| f["fault"].as_str())
+        .collect();
+    assert_eq!(names, ["answer", "header", "filename"]);
+    let r = send().await.expect("token");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["retry-after"], "1e20");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"manifest.json\""
+    );
+    assert_eq!(
+        r.text().await.expect("body"),
+        r#"{"error":"access_denied"}"#
+    );
+    for body in [
+        r#"{"endpoint":"token","fault":"reject_tokens","value":403,"times":1}"#,
+        r#"{"endpoint":"token","fault":"echo_headers","times":1}"#,
+    ] {
+        let (status, reply) = post(&plain, format!("{control}/appliances/1/fault"), body).await;
+        assert_eq!(status, 200, "{body}: {reply}");
+    }
+    // Both are used up by one request; the first armed replacing fault is the answer.
+    let r = send().await.expect("token");
+    assert_eq!(r.status(), 403);
+    let (status, _) = post(
+        &plain,
+        format!("{control}/appliances/1/fault"),
+        r#"{"endpoint":"token","fault":"echo_headers","times":1}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let r = send().await.expect("token");
+    assert_eq!(r.status(), 502);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("authorization: Basic "),
+        "the echo shows the credentials it was sent"
+    );
+    assert_eq!(send().await.expect("token").status(), 200);
     let primary = v["primary_url"].as_str().expect("primary url");
     assert!(
         tls.get(format!("{primary}/check_health"))
@@ -158,7 +221,7 @@ async fn binary_prints_json_line_and_obeys_control_api() {
     assert_eq!(apps.len(), 2);
     assert_eq!(apps[0]["down"], true);
     assert_eq!(apps[1]["role"], "primary");
-    assert_eq!(apps[1]["request_counts"]["token"], 2);
+    assert_eq!(apps[1]["request_counts"]["token"], 6);
     assert_eq!(apps[0]["request_counts"]["any"], 0);
     drop(child);
 }

@@ -321,3 +321,170 @@ async fn latency_applies_to_every_request() {
     );
     assert!(start.elapsed() >= Duration::from_millis(150));
 }
+
+#[tokio::test]
+async fn answer_sends_exactly_the_status_type_and_bytes_given() {
+    let (sim, c, base, t) = setup(cfg()).await;
+    let p = sim.primary();
+    let cases: Vec<(u16, &str, Vec<u8>)> = vec![
+        (
+            200,
+            "application/json",
+            br#"{"error":"access_denied","message":"denied"}"#.to_vec(),
+        ),
+        (
+            200,
+            "application/octet-stream",
+            b"\xEF\xBB\xBF<!DOCTYPE html><html></html>".to_vec(),
+        ),
+        (503, "text/plain; charset=utf-8", b"try later".to_vec()),
+        (200, "", Vec::new()),
+        (200, "", vec![0xFF, 0xFE, b'<', 0, b'h', 0]),
+    ];
+    for (status, ct, body) in cases {
+        p.set_fault(
+            Endpoint::Backup,
+            Fault::Answer {
+                status,
+                content_type: ct.into(),
+                body: body.clone(),
+            },
+            Some(1),
+        );
+        let r = c
+            .get(format!("{base}/api/backup"))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status().as_u16(), status);
+        assert_eq!(
+            r.headers().get("content-type").map(|v| v.to_str().unwrap()),
+            (!ct.is_empty()).then_some(ct)
+        );
+        assert!(r.headers().get("x-ratelimit-remaining").is_none());
+        assert!(r.headers().get("content-disposition").is_none());
+        assert_eq!(r.bytes().await.expect("body").as_ref(), &body[..]);
+    }
+    // Consumed: the next backup is the real one.
+    let r = c
+        .get(format!("{base}/api/backup"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.headers()["content-type"], "application/octet-stream");
+}
+
+#[tokio::test]
+async fn header_and_filename_set_or_replace_response_headers() {
+    let (sim, c, base, t) = setup(SimConfig {
+        backup_size: 1000,
+        ..cfg()
+    })
+    .await;
+    let p = sim.primary();
+    let header = |name: &str, value: &str| Fault::Header {
+        name: name.into(),
+        value: value.into(),
+    };
+    p.set_fault(
+        Endpoint::Command,
+        Fault::RateLimited {
+            retry_after_secs: Some(1),
+        },
+        Some(1),
+    );
+    p.set_fault(Endpoint::Command, header("Retry-After", "1e20"), Some(1));
+    p.set_fault(
+        Endpoint::Command,
+        header("X-RateLimit-Remaining", "-5"),
+        Some(1),
+    );
+    let r = command(&c, &base, &t, "action=check_health").await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after"), Some("1e20"));
+    assert_eq!(r.header("x-ratelimit-remaining"), Some("-5"));
+    assert_eq!(r.headers.get_all("retry-after").iter().count(), 1);
+
+    p.set_fault(
+        Endpoint::Backup,
+        header(
+            "Content-Disposition",
+            "attachment; filename=\"manifest.json\"",
+        ),
+        Some(1),
+    );
+    p.set_fault(Endpoint::Backup, header("Content-Length", "5"), Some(1));
+    let r = get(&c, &base, &t, "/api/backup").await;
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"manifest.json\"")
+    );
+    assert_eq!(
+        r.header("content-length"),
+        Some("1000"),
+        "framing is left alone"
+    );
+
+    p.set_fault(
+        Endpoint::Backup,
+        Fault::Filename("a\"b€.nsb".into()),
+        Some(1),
+    );
+    let r = c
+        .get(format!("{base}/api/backup"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        r.headers()["content-disposition"].as_bytes(),
+        "attachment; filename=\"a\"b€.nsb\"".as_bytes()
+    );
+}
+
+#[tokio::test]
+async fn reject_tokens_revokes_and_answers_access_denied_with_the_status() {
+    let (sim, c, base, t) = setup(cfg()).await;
+    sim.primary().set_fault(
+        Endpoint::Command,
+        Fault::RejectTokens { status: 403 },
+        Some(1),
+    );
+    let r = command(&c, &base, &t, "action=check_health").await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.json()["error"], "access_denied");
+    // The old token is gone for good; a fresh one works.
+    assert_eq!(
+        command(&c, &base, &t, "action=check_health").await.status,
+        401
+    );
+    let fresh = token(&c, &base).await;
+    assert_eq!(
+        command(&c, &base, &fresh, "action=check_health")
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn echo_headers_leaks_the_request_headers_like_a_debug_proxy() {
+    let (sim, c, base, t) = setup(cfg()).await;
+    sim.primary().set_fault(
+        Endpoint::Backup,
+        Fault::EchoHeaders { status: 502 },
+        Some(1),
+    );
+    let r = get(&c, &base, &t, "/api/backup").await;
+    assert_eq!(r.status, 502);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(r.body.contains("GET /api/backup HTTP/1.1"), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("authorization: Bearer {t}")),
+        "{}",
+        r.body
+    );
+}

@@ -1,0 +1,85 @@
+//! Audit rules that read what a backup set recorded: certificate warnings are reported (not
+//! only errors), and an NSB taken without a backup password is a finding.
+
+mod common;
+
+use bt_dr_core::{
+    AuditInput, AuditOptions, AuditReport, BackupStore, Inventory, Severity, UpgradeTable, audit,
+    run_backup_set,
+};
+use bt_dr_sim::Sim;
+use common::*;
+
+async fn audit_after(opts: bt_dr_core::BackupSetOptions) -> AuditReport {
+    let sim = Sim::start_pair(config()).await.unwrap();
+    let site = pair_site(&sim);
+    let root = tempfile::tempdir().unwrap();
+    let store = BackupStore::open(root.path()).unwrap();
+    run_backup_set(&store, &site, &client(&sim, sim.primary()), &opts)
+        .await
+        .unwrap();
+    audit(AuditInput {
+        inventory: &Inventory { sites: vec![site] },
+        store: Some(&store),
+        live: &[],
+        upgrade_table: &UpgradeTable::default(),
+        options: &AuditOptions::default(),
+    })
+    .unwrap()
+}
+
+fn with(report: &AuditReport, id: &str) -> Vec<(Severity, String)> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.finding.id == id)
+        .map(|f| (f.finding.severity, f.finding.message.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn certificate_warnings_reach_the_audit_report() {
+    let report = audit_after(bt_dr_core::BackupSetOptions {
+        recordings: false,
+        backup_password: Some("pw".into()),
+        certificate_bundle: Some(fixture("self_signed.p12")),
+        certificate_passphrase: Some("fixture-pass".into()),
+        ..Default::default()
+    })
+    .await;
+    let warnings = with(&report, "certificate_warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|(sev, msg)| *sev == Severity::Warning && msg.contains("self_signed_in_use")),
+        "{}",
+        report.to_markdown()
+    );
+    assert!(report.to_markdown().contains("certificate_warning"));
+}
+
+#[tokio::test]
+async fn an_nsb_without_password_is_a_finding_that_says_where_to_keep_one() {
+    let report = audit_after(bt_dr_core::BackupSetOptions {
+        recordings: false,
+        ..Default::default()
+    })
+    .await;
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.finding.id == "nsb_without_password")
+        .collect();
+    assert_eq!(found.len(), 1, "{}", report.to_markdown());
+    assert_eq!(found[0].finding.severity, Severity::Warning);
+    let fix = found[0].finding.remediation.as_deref().unwrap_or("");
+    assert!(fix.contains("password vault"), "{fix}");
+
+    let protected = audit_after(bt_dr_core::BackupSetOptions {
+        recordings: false,
+        backup_password: Some("pw".into()),
+        ..Default::default()
+    })
+    .await;
+    assert!(with(&protected, "nsb_without_password").is_empty());
+}

@@ -1,0 +1,5 @@
+//! cargo-fuzz target `headers`: see `bt_dr_core::fuzzing::headers` for the input layout and the
+//! invariants it asserts. Run with `make fuzz` or `cargo +nightly fuzz run -s none headers`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| bt_dr_core::fuzzing::headers(data));
