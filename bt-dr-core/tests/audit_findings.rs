@@ -11,7 +11,15 @@ use bt_dr_sim::Sim;
 use common::*;
 
 async fn audit_after(opts: bt_dr_core::BackupSetOptions) -> AuditReport {
+    audit_after_with(opts, |_| {}).await
+}
+
+async fn audit_after_with(
+    opts: bt_dr_core::BackupSetOptions,
+    arrange: impl FnOnce(&Sim),
+) -> AuditReport {
     let sim = Sim::start_pair(config()).await.unwrap();
+    arrange(&sim);
     let site = pair_site(&sim);
     let root = tempfile::tempdir().unwrap();
     let store = BackupStore::open(root.path()).unwrap();
@@ -82,4 +90,33 @@ async fn an_nsb_without_password_is_a_finding_that_says_where_to_keep_one() {
     })
     .await;
     assert!(with(&protected, "nsb_without_password").is_empty());
+}
+
+#[tokio::test]
+async fn a_partial_newest_set_is_an_error_naming_what_failed() {
+    let report = audit_after_with(
+        bt_dr_core::BackupSetOptions {
+            backup_password: Some("pw".into()),
+            ..Default::default()
+        },
+        |sim| {
+            sim.primary().set_fault(
+                bt_dr_sim::Endpoint::Reporting,
+                bt_dr_sim::Fault::ServerError(404),
+                None,
+            )
+        },
+    )
+    .await;
+    let found = with(&report, "backup_partial");
+    assert_eq!(found.len(), 1, "{}", report.to_markdown());
+    assert_eq!(found[0].0, Severity::Error);
+    assert!(found[0].1.contains("recordings"), "{}", found[0].1);
+
+    let whole = audit_after(bt_dr_core::BackupSetOptions {
+        backup_password: Some("pw".into()),
+        ..Default::default()
+    })
+    .await;
+    assert!(with(&whole, "backup_partial").is_empty());
 }

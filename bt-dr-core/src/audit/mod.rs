@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `no_backup` | critical | the store has no set for the site |
 //! | `backup_stale` | error | the newest set is older than `max_backup_age_hours` |
+//! | `backup_partial` | error | a part of the newest set (recordings, certificate, records, Vault key) failed; its NSB was kept |
 //! | `no_backup_at_current_version` | warning | no set was taken at the site's current version |
 //! | `backup_restore_refused` / `_untested` | critical / warning | the newest NSB would be refused / untested on the current version |
 //! | `vault_key_missing` / `vault_key_unprotected` | error | no Vault key record, or it was saved without password |

@@ -73,6 +73,27 @@ pub(super) fn backups(c: &Ctx<'_>, out: &mut Vec<Finding>) {
             "Check the nightly job; run a backup set now.",
         ));
     }
+    if latest.manifest.partial || latest.manifest.failed_parts().next().is_some() {
+        let failed: Vec<String> = latest
+            .manifest
+            .failed_parts()
+            .map(|p| match &p.error {
+                Some(e) => format!("{} ({})", p.part.as_str(), e.message),
+                None => p.part.as_str().to_string(),
+            })
+            .collect();
+        out.push(f(
+            "backup_partial",
+            Severity::Error,
+            site,
+            format!(
+                "the newest backup set ({}) is partial: its NSB was kept, but {} failed",
+                latest.id,
+                failed.join("; ")
+            ),
+            "Fix what failed (see the set's manifest) and run a backup set again; retention never counts a partial set as the newest verified one.",
+        ));
+    }
     let current = c.live_version();
     if !c.sets.iter().any(|s| s.manifest.nsb.version == current) {
         out.push(f(
