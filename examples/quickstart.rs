@@ -6,7 +6,7 @@
 //! and a planned failover drill with its timeline.
 //!
 //! Against a real site, set `BT_DR_URL`, `BT_DR_CLIENT_ID`, `BT_DR_CLIENT_SECRET` (and optionally
-//! `BT_DR_CA_FILE`, `BT_DR_SITE`, `BT_DR_PRODUCT`, `BT_DR_P12` + `BT_DR_P12_PASSPHRASE`,
+//! `BT_DR_CA_FILE`, `BT_DR_SITE`, `BT_DR_PRODUCT`, `BT_DR_P12` + `BT_DR_P12_PASSPHRASE`, `BT_DR_BACKUP_PASSWORD`,
 //! `BT_DR_OUT`). The failover drill then runs only with `BT_DR_DRILL=1` and a `BT_DR_BACKUP_URL`.
 //!
 //! ```sh
@@ -32,6 +32,7 @@ struct Target {
     p12: Option<(PathBuf, SecretString)>,
     records: Vec<PathBuf>,
     vault_key: Option<VaultKeyInput>,
+    backup_password: Option<SecretString>,
     drill: bool,
     _sim: Option<bt_dr_sim::Sim>,
 }
@@ -111,6 +112,8 @@ routing = "dns-swing"
             path: key,
             password_protected: true,
         }),
+        // A real job reads it from a secret store; an NSB without one is an audit finding.
+        backup_password: Some("quickstart-backup-pass".into()),
         drill: true,
         _sim: Some(sim),
     })
@@ -176,6 +179,7 @@ fn real(url: String) -> Res<Target> {
         }),
         records: Vec::new(),
         vault_key: None,
+        backup_password: env("BT_DR_BACKUP_PASSWORD").map(SecretString::from),
         drill: env("BT_DR_DRILL").as_deref() == Some("1") && clients.len() == 2,
         clients,
         _sim: None,
@@ -228,6 +232,7 @@ async fn main() -> Res<()> {
         certificate_passphrase: target.p12.as_ref().map(|p| p.1.clone()),
         appliance_records: target.records.clone(),
         vault_key: target.vault_key.clone(),
+        backup_password: target.backup_password.clone(),
         ..Default::default()
     };
     let primary = &target.clients[0].1;
@@ -246,6 +251,17 @@ async fn main() -> Res<()> {
             m.recordings.as_ref().map(|r| r.count).unwrap_or(0)
         ),
     );
+    // A partial set keeps the NSB and every part that worked; say what failed, and fail the run.
+    for p in set.failed_parts() {
+        say(
+            t0,
+            format!(
+                "  PARTIAL: {} failed: {}",
+                p.part,
+                p.error.as_ref().map(|e| e.message.as_str()).unwrap_or("")
+            ),
+        );
+    }
     for n in &m.not_covered {
         say(
             t0,
@@ -398,5 +414,8 @@ async fn main() -> Res<()> {
         );
     }
     say(t0, format!("done: everything is under {}", out.display()));
+    if set.partial {
+        return Err(format!("backup set {} is partial (see above)", set.set_id).into());
+    }
     Ok(())
 }

@@ -66,6 +66,7 @@ def full_options(sim: Sim, inputs: Path) -> bt_dr.BackupSetOptions:
         ),
         vault_key=key,
         vault_key_password_protected=True,
+        backup_password="nightly-backup-pass",
     )
 
 
