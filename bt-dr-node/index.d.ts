@@ -742,6 +742,28 @@ export interface Manifest {
   vaultKey: Omit<VaultKeyRecord, 'findings'> | null
   notCovered: Array<{ id: string; label: string; inThisSet: boolean; saveInstead: string }>
   findings: Finding[]
+  /** Every part and how it went (empty in manifests written before parts were recorded). */
+  parts: PartOutcome[]
+  /** A part failed: the set holds the NSB and every part that succeeded, not everything asked for. */
+  partial: boolean
+}
+
+/** A part of a backup set. */
+export type SetPart = 'nsb' | 'recordings' | 'certificate' | 'appliance_records' | 'vault_key'
+
+/** How one part of a set went; a failed part carries its typed error. */
+export interface PartOutcome {
+  part: SetPart
+  status: 'ok' | 'failed' | 'skipped'
+  error?: ErrorReport
+}
+
+/** Crash leftovers (`.bt-dr-*.partial`, `.incomplete-*`, `.deleting-*`) a store operation cleaned. */
+export interface CleanReport {
+  removed: string[]
+  /** Younger than the safe age: left for a run that may still be using them. */
+  keptRecent: string[]
+  failed: Array<{ path: string; error: ErrorReport }>
 }
 
 export interface BackupSetReport {
@@ -750,6 +772,13 @@ export interface BackupSetReport {
   /** The set folder. */
   path: string
   manifest: Manifest
+  /**
+   * A part failed (see `manifest.parts` with `status: 'failed'`): the set was kept with the NSB
+   * and every part that succeeded. A partial set never counts as the newest verified set.
+   */
+  partial: boolean
+  /** Crash leftovers of earlier runs the store removed before this run. */
+  cleaned: CleanReport
 }
 
 export interface BackupSetOptions extends TransferOptions {
@@ -768,6 +797,17 @@ export interface BackupSetOptions extends TransferOptions {
   vaultKey?: { path: string; passwordProtected: boolean }
 }
 
+/**
+ * A typed error as data (the core's `ErrorReport`): stable `kind` and `code`, the redacted
+ * `message`, and `details` (the error's fields, camelCased).
+ */
+export interface ErrorReport {
+  kind: ErrorKind
+  code: ErrorCodeValue
+  message: string
+  details: Record<string, unknown>
+}
+
 /** A failure reported as data (in a job or a live sweep): `code`, `kind`, `message` and details. */
 export interface ErrorInfo {
   code: ErrorCodeValue
@@ -780,6 +820,8 @@ export interface SiteOutcome {
   site: string
   report: BackupSetReport | null
   error: ErrorInfo | null
+  /** A set was taken but a part of it failed (see `report.manifest.parts`). */
+  partial: boolean
   elapsedMs: number
 }
 
@@ -811,6 +853,8 @@ export interface VerifyReport {
   }>
   /** Every file is present and matches. */
   ok: boolean
+  /** The manifest says a part failed when the set was taken (its files may still be intact). */
+  partial: boolean
 }
 
 export interface SetSummary {
@@ -829,6 +873,11 @@ export interface RetentionPolicy {
   keepMonthly?: number | null
   keepYearly?: number | null
   keepWithinHours?: number | null
+  /**
+   * Retention floor in bytes: a set whose NSB is smaller never counts as the protected newest
+   * verified set (default 16 KiB). Not a keep rule.
+   */
+  minNsbBytes?: number | null
 }
 
 export interface RetentionPlan {
@@ -837,6 +886,11 @@ export interface RetentionPlan {
   keep: Array<{ id: string; reasons: string[] }>
   /** Ids to remove, newest first. */
   remove: string[]
+  /**
+   * The floor the plan was made with; applying re-checks with it. Leave it out of a plan you
+   * build yourself and the core's default (16 KiB) applies; 0 turns the floor off.
+   */
+  minNsbBytes?: number
 }
 
 /**
@@ -946,12 +1000,28 @@ export declare function renderRunbook(
 
 export type FailoverMode = 'planned' | 'unplanned'
 
+/**
+ * `reachable`: `checkHealth` answered. `unreachable`: both the API and the `/check_health`
+ * probe failed at the network level (refused, reset, time-out): nothing answers. `unknown`:
+ * something answered, but with a TLS, pin, authentication, permission, rate-limit, parse or
+ * API error: it may be up and serving (an unplanned failover then needs `forceUnknown`).
+ */
+export type Reachability = 'reachable' | 'unreachable' | 'unknown'
+
 export interface ApplianceState {
   hostname: string
+  reachability: Reachability
+  /** `reachability === 'reachable'` (kept for readers of the older shape). */
   reachable: boolean
   healthy: boolean
+  /** Role (null unless reachable). */
   role: FailoverRole | null
-  error: string | null
+  /** Why `check_health` failed, when it did. */
+  error: ErrorReport | null
+  /** HTTP status of the unauthenticated `/check_health` probe, when it answered. */
+  probeStatus: number | null
+  /** Why the probe failed, when it did. */
+  probeError: ErrorReport | null
 }
 
 export interface FailoverPlan {
@@ -986,13 +1056,45 @@ export type PairAppliances = [
   { hostname: string; client: Client },
 ]
 
-/** `plan_failover`: a dry run; rejects with `BT_DR_REFUSED` where the move would be unsafe. */
-export declare function planFailover(site: Site, appliances: PairAppliances, mode: FailoverMode): Promise<FailoverPlan>
+export interface PlanFailoverOptions {
+  /**
+   * Plan although the old primary's state is `unknown` (it answered, but with a TLS, pin,
+   * authentication, permission, rate-limit, parse or API error); a warning says so. Only when
+   * you have confirmed by other means that it is down or no longer serving: otherwise an
+   * unplanned failover leaves two primaries. Default false.
+   */
+  forceUnknown?: boolean
+}
 
-/** `execute_failover`: re-plans, changes the role and polls until the pair settles. */
+export interface ExecuteFailoverOptions extends PlanFailoverOptions {
+  settleTimeoutMs?: number
+  pollIntervalMs?: number
+  /**
+   * After an unplanned promotion, if the old primary still claims primary, demote it with
+   * `set_failover_role(backup, force=1)`. Default false: bt-dr demotes nothing by itself; the
+   * outcome is then `split_brain` with the demotion as a follow-up step.
+   */
+  demoteOldPrimary?: boolean
+}
+
+/**
+ * `plan_failover_with`: a dry run; rejects with `BT_DR_REFUSED` where the move would be unsafe
+ * (unplanned while the primary is healthy, or while its state is unknown without `forceUnknown`).
+ */
+export declare function planFailover(
+  site: Site,
+  appliances: PairAppliances,
+  mode: FailoverMode,
+  options?: PlanFailoverOptions | null,
+): Promise<FailoverPlan>
+
+/**
+ * `execute_failover`: plans afresh (`forceUnknown` is needed again here), refuses when the
+ * fresh plan differs from `plan`, changes the role once and polls until the pair settles.
+ */
 export declare function executeFailover(
   site: Site,
   appliances: PairAppliances,
   plan: FailoverPlan,
-  options?: { settleTimeoutMs?: number; pollIntervalMs?: number } | null,
+  options?: ExecuteFailoverOptions | null,
 ): Promise<FailoverTimeline>

@@ -247,7 +247,8 @@ module.exports = {
     native.healthSweep(clients.map(nativeClient), options?.concurrency ?? null),
   // runbook and failover
   renderRunbook: (site, options) => native.renderRunbook(site, options ?? null),
-  planFailover: (site, appliances, mode) => native.planFailover(site, ...pairArg(appliances), mode),
+  planFailover: (site, appliances, mode, options) =>
+    native.planFailover(site, ...pairArg(appliances), mode, options ?? null),
   executeFailover: (site, appliances, plan, options) =>
     native.executeFailover(site, ...pairArg(appliances), plan, options ?? null),
 }

@@ -383,7 +383,9 @@ fn copy_into(src: &Path, dest_dir: &Path) -> Result<(PathBuf, String, u64)> {
     let mut input = std::fs::File::open(src).map_err(|e| Error::io("opening", src, e))?;
     let mut out = crate::AtomicFile::create(&dest)?;
     std::io::copy(&mut input, out.file()).map_err(|e| Error::io("copying", src, e))?;
-    let dest = out.commit()?;
+    // The caller's file name may equal one the set writes itself (`vault-key.json`): never
+    // replace, take a numbered name instead.
+    let (dest, _) = out.commit_unique(None)?;
     let (sha, size) = crate::sha256_file(&dest)?;
     Ok((dest, sha, size))
 }
@@ -408,13 +410,9 @@ pub async fn run_backup_set(
     let result = build_set(store, site, client, opts, started, &id, &staging).await;
     match result {
         Ok((manifest, checkpoint)) => {
-            let path = match store.finish_set(&site.name, &id, &staging) {
-                Ok(p) => p,
-                Err(e) => {
-                    let _ = std::fs::remove_dir_all(&staging);
-                    return Err(e);
-                }
-            };
+            // A failed rename keeps the complete set in staging (the error names it); the next
+            // leftover clean finishes it. Nothing that was downloaded is deleted here.
+            let (id, path) = store.finish_set(&site.name, &id, &staging)?;
             if let Some(c) = checkpoint {
                 store.save_checkpoint(&site.name, &c)?;
             }
@@ -761,16 +759,9 @@ async fn build_set(
             // An unprotected key is recorded but not copied: spreading it would widen the
             // exposure.
             let mut new_files = Vec::new();
-            if vk.password_protected {
-                let (dest, sha, size) = copy_into(&vk.path, &dir.join("vault"))?;
-                new_files.push(ManifestFile {
-                    path: rel(&dest, dir),
-                    kind: FileKind::VaultKey,
-                    size,
-                    sha256: sha,
-                });
-            }
-            let rp = crate::fsutil::write_json_atomic(
+            // The record first, under the name the set reserves for it; the key copy then
+            // takes its own name or, if the caller's key file is called the same, a numbered one.
+            let rp = crate::fsutil::write_json_new_atomic(
                 dir.join("vault").join("vault-key.json"),
                 &record,
             )?;
@@ -781,6 +772,15 @@ async fn build_set(
                 size,
                 sha256: sha,
             });
+            if vk.password_protected {
+                let (dest, sha, size) = copy_into(&vk.path, &dir.join("vault"))?;
+                new_files.push(ManifestFile {
+                    path: rel(&dest, dir),
+                    kind: FileKind::VaultKey,
+                    size,
+                    sha256: sha,
+                });
+            }
             // Key and record are one part: both or neither.
             files.extend(new_files);
             findings.extend(record.findings());

@@ -92,6 +92,10 @@ pub struct CleanReport {
     /// Leftovers that could not be removed.
     #[serde(default)]
     pub failed: Vec<CleanFailure>,
+    /// Complete sets found in staging (their manifest on disk, every file verified) and moved
+    /// to their final name instead of being removed.
+    #[serde(default)]
+    pub recovered: Vec<PathBuf>,
 }
 
 /// What [`BackupStore::apply_retention_report`] did.
@@ -342,16 +346,50 @@ impl BackupStore {
     }
 
     /// Renames a finished staging folder to its final name.
-    pub(crate) fn finish_set(&self, site: &str, id: &str, staging: &Path) -> Result<PathBuf> {
-        let dest = self.sets_dir(site)?.join(id);
+    pub(crate) fn finish_set(
+        &self,
+        site: &str,
+        id: &str,
+        staging: &Path,
+    ) -> Result<(String, PathBuf)> {
+        let dir = self.sets_dir(site)?;
         if let Ok(d) = std::fs::File::open(staging) {
             let _ = d.sync_all();
         }
-        std::fs::rename(staging, &dest).map_err(|e| Error::io("finishing backup set", &dest, e))?;
-        if let Ok(d) = std::fs::File::open(self.sets_dir(site)?) {
-            let _ = d.sync_all();
+        // Never onto an existing folder (a plain rename would silently replace an empty one):
+        // a taken id gets a numbered one, as `begin_set` does.
+        for n in 1..=crate::fsutil::MAX_UNIQUE_TRIES {
+            let candidate = if n == 1 {
+                id.to_string()
+            } else {
+                format!("{id}-{n}")
+            };
+            let dest = dir.join(&candidate);
+            match crate::fsutil::rename_no_replace(staging, &dest) {
+                Ok(()) => {
+                    if let Ok(d) = std::fs::File::open(&dir) {
+                        let _ = d.sync_all();
+                    }
+                    return Ok((candidate, dest));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(Error::io(
+                        "finishing backup set (it stays complete in its staging folder)",
+                        staging,
+                        e,
+                    ));
+                }
+            }
         }
-        Ok(dest)
+        Err(Error::io(
+            "finishing backup set (it stays complete in its staging folder)",
+            staging,
+            std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "every set id of this form is taken",
+            ),
+        ))
     }
 
     /// Everything under a site's sets folder: readable sets newest first, and the folders
@@ -488,6 +526,25 @@ impl BackupStore {
                         continue;
                     }
                 }
+                // A staging folder whose manifest is written and whose files all verify is a
+                // whole set that crashed (or failed) just before its rename: finish it.
+                if kind == Leftover::Incomplete
+                    && let Some(id) = name.strip_prefix(INCOMPLETE)
+                    && std::fs::symlink_metadata(p.join(MANIFEST)).is_ok_and(|m| m.is_file())
+                    && crate::backup_set::verify_backup_set(&p).is_ok_and(|v| v.ok())
+                {
+                    match self.finish_set(site, id, &p) {
+                        Ok((_, dest)) => {
+                            tracing::info!(site, path = %dest.display(), "finished a complete set a crash left in staging");
+                            report.recovered.push(dest);
+                        }
+                        Err(err) => report.failed.push(CleanFailure {
+                            error: err.report(),
+                            path: p,
+                        }),
+                    }
+                    continue;
+                }
                 match remove_leftover(&p, kind) {
                     Ok(()) => {
                         tracing::info!(site, path = %p.display(), "removed crash leftover");
@@ -558,7 +615,15 @@ impl BackupStore {
                 let verified = if found_good || not_verifiable.is_some() {
                     None
                 } else {
-                    let ok = crate::backup_set::verify_backup_set(&s.path)?.ok();
+                    // A set that cannot be read to the end (EIO, EACCES) is not verified;
+                    // it does not stop retention for the rest of the site.
+                    let ok = match crate::backup_set::verify_backup_set(&s.path) {
+                        Ok(v) => v.ok(),
+                        Err(e) => {
+                            tracing::warn!(set = %s.path.display(), "verify failed: {e}");
+                            false
+                        }
+                    };
                     found_good = ok;
                     Some(ok)
                 };

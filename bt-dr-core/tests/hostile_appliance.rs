@@ -69,6 +69,8 @@ fn hostile_answers() -> Vec<(&'static str, Fault, Option<&'static str>)> {
                 .flat_map(u16::to_be_bytes),
         )
         .collect();
+    let mut blank_then_json = b"\r\n".repeat(20 * 1024);
+    blank_then_json.extend_from_slice(br#"{"error": "access_denied"}"#);
     let mut text_labelled_nsb = b"BTNSB\0\0\x01".to_vec();
     text_labelled_nsb.extend_from_slice(&[7u8; 600]);
     vec![
@@ -149,6 +151,11 @@ fn hostile_answers() -> Vec<(&'static str, Fault, Option<&'static str>)> {
         ),
         ("svg", answer(200, "application/octet-stream", b"\n\n  <svg/>"), None),
         ("whitespace only", answer(200, "", b"   \r\n  "), None),
+        (
+            "json after 40 KiB of blank lines (TLS records of 16 KiB)",
+            answer(200, "application/octet-stream", &blank_then_json),
+            Some("access_denied"),
+        ),
         ("empty", answer(200, "application/octet-stream", b""), None),
         ("bom only", answer(200, "", b"\xEF\xBB\xBF"), None),
         (
@@ -370,7 +377,47 @@ async fn absurd_retry_after_and_rate_limit_numbers_never_panic() {
     let sim = Sim::start_single(config()).await.unwrap();
     let c = client(&sim, sim.primary());
     c.check_health().await.unwrap();
-    // Too long to wait out: RateLimited at once, carrying the (clamped) wait.
+    // A wait longer than the policy's cap is waited out for the cap, then the call goes on.
+    let capped = builder(&sim, sim.primary())
+        .retry_policy(bt_dr_core::api::RetryPolicy {
+            max_retry_after: Duration::from_millis(150),
+            ..fast_retries()
+        })
+        .build()
+        .unwrap();
+    for v in ["1e20", "31"] {
+        sim.primary().set_fault(
+            Endpoint::Command,
+            Fault::RateLimited {
+                retry_after_secs: None,
+            },
+            Some(1),
+        );
+        sim.primary()
+            .set_fault(Endpoint::Command, header("Retry-After", v), Some(1));
+        let started = Instant::now();
+        capped
+            .check_health()
+            .await
+            .unwrap_or_else(|e| panic!("{v}: {e}"));
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(150) && took < Duration::from_secs(2),
+            "{v}: {took:?}"
+        );
+        sim.primary().clear_faults();
+    }
+    // With no waits left, RateLimited at once, carrying the (clamped) wait.
+    let no_waits = || {
+        builder(&sim, sim.primary())
+            .retry_policy(bt_dr_core::api::RetryPolicy {
+                max_rate_limit_waits: 0,
+                ..fast_retries()
+            })
+            .build()
+            .unwrap()
+    };
+    let impatient = no_waits();
     for (v, want) in [
         ("1e20", 86_400),
         ("inf", 86_400),
@@ -389,7 +436,7 @@ async fn absurd_retry_after_and_rate_limit_numbers_never_panic() {
         sim.primary()
             .set_fault(Endpoint::Command, header("Retry-After", v), Some(1));
         let started = Instant::now();
-        let e = c.check_health().await.unwrap_err();
+        let e = impatient.check_health().await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::RateLimited, "{v}: {e}");
         assert!(started.elapsed() < Duration::from_secs(2), "{v}");
         match e {
@@ -442,7 +489,7 @@ async fn absurd_retry_after_and_rate_limit_numbers_never_panic() {
         sim.primary().clear_faults();
     }
     // The token endpoint too.
-    let fresh = client(&sim, sim.primary());
+    let fresh = no_waits();
     sim.primary().set_fault(
         Endpoint::Token,
         Fault::RateLimited {

@@ -393,3 +393,78 @@ async fn opening_the_store_cleans_old_leftovers() {
     }
     assert_eq!(reopened.list_sets("support").unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_complete_set_left_in_staging_is_finished_not_removed() {
+    let (_sim, root, store, ids) = store_with_sets(2).await;
+    let sets = root.path().join("support/sets");
+    // A crash after the manifest was written but before the rename leaves a whole set in
+    // staging; a half-built one (no manifest) is only a leftover.
+    let staged = sets.join(format!(".incomplete-{}", ids[0]));
+    std::fs::rename(sets.join(&ids[0]), &staged).unwrap();
+    let half = sets.join(".incomplete-20200101T000000Z");
+    std::fs::create_dir(&half).unwrap();
+    std::fs::write(half.join("half.nsb"), b"partial").unwrap();
+    assert_eq!(store.list_sets("support").unwrap().len(), 1);
+
+    let c = store.clean_leftovers("support", Duration::ZERO).unwrap();
+    assert_eq!(c.recovered, [sets.join(&ids[0])]);
+    assert_eq!(c.removed, std::slice::from_ref(&half));
+    assert!(!staged.exists() && !half.exists());
+    let listed: Vec<String> = store
+        .list_sets("support")
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.contains(&ids[0]));
+    assert!(verify_backup_set(sets.join(&ids[0])).unwrap().ok());
+
+    // A staged set whose files do not verify is not promoted.
+    let staged = sets.join(format!(".incomplete-{}", ids[1]));
+    std::fs::rename(sets.join(&ids[1]), &staged).unwrap();
+    let nsb = std::fs::read_dir(&staged)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "nsb"))
+        .unwrap();
+    std::fs::write(&nsb, b"tampered").unwrap();
+    let c = store.clean_leftovers("support", Duration::ZERO).unwrap();
+    assert!(c.recovered.is_empty());
+    assert_eq!(c.removed, [staged]);
+}
+
+#[tokio::test]
+async fn a_vault_key_file_named_like_the_record_keeps_both() {
+    let sim = Sim::start_pair(config()).await.unwrap();
+    let site = pair_site(&sim);
+    let root = tempfile::tempdir().unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    let store = BackupStore::open(root.path()).unwrap();
+    let key = inputs.path().join("vault-key.json");
+    std::fs::write(&key, b"the real encrypted key").unwrap();
+    let opts = bt_dr_core::BackupSetOptions {
+        recordings: false,
+        vault_key: Some(bt_dr_core::backup_set::VaultKeyInput {
+            path: key,
+            password_protected: true,
+        }),
+        ..Default::default()
+    };
+    let r = run_backup_set(&store, &site, &client(&sim, sim.primary()), &opts)
+        .await
+        .unwrap();
+    assert!(!r.partial, "{:?}", r.manifest.parts);
+    let key_file = r
+        .manifest
+        .files_of(bt_dr_core::backup_set::FileKind::VaultKey)
+        .next()
+        .expect("the key is in the set");
+    assert_ne!(key_file.path, "vault/vault-key.json");
+    assert_eq!(
+        std::fs::read(r.path.join(&key_file.path)).unwrap(),
+        b"the real encrypted key"
+    );
+    assert!(verify_backup_set(&r.path).unwrap().ok());
+}

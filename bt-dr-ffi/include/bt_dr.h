@@ -1081,7 +1081,9 @@ bt_dr_status bt_dr_render_runbook(const bt_dr_inventory *inventory,
  * `first_hostname`/`first` and `second_hostname`/`second` are the two appliances and their
  * clients, in any order (the plan finds the primary from their live roles). `mode` is
  * `"planned"` (swap with a final data sync) or `"unplanned"` (promote the backup; refused with
- * `BT_DR_STATUS_REFUSED` while the primary is healthy). Free with `bt_dr_failover_plan_free`.
+ * `BT_DR_STATUS_REFUSED` while the primary is healthy, or while its state is unknown: it
+ * answered, but with a TLS, pin, authentication, permission, rate-limit, parse or API error).
+ * Free with `bt_dr_failover_plan_free`. Same as `bt_dr_plan_failover_with` with NULL options.
  */
 bt_dr_status bt_dr_plan_failover(const bt_dr_inventory *inventory,
                                  const char *site,
@@ -1093,6 +1095,24 @@ bt_dr_status bt_dr_plan_failover(const bt_dr_inventory *inventory,
                                  bt_dr_failover_plan **out_plan);
 
 /**
+ * `bt_dr_plan_failover` with options. `options_json` may be NULL (defaults) or
+ * `{"force_unknown": bool}` (the other fields of `bt_dr_execute_failover_with` are accepted
+ * and do not matter here). `"force_unknown": true` plans an unplanned failover although the
+ * old primary's state is unknown (a warning in the plan says so): only when it has been
+ * confirmed by other means that it is down or no longer serving, otherwise the site ends up
+ * with two primaries.
+ */
+bt_dr_status bt_dr_plan_failover_with(const bt_dr_inventory *inventory,
+                                      const char *site,
+                                      const char *first_hostname,
+                                      const bt_dr_client *first,
+                                      const char *second_hostname,
+                                      const bt_dr_client *second,
+                                      const char *mode,
+                                      const char *options_json,
+                                      bt_dr_failover_plan **out_plan);
+
+/**
  * A failover plan from its JSON (as written by `bt_dr_failover_plan_to_json`).
  */
 bt_dr_status bt_dr_failover_plan_from_json(const char *plan_json, bt_dr_failover_plan **out_plan);
@@ -1100,8 +1120,12 @@ bt_dr_status bt_dr_failover_plan_from_json(const char *plan_json, bt_dr_failover
 /**
  * The plan as JSON: `{"site", "mode": "planned"|"unplanned", "from": appliance, "to":
  * appliance, "connected_clients": N | null, "steps": [{"action", "automated": bool}],
- * "warnings": ["..."]}` where an appliance is `{"hostname", "reachable", "healthy", "role":
- * "none"|"primary"|"backup"|null, "error": string | null}`.
+ * "warnings": ["..."]}` where an appliance is `{"hostname", "reachability":
+ * "reachable"|"unreachable"|"unknown", "reachable", "healthy", "role":
+ * "none"|"primary"|"backup"|null, "error": report | null, "probe_status": N | null,
+ * "probe_error": report | null}` and a report is `{"kind", "code", "message", "details"}`.
+ * `unreachable`: the API and the unauthenticated `/check_health` probe both failed at the
+ * network level; `unknown`: something answered but not usably (TLS, pin, auth, parse...).
  */
 bt_dr_status bt_dr_failover_plan_to_json(const bt_dr_failover_plan *plan, char **out_json);
 
@@ -1119,7 +1143,8 @@ bt_dr_status bt_dr_failover_plan_free(bt_dr_failover_plan *plan);
  * Executes `plan` for `site`: plans again and refuses (`BT_DR_STATUS_REFUSED`) when the roles
  * changed since, changes the role once (never retried blindly), then polls both appliances
  * until they agree. Appliances and clients as for `bt_dr_plan_failover`. `settle_timeout_ms`
- * and `poll_interval_ms` of 0 keep the defaults (180 s, 500 ms).
+ * and `poll_interval_ms` of 0 keep the defaults (180 s, 500 ms). No override: the same as
+ * `bt_dr_execute_failover_with` with `{"settle_timeout_ms", "poll_interval_ms"}`.
  *
  * `*out_outcome`: how it ended (a timeout or split brain is an outcome, not an error).
  * `*out_json`: `{"site", "mode", "events": [{"elapsed_ms", "event", "from_role", "to_role"}],
@@ -1136,6 +1161,27 @@ bt_dr_status bt_dr_execute_failover(const bt_dr_inventory *inventory,
                                     uint64_t poll_interval_ms,
                                     bt_dr_failover_outcome *out_outcome,
                                     char **out_json);
+
+/**
+ * `bt_dr_execute_failover` with options. `options_json` may be NULL (defaults) or
+ * `{"settle_timeout_ms": N, "poll_interval_ms": N, "force_unknown": bool,
+ * "demote_old_primary": bool}` (every field optional; 0 ms keeps a default; unknown fields are
+ * `BT_DR_STATUS_PARSE`). `force_unknown` as for `bt_dr_plan_failover_with`, needed again here
+ * because execution plans afresh. `demote_old_primary`: after an unplanned promotion, if the
+ * old primary still claims primary, demote it with force; off (the default) nothing is
+ * demoted by bt-dr and the outcome is then `BT_DR_FAILOVER_OUTCOME_SPLIT_BRAIN` with the demotion as a
+ * follow-up step. `*out_outcome` and `*out_json` as for `bt_dr_execute_failover`.
+ */
+bt_dr_status bt_dr_execute_failover_with(const bt_dr_inventory *inventory,
+                                         const char *site,
+                                         const char *first_hostname,
+                                         const bt_dr_client *first,
+                                         const char *second_hostname,
+                                         const bt_dr_client *second,
+                                         const bt_dr_failover_plan *plan,
+                                         const char *options_json,
+                                         bt_dr_failover_outcome *out_outcome,
+                                         char **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

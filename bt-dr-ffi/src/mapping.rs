@@ -737,19 +737,63 @@ pub fn failover_mode(s: &str) -> Result<FailoverMode> {
     }
 }
 
-/// `plan_failover` (no side effects).
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FailoverOptionsJson {
+    settle_timeout_ms: Option<u64>,
+    poll_interval_ms: Option<u64>,
+    force_unknown: Option<bool>,
+    demote_old_primary: Option<bool>,
+}
+
+/// Failover options from `options_json` (`{"settle_timeout_ms": N, "poll_interval_ms": N,
+/// "force_unknown": bool, "demote_old_primary": bool}`, every field optional; `None`, `""` or
+/// `null` = defaults: 180 s, 500 ms, no override). A timeout or interval of 0 keeps its default.
+pub fn failover_options(options_json: Option<&str>) -> Result<FailoverOptions> {
+    let o: FailoverOptionsJson = match options_json.map(str::trim) {
+        None | Some("") | Some("null") => FailoverOptionsJson::default(),
+        Some(text) => parse_document(text, Format::Json, "failover options", None)?,
+    };
+    let mut opts = FailoverOptions::default();
+    if let Some(ms) = o.settle_timeout_ms.filter(|ms| *ms > 0) {
+        opts.settle_timeout = Duration::from_millis(ms);
+    }
+    if let Some(ms) = o.poll_interval_ms.filter(|ms| *ms > 0) {
+        opts.poll_interval = Duration::from_millis(ms);
+    }
+    opts.force_unknown = o.force_unknown.unwrap_or(opts.force_unknown);
+    opts.demote_old_primary = o.demote_old_primary.unwrap_or(opts.demote_old_primary);
+    Ok(opts)
+}
+
+/// Failover options from the timing arguments of the older entry points (0 ms = default) and
+/// no override.
+pub fn failover_timing(settle_timeout_ms: u64, poll_interval_ms: u64) -> FailoverOptions {
+    let mut opts = FailoverOptions::default();
+    if settle_timeout_ms > 0 {
+        opts.settle_timeout = Duration::from_millis(settle_timeout_ms);
+    }
+    if poll_interval_ms > 0 {
+        opts.poll_interval = Duration::from_millis(poll_interval_ms);
+    }
+    opts
+}
+
+/// `plan_failover_with` (no side effects); of `opts` only `force_unknown` matters here.
 pub fn plan_failover(
     site: &Site,
     first: (&str, &BlockingClient),
     second: (&str, &BlockingClient),
     mode: &str,
+    opts: &FailoverOptions,
 ) -> Result<FailoverPlan> {
     let mode = failover_mode(mode)?;
-    first.1.block_on(bt_dr_core::plan_failover(
+    first.1.block_on(bt_dr_core::failover::plan_failover_with(
         site,
         (first.0, first.1.client()),
         (second.0, second.1.client()),
         mode,
+        opts,
     ))
 }
 
@@ -758,34 +802,43 @@ pub fn failover_plan(plan_json: &str) -> Result<FailoverPlan> {
     parse_document(plan_json, Format::Json, "failover plan", None)
 }
 
-/// `execute_failover`; 0 ms keeps the default settle timeout (180 s) or poll interval (500 ms).
+/// `execute_failover` with `opts` (see [`failover_options`], [`failover_timing`]).
 pub fn execute_failover(
     site: &Site,
     first: (&str, &BlockingClient),
     second: (&str, &BlockingClient),
     plan: &FailoverPlan,
-    settle_timeout_ms: u64,
-    poll_interval_ms: u64,
+    opts: &FailoverOptions,
 ) -> Result<FailoverTimeline> {
-    let mut opts = FailoverOptions::default();
-    if settle_timeout_ms > 0 {
-        opts.settle_timeout = Duration::from_millis(settle_timeout_ms);
-    }
-    if poll_interval_ms > 0 {
-        opts.poll_interval = Duration::from_millis(poll_interval_ms);
-    }
     first.1.block_on(bt_dr_core::execute_failover(
         site,
         (first.0, first.1.client()),
         (second.0, second.1.client()),
         plan,
-        &opts,
+        opts,
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failover_options_from_json() {
+        let d = failover_options(None).unwrap();
+        assert_eq!(d, FailoverOptions::default());
+        assert!(!d.force_unknown && !d.demote_old_primary);
+        assert_eq!(failover_options(Some(" null ")).unwrap(), d);
+        let o = failover_options(Some(
+            r#"{"settle_timeout_ms": 0, "poll_interval_ms": 50, "force_unknown": true, "demote_old_primary": true}"#,
+        ))
+        .unwrap();
+        assert_eq!(o.settle_timeout, d.settle_timeout);
+        assert_eq!(o.poll_interval, Duration::from_millis(50));
+        assert!(o.force_unknown && o.demote_old_primary);
+        assert!(failover_options(Some(r#"{"force": true}"#)).is_err());
+        assert_eq!(failover_timing(0, 0), d);
+    }
 
     #[test]
     fn dates_are_iso() {

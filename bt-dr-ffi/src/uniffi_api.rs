@@ -939,7 +939,10 @@ pub fn render_runbook(
 }
 
 /// Plans a failover (`mode`: planned or unplanned) without side effects; the plan as JSON.
+/// `options_json`: None or `{"force_unknown": bool}` (plan although the old primary's state
+/// is unknown; see `execute_failover`).
 #[uniffi::export]
+#[allow(clippy::too_many_arguments)]
 pub fn plan_failover(
     inventory: Arc<Inventory>,
     site: String,
@@ -948,17 +951,24 @@ pub fn plan_failover(
     second_hostname: String,
     second: Arc<Client>,
     mode: String,
+    options_json: Option<String>,
 ) -> R<String> {
     let site = mapping::site_of(&inventory.inner, &site)?;
+    let opts = mapping::failover_options(options_json.as_deref())?;
     Ok(mapping::to_json(&mapping::plan_failover(
         &site,
         (&first_hostname, &first.inner),
         (&second_hostname, &second.inner),
         &mode,
+        &opts,
     )?)?)
 }
 
-/// Executes a plan (the JSON of [`plan_failover`]); the timeline as JSON.
+/// Executes a plan (the JSON of [`plan_failover`]); the timeline as JSON. `options_json`: None
+/// or `{"settle_timeout_ms", "poll_interval_ms", "force_unknown": bool, "demote_old_primary":
+/// bool}` (every field optional; 0 ms keeps a default). `force_unknown` is needed again here
+/// (execution plans afresh); `demote_old_primary` lets the settle loop demote an old primary
+/// that still claims primary (off: nothing is demoted, the outcome is then split brain).
 #[uniffi::export]
 #[allow(clippy::too_many_arguments)]
 pub fn execute_failover(
@@ -969,18 +979,17 @@ pub fn execute_failover(
     second_hostname: String,
     second: Arc<Client>,
     plan_json: String,
-    settle_timeout_ms: u64,
-    poll_interval_ms: u64,
+    options_json: Option<String>,
 ) -> R<String> {
     let site = mapping::site_of(&inventory.inner, &site)?;
     let plan = mapping::failover_plan(&plan_json)?;
+    let opts = mapping::failover_options(options_json.as_deref())?;
     Ok(mapping::to_json(&mapping::execute_failover(
         &site,
         (&first_hostname, &first.inner),
         (&second_hostname, &second.inner),
         &plan,
-        settle_timeout_ms,
-        poll_interval_ms,
+        &opts,
     )?)?)
 }
 

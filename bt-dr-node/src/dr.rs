@@ -409,8 +409,16 @@ pub fn render_runbook(
     })
 }
 
-/// `plan_failover`: looks at both appliances of the pair and plans `mode` (`"planned"` or
-/// `"unplanned"`), refusing what is unsafe. No side effects.
+/// Options of planning (`{ forceUnknown }`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct PlanIn {
+    force_unknown: Option<bool>,
+}
+
+/// `plan_failover_with`: looks at both appliances of the pair and plans `mode` (`"planned"` or
+/// `"unplanned"`), refusing what is unsafe. No side effects. `options.forceUnknown` plans
+/// although the old primary's state is unknown.
 #[napi(catch_unwind, ts_return_type = "Promise<any>")]
 #[allow(clippy::too_many_arguments)]
 pub fn plan_failover<'e>(
@@ -421,17 +429,27 @@ pub fn plan_failover<'e>(
     second_hostname: String,
     second_client: &Client,
     mode: String,
+    options: Option<Value>,
 ) -> napi::Result<PromiseRaw<'e, Value>> {
     crate::convert::guard(env, || {
         let (a, b) = (first_client.core(), second_client.core());
         promise(env, async move {
             let site = site_input(site)?;
             let mode: FailoverMode = enum_input("mode", &mode)?;
-            out(&bt_dr_core::plan_failover(
+            let o: PlanIn = match options {
+                Some(v) if !v.is_null() => input("options", v)?,
+                _ => PlanIn::default(),
+            };
+            let opts = FailoverOptions {
+                force_unknown: o.force_unknown.unwrap_or(false),
+                ..FailoverOptions::default()
+            };
+            out(&bt_dr_core::failover::plan_failover_with(
                 &site,
                 (&first_hostname, &a),
                 (&second_hostname, &b),
                 mode,
+                &opts,
             )
             .await?)
         })
@@ -443,6 +461,8 @@ pub fn plan_failover<'e>(
 struct FailoverIn {
     settle_timeout_ms: Option<u64>,
     poll_interval_ms: Option<u64>,
+    force_unknown: Option<bool>,
+    demote_old_primary: Option<bool>,
 }
 
 /// `execute_failover`: re-plans, refuses when the world moved, changes the role and polls until
@@ -478,6 +498,8 @@ pub fn execute_failover<'e>(
                     .poll_interval_ms
                     .map(Duration::from_millis)
                     .unwrap_or(d.poll_interval),
+                force_unknown: o.force_unknown.unwrap_or(d.force_unknown),
+                demote_old_primary: o.demote_old_primary.unwrap_or(d.demote_old_primary),
                 ..d
             };
             out(&bt_dr_core::execute_failover(

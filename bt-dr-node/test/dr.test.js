@@ -262,6 +262,51 @@ test('planFailover and executeFailover', async () => {
   await assert.rejects(bt.executeFailover(site, pair, plan), hasCode('BT_DR_REFUSED'))
 })
 
+test('planFailover forceUnknown and executeFailover forceUnknown/demoteOldPrimary', async () => {
+  // A fresh pair: the primary is up and serving but rejects our credentials, so its state is
+  // unknown (not unreachable): an unplanned failover needs forceUnknown, at planning and again
+  // at execution (which plans afresh).
+  const own = await Sim.start()
+  try {
+    const quick = { retry: { maxAttempts: 1, initialBackoffMs: 10, maxTotalMs: 1000 } }
+    const a = new bt.Client(own.clientOptions('primary', { ...quick, clientSecret: 'wrong-secret' }))
+    const b = new bt.Client(own.clientOptions('backup', quick))
+    /** @type {import('..').PairAppliances} */
+    const pair = [
+      { hostname: 'bt-a.example.com', client: a },
+      { hostname: 'bt-b.example.com', client: b },
+    ]
+    const ownSite = { ...site, fqdn: own.info.site_hostname }
+    await assert.rejects(bt.planFailover(ownSite, pair, 'unplanned'), hasCode('BT_DR_REFUSED'))
+    await assert.rejects(bt.planFailover(ownSite, pair, 'unplanned', { forceUnknown: false }), hasCode('BT_DR_REFUSED'))
+    await assert.rejects(
+      bt.planFailover(ownSite, pair, 'unplanned', /** @type {any} */ ({ force: true })),
+      hasCode('BT_DR_INVALID_INPUT'),
+    )
+    const plan = await bt.planFailover(ownSite, pair, 'unplanned', { forceUnknown: true })
+    assert.equal(plan.from.hostname, 'bt-a.example.com')
+    assert.equal(plan.from.reachability, 'unknown')
+    assert.equal(plan.from.reachable, false)
+    assert.equal(plan.from.error?.kind, 'auth')
+    assert.equal(plan.from.error?.code, 'BT_DR_AUTH')
+    assert.equal(typeof plan.from.error?.details, 'object')
+    assert.ok('probeStatus' in plan.from && 'probeError' in plan.from)
+    assert.equal(plan.to.reachability, 'reachable')
+    assert.equal(plan.to.error, null)
+    assert.ok(plan.warnings.some((w) => w.includes('force_unknown')), plan.warnings.join('\n'))
+    const fast = { pollIntervalMs: 50, settleTimeoutMs: 5000 }
+    await assert.rejects(bt.executeFailover(ownSite, pair, plan, fast), hasCode('BT_DR_REFUSED'))
+    assert.deepEqual((await own.state()).appliances.map((/** @type {any} */ x) => x.role), ['primary', 'backup'])
+    const t = await bt.executeFailover(ownSite, pair, plan, { ...fast, forceUnknown: true, demoteOldPrimary: false })
+    assert.ok(!t.events.some((e) => e.event.includes('demoted')), JSON.stringify(t))
+    // bt-b promoted; bt-dr demoted nothing by itself (the simulated pair moves a connected old
+    // primary to backup on its own).
+    assert.equal((await own.state()).appliances[1].role, 'primary')
+  } finally {
+    await own.stop()
+  }
+})
+
 test('DR functions reject what is not a client', () => {
   assert.throws(() => bt.runBackupSet(store, site, /** @type {any} */ ({})), TypeError)
   assert.throws(() => bt.planFailover(site, /** @type {any} */ ([]), 'planned'), TypeError)

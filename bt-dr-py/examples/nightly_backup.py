@@ -3,12 +3,21 @@
     python nightly_backup.py fleet.toml /srv/bt-dr/store
 
 Each site needs an ``[sites.api]`` section; its secret is read from the environment variable
-it names. Exits 1 when a site failed.
+it names.
+
+Exit status: 0 every site has a complete set; 1 a site failed (no set taken); 3 no site failed
+but a set is partial (a part such as recordings, the certificate, the appliance records or the
+vault key failed: the NSB and every part that succeeded were kept, each failed part and its
+error are printed and recorded in the set's manifest). A partial set never counts as the
+newest verified set retention protects.
 """
 
 import sys
 from pathlib import Path
 from typing import List
+
+EXIT_FAILED = 1
+EXIT_PARTIAL = 3
 
 import bt_dr
 
@@ -42,7 +51,18 @@ def main(argv: List[str]) -> int:
             f"{outcome.site}: set {outcome.report.set_id} verified={check.ok} "
             f"files={check.files_checked} removed={removed}"
         )
-    return 1 if report.failed else 0
+        if outcome.partial:
+            print(f"{outcome.site}: PARTIAL set {outcome.report.set_id}: the NSB was kept, but")
+            for part in outcome.report.failed_parts:
+                err = part.get("error") or {}
+                print(f"{outcome.site}:   part {part.get('part')} FAILED ({err.get('kind')}): {err.get('message')}")
+    if report.failed:
+        return EXIT_FAILED
+    if not report.all_complete:
+        names = ", ".join(s.site for s in report.partial)
+        print(f"partial sets (exit {EXIT_PARTIAL}): {names}")
+        return EXIT_PARTIAL
+    return 0
 
 
 if __name__ == "__main__":

@@ -383,31 +383,71 @@ fn mode_of(s: &str) -> PyResult<FailoverMode> {
 
 type Side<'py> = (String, PyRef<'py, NativeClient>);
 
+/// Failover options from the keyword arguments (None: the core's default).
+fn failover_options(
+    settle_timeout: Option<f64>,
+    poll_interval: Option<f64>,
+    force_unknown: Option<bool>,
+    demote_old_primary: Option<bool>,
+) -> PyResult<FailoverOptions> {
+    let mut opts = FailoverOptions::default();
+    for (v, slot, field) in [
+        (settle_timeout, &mut opts.settle_timeout, "settle_timeout"),
+        (poll_interval, &mut opts.poll_interval, "poll_interval"),
+    ] {
+        if let Some(s) = v {
+            if !(s > 0.0 && s.is_finite()) {
+                return py_result(Err(Error::invalid_input(
+                    field,
+                    "must be a positive number of seconds",
+                )));
+            }
+            *slot = Duration::from_secs_f64(s);
+        }
+    }
+    if let Some(f) = force_unknown {
+        opts.force_unknown = f;
+    }
+    if let Some(d) = demote_old_primary {
+        opts.demote_old_primary = d;
+    }
+    Ok(opts)
+}
+
 /// Plans a failover of `site` (no side effects); `first`/`second` are `(hostname, client)`.
+/// `force_unknown`: plan although the old primary's state is unknown (answered, but with a
+/// TLS, pin, authentication, permission, rate-limit, parse or API error).
 #[pyfunction]
+#[pyo3(signature = (site, first, second, mode, force_unknown=false))]
 pub fn plan_failover<'py>(
     py: Python<'py>,
     site: &Bound<'py, PyAny>,
     first: Side<'py>,
     second: Side<'py>,
     mode: &str,
+    force_unknown: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let site = site_from(site)?;
         let mode = mode_of(mode)?;
+        let opts = failover_options(None, None, Some(force_unknown), None)?;
         let (ha, a) = (first.0, first.1.live()?);
         let (hb, b) = (second.0, second.1.live()?);
         let (ca, cb) = (a.client().clone(), b.client().clone());
         let plan = run_blocking(py, &a, async move {
-            bt_dr_core::plan_failover(&site, (&ha, &ca), (&hb, &cb), mode).await
+            bt_dr_core::failover::plan_failover_with(&site, (&ha, &ca), (&hb, &cb), mode, &opts)
+                .await
         })?;
         to_py(py, &plan)
     })
 }
 
-/// Executes a plan and returns its timeline.
+/// Executes a plan and returns its timeline. `force_unknown` as for planning (execution
+/// plans afresh); `demote_old_primary`: the settle loop may demote an old primary that still
+/// claims primary with force (off: bt-dr demotes nothing by itself).
 #[pyfunction]
-#[pyo3(signature = (site, first, second, plan, settle_timeout=None, poll_interval=None))]
+#[pyo3(signature = (site, first, second, plan, settle_timeout=None, poll_interval=None, force_unknown=false, demote_old_primary=false))]
+#[allow(clippy::too_many_arguments)]
 pub fn execute_failover<'py>(
     py: Python<'py>,
     site: &Bound<'py, PyAny>,
@@ -416,25 +456,18 @@ pub fn execute_failover<'py>(
     plan: &Bound<'py, PyAny>,
     settle_timeout: Option<f64>,
     poll_interval: Option<f64>,
+    force_unknown: bool,
+    demote_old_primary: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let site = site_from(site)?;
         let plan: FailoverPlan = from_py(plan, "plan")?;
-        let mut opts = FailoverOptions::default();
-        for (v, slot, field) in [
-            (settle_timeout, &mut opts.settle_timeout, "settle_timeout"),
-            (poll_interval, &mut opts.poll_interval, "poll_interval"),
-        ] {
-            if let Some(s) = v {
-                if !(s > 0.0 && s.is_finite()) {
-                    return py_result(Err(Error::invalid_input(
-                        field,
-                        "must be a positive number of seconds",
-                    )));
-                }
-                *slot = Duration::from_secs_f64(s);
-            }
-        }
+        let opts = failover_options(
+            settle_timeout,
+            poll_interval,
+            Some(force_unknown),
+            Some(demote_old_primary),
+        )?;
         let (ha, a) = (first.0, first.1.live()?);
         let (hb, b) = (second.0, second.1.live()?);
         let (ca, cb) = (a.client().clone(), b.client().clone());

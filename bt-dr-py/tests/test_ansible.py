@@ -112,6 +112,7 @@ def test_playbook_against_the_simulator(fresh_sim: Sim, tmp_path: Path) -> None:
         "bt_backup_url": fresh_sim.backup_url,
         "bt_p12_dir": str(FIXTURES),
         "bt_inputs": str(inputs),
+        "bt_control_url": fresh_sim.control_url,
     }
     vars_file = tmp_path / "vars.json"
     vars_file.write_text(json.dumps(extra))
@@ -133,6 +134,9 @@ def test_playbook_against_the_simulator(fresh_sim: Sim, tmp_path: Path) -> None:
     # Secrets marked no_log never reach the output.
     assert fresh_sim.client_secret not in proc.stdout
     assert "fixture-pass" not in proc.stdout
+    assert "nightly-backup-pass" not in proc.stdout
+    # The partial set warned, naming the failed part.
+    assert "part recordings failed" in out
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -255,3 +255,90 @@ def test_client_for_appliance_needs_the_secret(sim: Sim, monkeypatch: pytest.Mon
         bt_dr.Client.for_appliance(site, "nope.example.com", client_secret="x")
     with bt_dr.Client.for_appliance(site, "BT-B.example.com", client_secret=sim.client_secret) as c:
         assert c.check_health().failover_role == "backup"
+
+
+def test_unplanned_failover_with_primary_state_unknown_needs_force(fresh_sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The primary is up and serving, but rejects our credentials: its state is unknown, not
+    # unreachable. An unplanned failover is refused unless forced, at planning and again at
+    # execution (which plans afresh).
+    monkeypatch.setenv(SECRET_ENV, fresh_sim.client_secret)
+    site = site_of(fresh_sim)
+    retry = {"max_attempts": 1, "initial_backoff": 0.01, "max_backoff": 0.05}
+    clients = {
+        "bt-a.example.com": fresh_sim.client(0, client_secret="wrong-secret", retry=retry),
+        "bt-b.example.com": fresh_sim.client(1, retry=retry),
+    }
+    with pytest.raises(bt_dr.Refused) as ei:
+        bt_dr.plan_failover(site, clients, "unplanned")
+    assert "state unknown" in str(ei.value)
+    plan = bt_dr.plan_failover(site, clients, "unplanned", force_unknown=True)
+    assert plan.from_.hostname == "bt-a.example.com" and plan.to.hostname == "bt-b.example.com"
+    assert plan.from_.reachability == "unknown" and plan.from_.state_unknown and not plan.from_.reachable
+    assert isinstance(plan.from_.error, bt_dr.ErrorReport)
+    assert plan.from_.error.kind == "auth" and plan.from_.error["kind"] == "auth"
+    assert plan.from_.error.exception() is bt_dr.AuthError
+    assert plan.to.reachability == "reachable" and plan.to.error is None
+    assert any("force_unknown" in w for w in plan.warnings), plan.warnings
+    # The dict form round-trips (ErrorReport back to its dict).
+    d = plan.to_dict()
+    assert d["from"]["error"]["kind"] == "auth" and d["from"]["reachability"] == "unknown"
+    assert bt_dr.FailoverPlan.from_dict(d) == plan
+    with pytest.raises(bt_dr.Refused):
+        bt_dr.execute_failover(site, clients, plan, settle_timeout=5, poll_interval=0.05)
+    assert [a["role"] for a in fresh_sim.state()] == ["primary", "backup"]
+    timeline = bt_dr.execute_failover(
+        site, clients, plan, settle_timeout=5, poll_interval=0.05, force_unknown=True, demote_old_primary=False
+    )
+    assert fresh_sim.state()[1]["role"] == "primary"
+    # bt-dr demoted nothing by itself (the simulated pair moved the old primary to backup when
+    # its peer was promoted, as a connected pair does).
+    assert not any("demoted" in e.event for e in timeline.events), timeline
+    for c in clients.values():
+        c.close()
+
+
+def test_error_report_reads_older_plans() -> None:
+    # Older plans carried `error` as a bare message.
+    state = bt_dr.ApplianceState.from_dict(
+        {"hostname": "a", "reachable": False, "healthy": False, "role": None, "error": "connection refused"}
+    )
+    assert isinstance(state.error, bt_dr.ErrorReport) and state.error.message == "connection refused"
+    assert state.reachability == "unknown" and state.probe_error is None
+
+
+def test_retention_plan_without_floor_keeps_the_core_default(sim: Sim, secret_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A plan built in Python or loaded from an older dict has no `min_nsb_bytes`: the core's
+    # floor (16 KiB) must apply, not 0 (which made a newer tiny-NSB set the protected one and
+    # let the older real backup be removed).
+    bare = bt_dr.RetentionPlan(site="support", keep=[], remove=[])
+    assert bare.min_nsb_bytes is None and "min_nsb_bytes" not in bare._native()
+    assert bt_dr.RetentionPlan.from_dict({"site": "support", "keep": [], "remove": []}).min_nsb_bytes is None
+    store = tmp_path / "store"
+    site = site_of(sim)
+    with bt_dr.Client.for_appliance(site, "bt-a.example.com") as c:
+        big = bt_dr.run_backup_set(store, site, c, {"recordings": False})
+    tiny_sim = Sim("--backup-size", "2000")
+    try:
+        monkeypatch.setenv(SECRET_ENV, tiny_sim.client_secret)
+        tiny_site = site_of(tiny_sim)
+        with bt_dr.Client.for_appliance(tiny_site, "bt-a.example.com") as c:
+            tiny = bt_dr.run_backup_set(store, tiny_site, c, {"recordings": False})
+    finally:
+        tiny_sim.stop()
+    assert [s.id for s in bt_dr.list_backup_sets(store, "support")] == [tiny.set_id, big.set_id]
+    assert bt_dr.verify_backup_set(tiny.path).ok
+    # The core's own plan protects the real backup.
+    plan = bt_dr.plan_retention(store, "support", keep_last=1)
+    assert plan.min_nsb_bytes == 16 * 1024
+    assert big.set_id in [k.id for k in plan.keep] and big.set_id not in plan.remove
+    for p in (
+        bare.__class__(site="support", keep=[], remove=[big.set_id]),
+        {"site": "support", "keep": [], "remove": [big.set_id]},
+        {"site": "support", "keep": [], "remove": [big.set_id], "min_nsb_bytes": None},
+    ):
+        with pytest.raises(bt_dr.Refused):
+            bt_dr.apply_retention(store, p)
+    # Only an explicit floor of 0 turns it off (what the old default did silently).
+    off = bt_dr.RetentionPlan(site="support", keep=[], remove=[big.set_id], min_nsb_bytes=0)
+    assert off._native()["min_nsb_bytes"] == 0
+    assert bt_dr.apply_retention(store, off) == [big.set_id]

@@ -37,6 +37,18 @@ def test_nightly_backup(sim: Sim, tmp_path: Path) -> None:
     assert bad.returncode == 1 and "FAILED (auth)" in bad.stdout
 
 
+def test_nightly_backup_partial_set_exits_3(sim: Sim, tmp_path: Path) -> None:
+    # The Reporting API answers 404 (as on an appliance without it): the recordings part fails,
+    # the NSB is kept, and the job says so with its own exit status.
+    inv = tmp_path / "fleet.toml"
+    inventory_with_api(sim, inv)
+    sim.fault(0, "reporting", "server_error", 404)
+    out = run([str(EXAMPLES / "nightly_backup.py"), str(inv), str(tmp_path / "store")], {"EXAMPLE_SECRET": sim.client_secret})
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert "support: PARTIAL set " in out.stdout and "part recordings FAILED" in out.stdout, out.stdout
+    assert "partial sets (exit 3): support" in out.stdout
+
+
 def test_check_certificates() -> None:
     env = {"BT_DR_P12_PASSPHRASE": FIXTURE_PASS}
     good = run(

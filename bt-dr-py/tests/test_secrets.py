@@ -2,6 +2,7 @@
 text of an error: ``str``, ``repr``, ``args``, ``message``, ``details`` (also as JSON) and the
 detail attributes."""
 
+import base64
 import json
 from pathlib import Path
 from typing import Any, List
@@ -49,6 +50,60 @@ def test_backup_password_after_a_failed_download(sim: Sim, tmp_path: Path, fault
         with pytest.raises(bt_dr.BtDrError) as ei:
             c.download_backup(tmp_path, password=BACKUP_PASSWORD)
     assert_no_secret(ei.value, BACKUP_PASSWORD, sim.client_secret)
+
+
+def assert_no_credentials(e: BaseException, sim: Sim, *secrets: str) -> None:
+    """No secret, no ``Bearer ``/``Basic `` credential and no Basic-auth pair in any text."""
+    basic = base64.b64encode(f"{sim.client_id}:{sim.client_secret}".encode()).decode()
+    assert_no_secret(e, sim.client_secret, basic, *secrets)
+    for text in error_texts(e):
+        for marker in ("Bearer ", "bearer ", "Basic ", "basic "):
+            assert marker not in text, f"credential {marker!r} leaked in {text!r}"
+
+
+@pytest.mark.parametrize("status", [502, 200])
+def test_proxy_echoing_the_backup_request(sim: Sim, tmp_path: Path, status: int) -> None:
+    # `echo_headers` answers with the request line, every header (the bearer token) and the
+    # request body: the JSON `{"password": ...}` of POST /api/backup. Only the core's redaction
+    # keeps them out of the error (test_echo_headers_really_echoes shows they are on the wire).
+    sim.fault(0, "backup", "echo_headers", status)
+    with sim.client(retry={"max_attempts": 1, "max_total": 1.0, "initial_backoff": 0.01}) as c:
+        with pytest.raises(bt_dr.BtDrError) as ei:
+            c.download_backup(tmp_path, password=BACKUP_PASSWORD)
+    assert_no_credentials(ei.value, sim, BACKUP_PASSWORD)
+    assert not any(p.name.endswith(".nsb") for p in tmp_path.iterdir())
+
+
+def test_proxy_echoing_the_token_request(sim: Sim) -> None:
+    # The token request carries the client id and secret as `Authorization: Basic ...`.
+    sim.fault(0, "token", "echo_headers", 502)
+    with sim.client(retry={"max_attempts": 1, "max_total": 1.0, "initial_backoff": 0.01}) as c:
+        with pytest.raises(bt_dr.BtDrError) as ei:
+            c.check_health()
+    assert_no_credentials(ei.value, sim)
+
+
+def test_echo_headers_really_echoes(sim: Sim) -> None:
+    # The tests above can fail: the simulator does put the secrets on the wire.
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    sim.fault(0, "backup", "echo_headers", 502, times=1)
+    req = urllib.request.Request(
+        sim.url(0) + "/api/backup",
+        data=json.dumps({"password": BACKUP_PASSWORD}).encode(),
+        headers={"Authorization": "Bearer tok-Abc123", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(req, context=ctx, timeout=10)
+    body = ei.value.read().decode()
+    assert ei.value.code == 502
+    assert BACKUP_PASSWORD in body and "Bearer tok-Abc123" in body, body
 
 
 def test_p12_passphrase() -> None:

@@ -447,7 +447,7 @@ pub struct BackupDownload {
 }
 
 /// Largest Command or Reporting API answer read (a session listing of a busy site is a few MiB).
-const MAX_XML_BYTES: usize = 256 << 20;
+const MAX_XML_BYTES: usize = 64 << 20;
 
 /// Suffix of backup sidecar files.
 pub const SIDECAR_SUFFIX: &str = ".bt-dr.json";
@@ -569,9 +569,7 @@ impl Client {
             if rate_limit_exhausted(&resp) {
                 rl += 1;
                 let wait = retry_after(&resp);
-                if rl > self.inner.retry.max_rate_limit_waits
-                    || wait.is_some_and(|w| w > self.inner.retry.max_retry_after)
-                {
+                if rl > self.inner.retry.max_rate_limit_waits {
                     return Err(Error::RateLimited { retry_after: wait });
                 }
                 tokio::time::sleep(
@@ -707,11 +705,7 @@ impl Client {
             if rate_limit_exhausted(&resp) {
                 rl_waits += 1;
                 let wait = retry_after(&resp);
-                // Asked to wait longer than the policy allows: waiting less and asking again
-                // would only be refused again, so the caller hears it now, with the wait.
-                if rl_waits > policy.max_rate_limit_waits
-                    || wait.is_some_and(|w| w > policy.max_retry_after)
-                {
+                if rl_waits > policy.max_rate_limit_waits {
                     return Err(Error::RateLimited { retry_after: wait });
                 }
                 let d = wait

@@ -209,6 +209,38 @@ fn significant_start(head: &[u8]) -> Option<String> {
     (!t.is_empty()).then(|| t.chars().take(32).collect::<String>().to_lowercase())
 }
 
+/// Bytes looked at before anything is written.
+const SNIFF_MIN: usize = 512;
+/// How far past leading whitespace the sniffer reads before calling the answer data.
+const SNIFF_MAX: usize = 64 << 10;
+
+/// Whether the head reads as text (UTF-8, or UTF-16 after its byte-order mark): no invalid
+/// sequence except one cut off at the end, no control character but whitespace. A real backup
+/// is binary and fails this within a few bytes; an error page passes.
+fn looks_like_text(head: &[u8]) -> bool {
+    let printable = |c: char| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\x0c');
+    let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| {
+        char::decode_utf16(rest.chunks_exact(2).map(|p| from([p[0], p[1]])))
+            .all(|c| c.is_ok_and(printable))
+    };
+    if let Some(rest) = head.strip_prefix(&[0xFF, 0xFE]) {
+        return utf16(rest, u16::from_le_bytes);
+    }
+    if let Some(rest) = head.strip_prefix(&[0xFE, 0xFF]) {
+        return utf16(rest, u16::from_be_bytes);
+    }
+    let bytes = super::transport::strip_utf8_bom(head);
+    let valid = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        // Cut in the middle of a character at the end of the head: judge what came before.
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    valid.chars().all(printable)
+}
+
 /// Classifies an answer by its content type and its first bytes. Anything that is markup
 /// (`<`), JSON (`{`, `[`) — after an optional byte-order mark and whitespace — or labelled as
 /// HTML, XML, JSON (`application/json`, `+json`, problem+json) or any `text/*`, is not a file.
@@ -251,6 +283,12 @@ pub(crate) fn sniff(head: &[u8], content_type: &str, complete: bool) -> Sniff {
         None if !head.is_empty() && complete => Some(Sniff::Text),
         None => None,
     };
+    // Labelled as binary, the body decides only when it reads as text: a backup whose first
+    // byte happens to be `<`, `{` or `[` is still a backup.
+    let binary_label = media == "application/octet-stream"
+        || media.starts_with("application/x-")
+        || matches!(media.as_str(), "application/zip" | "application/gzip");
+    let by_body = by_body.filter(|_| !binary_label || looks_like_text(head));
     by_body.or(by_type).unwrap_or(Sniff::Data)
 }
 
@@ -321,7 +359,9 @@ pub(crate) async fn stream_to_dir(
     // Look at the start before creating any file: an error page must never become a backup.
     let mut head: Vec<u8> = Vec::new();
     let mut complete = false;
-    while head.len() < 512 {
+    // At least 512 bytes, and past any leading whitespace (an error page may start with blank
+    // lines), up to a bound.
+    while head.len() < SNIFF_MIN || (significant_start(&head).is_none() && head.len() < SNIFF_MAX) {
         match stream.next().await {
             Some(Ok(b)) => head.extend_from_slice(&b),
             Some(Err(e)) => return Err(broke(e, head.len() as u64, op)),
@@ -679,6 +719,15 @@ mod tests {
             (b"\xFF\xFE \0[\0", "", Json),
             (b"   \n", "", Text),
             (b"\xEF\xBB\xBF", "", Text),
+            // Labelled binary and not text: a backup whose first byte happens to be markup or
+            // JSON punctuation is still a backup.
+            (b"{\x00\x9c\xff\x13binary", "application/octet-stream", Data),
+            (b"<\x00\x01\x02\xfe", "application/octet-stream", Data),
+            (b" [\x80\x81\x82", "application/x-bomgar-backup", Data),
+            // Unlabelled, the first byte decides.
+            (b"{\x00\x9c\xff", "", Json),
+            // Text cut in the middle of a character at the end of the head is still text.
+            (b"{\"error\": \"caf\xC3", "application/octet-stream", Json),
         ];
         for (head, ct, want) in cases {
             assert_eq!(

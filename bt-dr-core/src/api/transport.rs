@@ -27,8 +27,9 @@ pub struct RetryPolicy {
     pub max_total: Duration,
     /// How many 429 answers to wait out before giving up.
     pub max_rate_limit_waits: u32,
-    /// Longest single `Retry-After` wait. An appliance asking for longer gets
-    /// [`crate::Error::RateLimited`] at once, carrying its wait (clamped to a day).
+    /// Longest single `Retry-After` wait: an appliance asking for longer is waited out this
+    /// long, then asked again (at most `max_rate_limit_waits` times; then
+    /// [`crate::Error::RateLimited`] carrying its last wait, clamped to a day).
     pub max_retry_after: Duration,
 }
 

@@ -96,7 +96,8 @@ pub struct BundleReport {
 impl BundleReport {
     /// The leaf certificate.
     pub fn leaf_cert(&self) -> Option<&CertInfo> {
-        self.leaf.map(|i| &self.certificates[i])
+        // A report can come from a caller (deserialised): an out-of-range index is no leaf.
+        self.leaf.and_then(|i| self.certificates.get(i))
     }
     /// The most severe finding.
     pub fn worst(&self) -> Option<Severity> {

@@ -58,11 +58,6 @@ impl BundleReport {
         }
         Ok(())
     }
-
-    /// The leaf, or `None` when there is none or its index is out of range (never panics).
-    fn leaf_checked(&self) -> Option<&CertInfo> {
-        self.leaf.and_then(|i| self.certificates.get(i))
-    }
 }
 
 /// At most the first `n` characters of `s` (never splits a character).
@@ -77,7 +72,7 @@ fn prefix(s: &str, n: usize) -> &str {
 /// [`BundleReport::check_consistent`].
 pub fn check_certificate_pair(primary: &BundleReport, backup: &BundleReport) -> PairReport {
     let mut findings = Vec::new();
-    let (a, b) = (primary.leaf_checked(), backup.leaf_checked());
+    let (a, b) = (primary.leaf_cert(), backup.leaf_cert());
     let identical = match (a, b) {
         (Some(a), Some(b)) => a.sha256 == b.sha256,
         _ => false,

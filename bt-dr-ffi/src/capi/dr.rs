@@ -591,7 +591,9 @@ pub unsafe extern "C" fn bt_dr_render_runbook(
 /// `first_hostname`/`first` and `second_hostname`/`second` are the two appliances and their
 /// clients, in any order (the plan finds the primary from their live roles). `mode` is
 /// `"planned"` (swap with a final data sync) or `"unplanned"` (promote the backup; refused with
-/// `BT_DR_STATUS_REFUSED` while the primary is healthy). Free with `bt_dr_failover_plan_free`.
+/// `BT_DR_STATUS_REFUSED` while the primary is healthy, or while its state is unknown: it
+/// answered, but with a TLS, pin, authentication, permission, rate-limit, parse or API error).
+/// Free with `bt_dr_failover_plan_free`. Same as `bt_dr_plan_failover_with` with NULL options.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_plan_failover(
     inventory: *const bt_dr_inventory,
@@ -611,7 +613,42 @@ pub unsafe extern "C" fn bt_dr_plan_failover(
         let c2 = unsafe { arg_ref(second, "second")? };
         let mode = unsafe { arg_str(mode, "mode")? };
         let out = Out::new(out_plan, "out_plan")?;
-        let inner = mapping::plan_failover(&site, (h1, &c1.inner), (h2, &c2.inner), mode)?;
+        let opts = mapping::failover_options(None)?;
+        let inner = mapping::plan_failover(&site, (h1, &c1.inner), (h2, &c2.inner), mode, &opts)?;
+        out.write(into_handle(bt_dr_failover_plan { inner }));
+        Ok(())
+    })
+}
+
+/// `bt_dr_plan_failover` with options. `options_json` may be NULL (defaults) or
+/// `{"force_unknown": bool}` (the other fields of `bt_dr_execute_failover_with` are accepted
+/// and do not matter here). `"force_unknown": true` plans an unplanned failover although the
+/// old primary's state is unknown (a warning in the plan says so): only when it has been
+/// confirmed by other means that it is down or no longer serving, otherwise the site ends up
+/// with two primaries.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bt_dr_plan_failover_with(
+    inventory: *const bt_dr_inventory,
+    site: *const c_char,
+    first_hostname: *const c_char,
+    first: *const bt_dr_client,
+    second_hostname: *const c_char,
+    second: *const bt_dr_client,
+    mode: *const c_char,
+    options_json: *const c_char,
+    out_plan: *mut *mut bt_dr_failover_plan,
+) -> bt_dr_status {
+    guard("bt_dr_plan_failover_with", || {
+        let site = unsafe { site_arg(inventory, site)? };
+        let h1 = unsafe { arg_str(first_hostname, "first_hostname")? };
+        let c1 = unsafe { arg_ref(first, "first")? };
+        let h2 = unsafe { arg_str(second_hostname, "second_hostname")? };
+        let c2 = unsafe { arg_ref(second, "second")? };
+        let mode = unsafe { arg_str(mode, "mode")? };
+        let opts_json = unsafe { opt_str(options_json, "options_json")? };
+        let out = Out::new(out_plan, "out_plan")?;
+        let opts = mapping::failover_options(opts_json)?;
+        let inner = mapping::plan_failover(&site, (h1, &c1.inner), (h2, &c2.inner), mode, &opts)?;
         out.write(into_handle(bt_dr_failover_plan { inner }));
         Ok(())
     })
@@ -634,8 +671,12 @@ pub unsafe extern "C" fn bt_dr_failover_plan_from_json(
 
 /// The plan as JSON: `{"site", "mode": "planned"|"unplanned", "from": appliance, "to":
 /// appliance, "connected_clients": N | null, "steps": [{"action", "automated": bool}],
-/// "warnings": ["..."]}` where an appliance is `{"hostname", "reachable", "healthy", "role":
-/// "none"|"primary"|"backup"|null, "error": string | null}`.
+/// "warnings": ["..."]}` where an appliance is `{"hostname", "reachability":
+/// "reachable"|"unreachable"|"unknown", "reachable", "healthy", "role":
+/// "none"|"primary"|"backup"|null, "error": report | null, "probe_status": N | null,
+/// "probe_error": report | null}` and a report is `{"kind", "code", "message", "details"}`.
+/// `unreachable`: the API and the unauthenticated `/check_health` probe both failed at the
+/// network level; `unknown`: something answered but not usably (TLS, pin, auth, parse...).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_failover_plan_to_json(
     plan: *const bt_dr_failover_plan,
@@ -671,7 +712,8 @@ pub unsafe extern "C" fn bt_dr_failover_plan_free(plan: *mut bt_dr_failover_plan
 /// Executes `plan` for `site`: plans again and refuses (`BT_DR_STATUS_REFUSED`) when the roles
 /// changed since, changes the role once (never retried blindly), then polls both appliances
 /// until they agree. Appliances and clients as for `bt_dr_plan_failover`. `settle_timeout_ms`
-/// and `poll_interval_ms` of 0 keep the defaults (180 s, 500 ms).
+/// and `poll_interval_ms` of 0 keep the defaults (180 s, 500 ms). No override: the same as
+/// `bt_dr_execute_failover_with` with `{"settle_timeout_ms", "poll_interval_ms"}`.
 ///
 /// `*out_outcome`: how it ended (a timeout or split brain is an outcome, not an error).
 /// `*out_json`: `{"site", "mode", "events": [{"elapsed_ms", "event", "from_role", "to_role"}],
@@ -699,14 +741,49 @@ pub unsafe extern "C" fn bt_dr_execute_failover(
         let p = unsafe { arg_ref(plan, "plan")? };
         let out_o = Out::new(out_outcome, "out_outcome")?;
         let out_j = Out::new(out_json, "out_json")?;
-        let t = mapping::execute_failover(
-            &site,
-            (h1, &c1.inner),
-            (h2, &c2.inner),
-            &p.inner,
-            settle_timeout_ms,
-            poll_interval_ms,
-        )?;
+        let opts = mapping::failover_timing(settle_timeout_ms, poll_interval_ms);
+        let t =
+            mapping::execute_failover(&site, (h1, &c1.inner), (h2, &c2.inner), &p.inner, &opts)?;
+        out_j.write_string(mapping::to_json(&t)?)?;
+        out_o.write(t.outcome.into());
+        Ok(())
+    })
+}
+
+/// `bt_dr_execute_failover` with options. `options_json` may be NULL (defaults) or
+/// `{"settle_timeout_ms": N, "poll_interval_ms": N, "force_unknown": bool,
+/// "demote_old_primary": bool}` (every field optional; 0 ms keeps a default; unknown fields are
+/// `BT_DR_STATUS_PARSE`). `force_unknown` as for `bt_dr_plan_failover_with`, needed again here
+/// because execution plans afresh. `demote_old_primary`: after an unplanned promotion, if the
+/// old primary still claims primary, demote it with force; off (the default) nothing is
+/// demoted by bt-dr and the outcome is then `BT_DR_FAILOVER_OUTCOME_SPLIT_BRAIN` with the demotion as a
+/// follow-up step. `*out_outcome` and `*out_json` as for `bt_dr_execute_failover`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bt_dr_execute_failover_with(
+    inventory: *const bt_dr_inventory,
+    site: *const c_char,
+    first_hostname: *const c_char,
+    first: *const bt_dr_client,
+    second_hostname: *const c_char,
+    second: *const bt_dr_client,
+    plan: *const bt_dr_failover_plan,
+    options_json: *const c_char,
+    out_outcome: *mut bt_dr_failover_outcome,
+    out_json: *mut *mut c_char,
+) -> bt_dr_status {
+    guard("bt_dr_execute_failover_with", || {
+        let site = unsafe { site_arg(inventory, site)? };
+        let h1 = unsafe { arg_str(first_hostname, "first_hostname")? };
+        let c1 = unsafe { arg_ref(first, "first")? };
+        let h2 = unsafe { arg_str(second_hostname, "second_hostname")? };
+        let c2 = unsafe { arg_ref(second, "second")? };
+        let p = unsafe { arg_ref(plan, "plan")? };
+        let opts_json = unsafe { opt_str(options_json, "options_json")? };
+        let out_o = Out::new(out_outcome, "out_outcome")?;
+        let out_j = Out::new(out_json, "out_json")?;
+        let opts = mapping::failover_options(opts_json)?;
+        let t =
+            mapping::execute_failover(&site, (h1, &c1.inner), (h2, &c2.inner), &p.inner, &opts)?;
         out_j.write_string(mapping::to_json(&t)?)?;
         out_o.write(t.outcome.into());
         Ok(())

@@ -177,6 +177,22 @@ static void test_backup(bt_dr_client *c) {
   bt_dr_cancel_token_free(t);
 }
 
+/* Standard base64 of `in` into `out` (NUL-terminated; cut when `out` is too small). */
+static void base64(const char *in, char *out, size_t cap) {
+  static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t n = strlen(in), o = 0;
+  for (size_t i = 0; i < n && o + 4 < cap; i += 3) {
+    unsigned v = (unsigned)(unsigned char)in[i] << 16;
+    if (i + 1 < n) v |= (unsigned)(unsigned char)in[i + 1] << 8;
+    if (i + 2 < n) v |= (unsigned)(unsigned char)in[i + 2];
+    out[o++] = t[(v >> 18) & 63];
+    out[o++] = t[(v >> 12) & 63];
+    out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
+    out[o++] = i + 2 < n ? t[v & 63] : '=';
+  }
+  out[o] = 0;
+}
+
 /* Issue 12: no secret (client secret, backup password) shows in any error text: message or
  * details JSON, whatever failed after the secret was sent. */
 static void test_secret_leaks(bt_dr_client *c) {
@@ -210,6 +226,40 @@ static void test_secret_leaks(bt_dr_client *c) {
   NO_SECRET(backup_password);
   NO_SECRET(client_secret);
   CHECK(sim_control(control_url, "/appliances/0/clear_faults", "") == 200);
+
+  /* A proxy that echoes the request (`echo_headers`: request line, every header with the
+   * bearer token, and the body with the backup password) in its error answer, with an error
+   * status and with 200: only the core's redaction keeps them out of the error (the
+   * simulator's own test echo_headers_also_leaks_the_request_body_with_the_backup_password
+   * shows they are on the wire). Nor does the Basic pair of a token request show. */
+  char basic[256];
+  char pair[256];
+  snprintf(pair, sizeof pair, "%s:%s", client_id, client_secret);
+  base64(pair, basic, sizeof basic);
+  static const char *echo_faults[] = {
+      "{\"endpoint\":\"backup\",\"fault\":\"echo_headers\",\"value\":502,\"times\":null}",
+      "{\"endpoint\":\"backup\",\"fault\":\"echo_headers\",\"value\":200,\"times\":null}",
+      "{\"endpoint\":\"token\",\"fault\":\"echo_headers\",\"value\":502,\"times\":null}",
+  };
+  for (size_t i = 0; i < sizeof echo_faults / sizeof echo_faults[0]; i++) {
+    CHECK(sim_control(control_url, "/appliances/0/fault", echo_faults[i]) == 200);
+    /* A fresh client: no cached token, so the token request is made (and echoed) too. */
+    bt_dr_client *fresh = make_client(primary_url, client_secret);
+    const char *d3 = fresh_dir(i == 0 ? "leak-echo-502" : i == 1 ? "leak-echo-200" : "leak-echo-token");
+    rc = bt_dr_download_backup(fresh, d3, backup_password, NULL, NULL, NULL, &json);
+    CHECK(rc != BT_DR_STATUS_OK);
+    if (rc == BT_DR_STATUS_OK) FREE(json);
+    CHECK(count_entries(d3) == 0);
+    NO_SECRET(backup_password);
+    NO_SECRET(client_secret);
+    NO_SECRET(basic);
+    NO_SECRET("Bearer ");
+    NO_SECRET("bearer ");
+    NO_SECRET("Basic ");
+    NO_SECRET("\"password\"");
+    bt_dr_client_free(fresh);
+    CHECK(sim_control(control_url, "/appliances/0/clear_faults", "") == 200);
+  }
 }
 
 static void test_reporting(bt_dr_client *c) {

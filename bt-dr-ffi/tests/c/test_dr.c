@@ -322,6 +322,66 @@ static void test_failover(bt_dr_inventory *inv, bt_dr_client *primary, bt_dr_cli
   bt_dr_failover_plan_free(plan);
 }
 
+/* Runs after test_failover: bt-b is primary, bt-a backup. bt-b rejects our credentials (a
+ * client with a wrong secret), so its state is unknown, not unreachable: an unplanned failover
+ * needs "force_unknown", at planning and again at execution (which plans afresh), and bt-dr
+ * demotes nothing by itself (the timeline has no "demoted" event; the simulated pair moves a
+ * connected old primary to backup on its own). */
+static void test_failover_state_unknown(bt_dr_inventory *inv, bt_dr_client *a) {
+  bt_dr_client *b = make_client(backup_url, "not-the-secret");
+  bt_dr_failover_plan *plan = NULL;
+  FAILS(BT_DR_STATUS_REFUSED, bt_dr_plan_failover(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b,
+                                                   "unplanned", &plan));
+  CONTAINS(tu_last_message(), "state unknown");
+  FAILS(BT_DR_STATUS_REFUSED, bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b,
+                                                        "unplanned", NULL, &plan));
+  FAILS(BT_DR_STATUS_REFUSED, bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b,
+                                                        "unplanned", "{\"force_unknown\":false}", &plan));
+  CHECK(bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, "unplanned",
+                                 "{\"force\":true}", &plan) != BT_DR_STATUS_OK);
+  CHECK(plan == NULL);
+  OK(bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, "unplanned",
+                              "{\"force_unknown\":true}", &plan));
+  char *json = NULL;
+  OK(bt_dr_failover_plan_to_json(plan, &json));
+  CONTAINS(json, "\"reachability\":\"unknown\"");
+  CONTAINS(json, "\"reachability\":\"reachable\"");
+  CONTAINS(json, "\"kind\":\"auth\"");
+  CONTAINS(json, "\"code\":\"BT_DR_AUTH\"");
+  CONTAINS(json, "\"probe_status\"");
+  CONTAINS(json, "force_unknown");
+  FREE(json);
+  char *target = NULL;
+  OK(bt_dr_failover_plan_target(plan, &target));
+  CHECK(target && strcmp(target, "bt-a.example.com") == 0);
+  FREE(target);
+
+  bt_dr_failover_outcome outcome = BT_DR_FAILOVER_OUTCOME_SETTLED;
+  FAILS(BT_DR_STATUS_REFUSED, bt_dr_execute_failover(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b,
+                                                      plan, 5000, 50, &outcome, &json));
+  FAILS(BT_DR_STATUS_REFUSED,
+        bt_dr_execute_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, plan,
+                                    "{\"settle_timeout_ms\":5000,\"poll_interval_ms\":50}", &outcome, &json));
+  bt_dr_health *h = NULL;
+  bt_dr_failover_role role = BT_DR_FAILOVER_ROLE_NONE;
+  OK(bt_dr_check_health(a, &h));
+  OK(bt_dr_health_failover_role(h, &role));
+  CHECK(role == BT_DR_FAILOVER_ROLE_BACKUP);
+  bt_dr_health_free(h);
+  OK(bt_dr_execute_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, plan,
+                                 "{\"settle_timeout_ms\":5000,\"poll_interval_ms\":50,\"force_unknown\":true,"
+                                 "\"demote_old_primary\":false}",
+                                 &outcome, &json));
+  CHECK(!tu_contains(json, "demoted"));
+  FREE(json);
+  OK(bt_dr_check_health(a, &h));
+  OK(bt_dr_health_failover_role(h, &role));
+  CHECK(role == BT_DR_FAILOVER_ROLE_PRIMARY);
+  bt_dr_health_free(h);
+  bt_dr_failover_plan_free(plan);
+  bt_dr_client_free(b);
+}
+
 int main(void) {
   primary_url = tu_env("BT_DR_SIM_PRIMARY_URL");
   backup_url = tu_env("BT_DR_SIM_BACKUP_URL");
@@ -341,6 +401,7 @@ int main(void) {
   test_retention();
   test_audit_and_runbook(inv, primary, backup);
   test_failover(inv, primary, backup);
+  test_failover_state_unknown(inv, primary);
   bt_dr_client_free(backup);
   bt_dr_client_free(primary);
   bt_dr_inventory_free(inv);

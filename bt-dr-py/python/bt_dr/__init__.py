@@ -76,6 +76,7 @@ from ._model import (
     AuditFinding,
     AuditSummary,
     AuditReport,
+    ErrorReport,
     ApplianceState,
     PlanStep,
     FailoverPlan,
@@ -460,7 +461,9 @@ def plan_retention(
 def apply_retention(store: StrPath, plan: Union[RetentionPlan, Mapping[str, Any]]) -> List[str]:
     """Removes the sets ``plan`` marks and returns their ids. Refused (``Refused``) when the
     newest verified set would be among them."""
-    p = plan._native() if isinstance(plan, RetentionPlan) else to_jsonable(dict(plan))
+    # A dict goes through the model so that a missing or None `min_nsb_bytes` is left out and
+    # the core's floor applies.
+    p = (plan if isinstance(plan, RetentionPlan) else RetentionPlan.from_dict(plan))._native()
     return list(_native.apply_retention(os.fspath(store), p))
 
 
@@ -552,14 +555,23 @@ def plan_failover(
     site: Union[Site, Mapping[str, Any]],
     clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]]],
     mode: str = "planned",
+    *,
+    force_unknown: bool = False,
 ) -> FailoverPlan:
     """Plans a failover (``planned`` or ``unplanned``) without side effects.
 
     ``clients`` maps both appliances' hostnames to clients (see ``Client.for_pair``). Unsafe
-    moves raise ``Refused`` (e.g. unplanned while the primary is healthy).
+    moves raise ``Refused`` (e.g. unplanned while the primary is healthy, or while its state is
+    unknown: ``from_.reachability == "unknown"``, it answered but with a TLS, pin,
+    authentication, permission, rate-limit, parse or API error). ``force_unknown=True`` plans
+    an unplanned failover anyway (a warning says so): only when you have confirmed by other
+    means that the old primary is down or no longer serving, else the site ends up with two
+    primaries.
     """
     first, second = _pair(clients)
-    return FailoverPlan.from_dict(_native.plan_failover(_site(site), first, second, mode))
+    return FailoverPlan.from_dict(
+        _native.plan_failover(_site(site), first, second, mode, force_unknown=force_unknown)
+    )
 
 
 def execute_failover(
@@ -569,13 +581,30 @@ def execute_failover(
     *,
     settle_timeout: Optional[float] = None,
     poll_interval: Optional[float] = None,
+    force_unknown: bool = False,
+    demote_old_primary: bool = False,
 ) -> FailoverTimeline:
-    """Executes a plan: re-checks it, changes the role once, then polls until both appliances
-    agree; returns the timeline."""
+    """Executes a plan: plans afresh (refused if the fresh plan differs from ``plan``), changes
+    the role once, then polls until both appliances agree; returns the timeline.
+
+    ``force_unknown`` must be given again here when the plan needed it. ``demote_old_primary``:
+    after an unplanned promotion, if the old primary still claims primary, demote it with
+    force; off (the default) bt-dr demotes nothing by itself and the outcome is then
+    ``split_brain`` with the demotion as a follow-up step.
+    """
     first, second = _pair(clients)
     p = plan._native() if isinstance(plan, FailoverPlan) else to_jsonable(dict(plan))
     return FailoverTimeline.from_dict(
-        _native.execute_failover(_site(site), first, second, p, settle_timeout, poll_interval)
+        _native.execute_failover(
+            _site(site),
+            first,
+            second,
+            p,
+            settle_timeout,
+            poll_interval,
+            force_unknown=force_unknown,
+            demote_old_primary=demote_old_primary,
+        )
     )
 
 
@@ -680,6 +709,7 @@ __all__ = [
     "AuditFinding",
     "AuditSummary",
     "AuditReport",
+    "ErrorReport",
     "ApplianceState",
     "PlanStep",
     "FailoverPlan",

@@ -919,6 +919,11 @@ class Manifest(Model):
     partial: bool = False
     """A part failed; the set holds the NSB and every part that succeeded."""
 
+    @property
+    def failed_parts(self) -> List[Dict[str, Any]]:
+        """Parts that failed (``part``, ``status``, ``error``)."""
+        return [p for p in self.parts if p.get("status") == "failed"]
+
     def files_of(self, kind: str) -> List[ManifestFile]:
         """Files of one kind (``nsb``, ``recording``, ``certificate_bundle``...)."""
         return [f for f in self.files if f.kind == kind]
@@ -936,6 +941,11 @@ class BackupSetReport(Model):
     """A part failed: the set was kept with the NSB and every part that succeeded."""
     cleaned: Optional[Dict[str, Any]] = None
     """Crash leftovers of earlier runs the store removed before this run."""
+
+    @property
+    def failed_parts(self) -> List[Dict[str, Any]]:
+        """Parts that failed (``part``, ``status``, ``error``), as in the manifest."""
+        return [p for p in self.manifest.parts if p.get("status") == "failed"]
 
     def __repr__(self) -> str:
         return (
@@ -1003,8 +1013,18 @@ class JobReport(Model):
 
     @property
     def failed(self) -> List[SiteOutcome]:
-        """Sites that failed."""
+        """Sites that failed (no set taken)."""
         return [s for s in self.sites if s.error is not None]
+
+    @property
+    def partial(self) -> List[SiteOutcome]:
+        """Sites whose set was taken but is partial (a part failed; the NSB was kept)."""
+        return [s for s in self.sites if s.partial]
+
+    @property
+    def all_complete(self) -> bool:
+        """Every site has a complete set."""
+        return all(s.error is None and not s.partial for s in self.sites)
 
 
 # ---------------------------------------------------------------- retention
@@ -1052,7 +1072,10 @@ class RetentionPlan(Model):
     site: str
     keep: List[KeptSet]
     remove: List[str]
-    min_nsb_bytes: int = 0
+    min_nsb_bytes: Optional[int] = None
+    """The retention floor the plan was made with (bytes); applying re-checks with it. None
+    (a plan built in Python or loaded from an older dict): left out of what is sent to the
+    core, whose default (16 KiB) then applies. 0 turns the floor off."""
 
 
 # ---------------------------------------------------------------- audit
@@ -1136,17 +1159,69 @@ class AuditReport(Model):
 
 
 @dataclasses.dataclass(frozen=True)
+class ErrorReport(Model):
+    """A typed error as data (the core's ``ErrorReport``): ``kind`` (``network``, ``tls``,
+    ``auth``...), stable ``code``, redacted ``message`` and ``details`` (the error's fields, as
+    ``BtDrError.details``). Also reads like the dict it was: ``report["kind"]``."""
+
+    kind: str
+    code: str
+    message: str
+    details: Dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ErrorReport":
+        """Builds the report; a bare message string (older plans) becomes an ``api`` error."""
+        if isinstance(data, str):
+            return cls(kind="api", code="BT_DR_API", message=data, details={"kind": "api", "message": data})
+        return super().from_dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``report.get("kind")`` as on the dict form."""
+        return self.to_dict().get(key, default)
+
+    def exception(self) -> Any:
+        """The ``BtDrError`` subclass this kind of error raises."""
+        from . import exception_class
+
+        return exception_class(self.kind)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+Reachability = str
+"""``reachable``, ``unreachable`` (network-level failure of the API and of the
+``/check_health`` probe: nothing answers) or ``unknown`` (something answered, but with a TLS,
+pin, authentication, permission, rate-limit, parse or API error: it may be up and serving)."""
+
+
+@dataclasses.dataclass(frozen=True)
 class ApplianceState(Model):
-    """What one appliance looked like when planning."""
+    """What one appliance looked like when planning.
+
+    ``reachability`` is ``reachable``, ``unreachable`` or ``unknown`` (see ``Reachability``);
+    ``reachable`` is ``reachability == "reachable"`` (kept for readers of the older shape).
+    ``error`` is why ``check_health`` failed, ``probe_status`` the HTTP status of the
+    unauthenticated ``/check_health`` probe when it answered, ``probe_error`` why it failed.
+    """
 
     hostname: str
     reachable: bool
     healthy: bool
     role: Optional[str]
-    error: Optional[Any]
-    reachability: Optional[str] = None
+    error: Optional[ErrorReport] = None
+    reachability: str = "unknown"
     probe_status: Optional[int] = None
-    probe_error: Optional[Dict[str, Any]] = None
+    probe_error: Optional[ErrorReport] = None
+
+    @property
+    def state_unknown(self) -> bool:
+        """It answered, but not usably: an unplanned failover needs ``force_unknown``."""
+        return self.reachability == "unknown"
 
 
 @dataclasses.dataclass(frozen=True)

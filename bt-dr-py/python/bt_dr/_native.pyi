@@ -218,6 +218,7 @@ def plan_failover(
     first: Tuple[str, NativeClient],
     second: Tuple[str, NativeClient],
     mode: str,
+    force_unknown: bool = False,
 ) -> Dict[str, Any]: ...
 def execute_failover(
     site: Dict[str, Any],
@@ -226,5 +227,7 @@ def execute_failover(
     plan: Dict[str, Any],
     settle_timeout: Optional[float] = None,
     poll_interval: Optional[float] = None,
+    force_unknown: bool = False,
+    demote_old_primary: bool = False,
 ) -> Dict[str, Any]: ...
 def site_pair(site: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]: ...

@@ -399,8 +399,10 @@ pub enum Fault {
         /// HTTP status, e.g. 403 or 401.
         status: u16,
     },
-    /// An error answer with this status whose `text/plain` body echoes the request line and every
-    /// request header, `Authorization` included — a debugging proxy that leaks credentials.
+    /// An error answer with this status whose `text/plain` body echoes the request line, every
+    /// request header (`Authorization` included) and the request body (the backup password of
+    /// `POST /api/backup`, the client secret of a token request) — a debugging proxy that leaks
+    /// credentials.
     EchoHeaders {
         /// HTTP status, e.g. 502.
         status: u16,

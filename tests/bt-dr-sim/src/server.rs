@@ -341,7 +341,8 @@ async fn handle(
     }
     let is_api = path.starts_with("/api/");
     let reply = match &plan.replace {
-        Some(fault) => fault_reply(&site, endpoint, fault, &req),
+        Some(Fault::EchoHeaders { status }) => echo_request(*status, req).await,
+        Some(fault) => fault_reply(&site, endpoint, fault),
         None => route(&site, idx, endpoint, req).await,
     };
     let add_rate_headers = is_api
@@ -712,12 +713,31 @@ fn backup_download(site: &SiteState, account: &Account, req: &Req) -> Reply {
 
 const LOGIN_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Login</title></head>\n<body><form method=\"post\" action=\"/login\">\n<label>Username <input name=\"username\"></label>\n<label>Password <input type=\"password\" name=\"password\"></label>\n<button type=\"submit\">Log In</button>\n</form></body></html>\n";
 
-fn fault_reply(
-    site: &SiteState,
-    endpoint: Endpoint,
-    fault: &Fault,
-    req: &Request<Incoming>,
-) -> Reply {
+/// [`Fault::EchoHeaders`]: a `text/plain` error echoing the request line, every request header
+/// (`Authorization: Bearer …` included) and the request body (the JSON of `POST /api/backup`
+/// carries the backup password; a token request carries the client secret) — a debugging
+/// proxy that leaks credentials.
+async fn echo_request(status: u16, req: Request<Incoming>) -> Reply {
+    let (parts, body) = req.into_parts();
+    let mut text = format!(
+        "Upstream error. The request as this proxy received it:\n{} {} HTTP/1.1\n",
+        parts.method, parts.uri
+    );
+    for (name, value) in &parts.headers {
+        text.push_str(&format!(
+            "{name}: {}\n",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
+    }
+    text.push('\n');
+    match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+        Ok(collected) => text.push_str(&String::from_utf8_lossy(&collected.to_bytes())),
+        Err(_) => text.push_str("(request body could not be read)"),
+    }
+    Reply::new(status_or(status, StatusCode::BAD_GATEWAY), Kind::Text, text)
+}
+
+fn fault_reply(site: &SiteState, endpoint: Endpoint, fault: &Fault) -> Reply {
     let ns = if endpoint == Endpoint::Reporting {
         site.cfg.namespace.reporting_uri()
     } else {
@@ -760,24 +780,6 @@ fn fault_reply(
             "access_denied",
             "The access token was rejected.",
         ),
-        Fault::EchoHeaders { status } => {
-            let mut body = format!(
-                "Upstream error. The request as this proxy received it:\n{} {} HTTP/1.1\n",
-                req.method(),
-                req.uri()
-            );
-            for (name, value) in req.headers() {
-                body.push_str(&format!(
-                    "{name}: {}\n",
-                    String::from_utf8_lossy(value.as_bytes())
-                ));
-            }
-            Reply::new(
-                status_or(*status, StatusCode::BAD_GATEWAY),
-                Kind::Text,
-                body,
-            )
-        }
         _ => Reply::new(
             StatusCode::OK,
             Kind::Xml,

@@ -488,3 +488,36 @@ async fn echo_headers_leaks_the_request_headers_like_a_debug_proxy() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn echo_headers_also_leaks_the_request_body_with_the_backup_password() {
+    let (sim, c, base, t) = setup(cfg()).await;
+    sim.primary().set_fault(
+        Endpoint::Backup,
+        Fault::EchoHeaders { status: 502 },
+        Some(1),
+    );
+    let r = c
+        .post(format!("{base}/api/backup"))
+        .bearer_auth(&t)
+        .header("Content-Type", "application/json")
+        .body(r#"{"password":"Backup-Pass-4711"}"#)
+        .send()
+        .await
+        .expect("request");
+    let r = into_resp(r).await;
+    assert_eq!(r.status, 502);
+    assert!(r.body.contains("POST /api/backup HTTP/1.1"), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("authorization: Bearer {t}")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(r#"{"password":"Backup-Pass-4711"}"#),
+        "{}",
+        r.body
+    );
+    // Armed once: the next backup is a normal one again.
+    assert_eq!(get(&c, &base, &t, "/api/backup").await.status, 200);
+}

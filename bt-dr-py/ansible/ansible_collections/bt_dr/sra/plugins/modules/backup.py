@@ -18,6 +18,12 @@ description:
     described by a manifest with SHA-256 hashes. The set appears under its final name only when
     complete.
   - C(changed) is true only when a new set was written.
+  - A set one of whose parts failed (recordings, certificate bundle, appliance records or Vault
+    key, for example when the Reporting API answers 404) is kept with the NSB and every part
+    that succeeded, and is marked partial in its manifest. The task then does not fail (the NSB
+    was kept). It returns RV(partial=true) and RV(failed_parts), is C(changed), and warns naming
+    each failed part and its error. Test RV(partial) to alert on it. A partial set never counts
+    as the newest verified set retention protects.
   - In check mode the appliance is asked for its health and the API account's permissions, and
     nothing is downloaded or written.
 options:
@@ -127,6 +133,19 @@ manifest:
   description: The set's manifest (files with sizes and hashes, NSB version, findings, what the NSB does not cover).
   returned: changed
   type: dict
+partial:
+  description:
+    - A part of the set failed; the set was kept with the NSB and every part that succeeded
+      (see RV(failed_parts)). The task does not fail for it, but warns.
+  returned: changed
+  type: bool
+  sample: false
+failed_parts:
+  description: The parts that failed, each with C(part), C(status) and its typed C(error) (C(kind), C(code), C(message), C(details)).
+  returned: changed
+  type: list
+  elements: dict
+  sample: [{"part": "recordings", "status": "failed", "error": {"kind": "not_found", "code": "not_found", "message": "...", "details": {}}}]
 verify:
   description: Result of re-hashing the set.
   returned: changed and O(verify)
@@ -232,7 +251,17 @@ def main():
             set_id=report.set_id,
             path=os.fspath(report.path),
             manifest=report.manifest.to_dict(),
+            partial=bool(report.partial),
+            failed_parts=report.failed_parts,
         )
+        for part in report.failed_parts:
+            error = part.get("error") or {}
+            module.warn(
+                "partial backup set %s of %s: part %s failed (%s): %s; the NSB and every other part were kept"
+                % (report.set_id, site.name, part.get("part"), error.get("kind"), error.get("message"))
+            )
+        if report.partial and not report.failed_parts:
+            module.warn("partial backup set %s of %s; the NSB was kept" % (report.set_id, site.name))
         if p["verify"]:
             check = bt_dr.verify_backup_set(report.path)
             result["verify"] = check.to_dict()

@@ -14,7 +14,15 @@ short_description: Planned or unplanned failover of a BeyondTrust RS/PRA failove
 version_added: "0.1.0"
 description:
   - Plans the failover from what both appliances report now, refusing unsafe moves (an unplanned
-    failover while the primary is healthy, promoting an unreachable appliance, split brain).
+    failover while the primary is healthy or while its state is unknown, promoting an
+    unreachable appliance, split brain).
+  - Only a network-level failure (refused, reset, time-out) makes the old primary unreachable.
+    An answer bt-dr cannot use (TLS, certificate pin, authentication, permission, rate limit,
+    parse or API error) makes its state unknown - it may be up and serving - and an unplanned
+    failover is then refused unless O(force_unknown=true).
+  - Execution plans afresh and acts on that plan only. bt-dr never demotes the old primary by
+    itself unless O(demote_old_primary=true); otherwise a still-primary old primary gives the
+    outcome V(split_brain) with the demotion as a follow-up step (and the task fails).
   - Then changes the role once (never retried blindly) and polls until both appliances agree,
     returning the timeline and the manual follow-up (DNS/NAT swing).
   - In check mode only the plan is returned; nothing is changed.
@@ -42,6 +50,22 @@ options:
       - Seconds between two looks at the roles.
     type: float
     default: 0.5
+  force_unknown:
+    description:
+      - Go ahead with an unplanned failover although the old primary's state is unknown (it
+        answered, but with a TLS, pin, authentication, permission, rate-limit, parse or API
+        error). Only when you have confirmed by other means that it is down or no longer
+        serving; otherwise the site ends up with two primaries.
+    type: bool
+    default: false
+  demote_old_primary:
+    description:
+      - After an unplanned promotion, if the old primary still claims primary, demote it with
+        C(set_failover_role(backup, force=1)).
+      - When false, nothing is demoted by bt-dr; the outcome is then V(split_brain) and the
+        demotion is left as a follow-up step.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - bt_dr.sra.attributes
   - bt_dr.sra.auth
@@ -106,6 +130,8 @@ def main():
         primary=dict(type="str"),
         settle_timeout=dict(type="int", default=180),
         poll_interval=dict(type="float", default=0.5),
+        force_unknown=dict(type="bool", default=False),
+        demote_old_primary=dict(type="bool", default=False),
     )
     argument_spec.update(auth_argument_spec())
     argument_spec.update(inventory_argument_spec())
@@ -129,7 +155,7 @@ def main():
             health = clients[site.appliance(p["primary"]).hostname].check_health()
             if health.failover_role == "primary":
                 module.exit_json(changed=False, msg="%s is already primary" % p["primary"])
-        plan = bt_dr.plan_failover(site, clients, p["mode"])
+        plan = bt_dr.plan_failover(site, clients, p["mode"], force_unknown=p["force_unknown"])
         if module.check_mode:
             module.exit_json(changed=True, plan=plan.to_dict())
         timeline = bt_dr.execute_failover(
@@ -138,6 +164,8 @@ def main():
             plan,
             settle_timeout=float(p["settle_timeout"]),
             poll_interval=p["poll_interval"],
+            force_unknown=p["force_unknown"],
+            demote_old_primary=p["demote_old_primary"],
         )
         result = dict(
             changed=True,
