@@ -750,12 +750,15 @@ async fn build_set(
     if let Some(vk) = &opts.vault_key {
         check_cancel()?;
         let r = (|| -> Result<()> {
-            let record = VaultKeyRecord::from_file(
-                &vk.path,
-                &site.name,
-                started.date(),
-                vk.password_protected,
-            )?;
+            // The day the key was exported (its file's time), not the day the set was taken:
+            // a key kept from an earlier day may no longer decrypt this NSB's Vault.
+            let exported = std::fs::metadata(&vk.path)
+                .and_then(|m| m.modified())
+                .ok()
+                .map(|t| OffsetDateTime::from(t).date())
+                .unwrap_or(started.date());
+            let record =
+                VaultKeyRecord::from_file(&vk.path, &site.name, exported, vk.password_protected)?;
             // An unprotected key is recorded but not copied: spreading it would widen the
             // exposure.
             let mut new_files = Vec::new();

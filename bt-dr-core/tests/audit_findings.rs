@@ -120,3 +120,37 @@ async fn a_partial_newest_set_is_an_error_naming_what_failed() {
     .await;
     assert!(with(&whole, "backup_partial").is_empty());
 }
+
+#[tokio::test]
+async fn a_vault_key_exported_on_another_day_is_a_finding() {
+    let inputs = tempfile::tempdir().unwrap();
+    let key = inputs.path().join("vault.key");
+    std::fs::write(&key, b"encrypted vault key bytes").unwrap();
+    let ten_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(10 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&key)
+        .unwrap()
+        .set_modified(ten_days_ago)
+        .unwrap();
+    let opts = |key: &std::path::Path| bt_dr_core::BackupSetOptions {
+        recordings: false,
+        backup_password: Some("pw".into()),
+        vault_key: Some(bt_dr_core::backup_set::VaultKeyInput {
+            path: key.to_path_buf(),
+            password_protected: true,
+        }),
+        ..Default::default()
+    };
+    let report = audit_after(opts(&key)).await;
+    let found = with(&report, "vault_key_not_same_day");
+    assert_eq!(found.len(), 1, "{}", report.to_markdown());
+    let day = time::OffsetDateTime::from(ten_days_ago).date().to_string();
+    assert!(found[0].1.contains(&day), "{}", found[0].1);
+
+    // Exported today: it pairs with today's backup.
+    let fresh = inputs.path().join("fresh.key");
+    std::fs::write(&fresh, b"encrypted vault key bytes").unwrap();
+    let report = audit_after(opts(&fresh)).await;
+    assert!(with(&report, "vault_key_not_same_day").is_empty());
+}

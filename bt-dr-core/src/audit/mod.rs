@@ -11,6 +11,7 @@
 //! | `backup_restore_refused` / `_untested` | critical / warning | the newest NSB would be refused / untested on the current version |
 //! | `vault_key_missing` / `vault_key_unprotected` | error | no Vault key record, or it was saved without password |
 //! | `nsb_without_password` | warning | the newest NSB was downloaded without a backup password |
+//! | `vault_key_not_same_day` | warning | the Vault key kept with the newest set was exported on another day than the backup |
 //! | `certificate_missing` / `_invalid` / `_warning` / `_expired` / `_expiring` | error / ≥error / warning / critical / warning | the bundle in the newest set (`_warning`: e.g. a self-signed certificate in use, an appliance hostname the certificate does not cover) |
 //! | `pair_certificates_differ` | error | the two appliances of a pair serve different certificates (live) |
 //! | `appliance_record_missing` / `_outdated` | error / warning | no `/appliance` record for an appliance, or taken before the current version |

@@ -150,6 +150,17 @@ pub(super) fn backups(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     match &latest.manifest.vault_key {
         None => out.push(f("vault_key_missing", Severity::Error, site, "the newest set has no Vault encryption key record; Vault credentials in the NSB cannot be decrypted without it", "Download the key (password protected) from /login > Management > Software and add it to the backup set.")),
         Some(v) if !v.password_protected => out.push(f("vault_key_unprotected", Severity::Error, site, "the Vault encryption key was saved without a password", "Download it again with a password and delete the unprotected copy.")),
+        Some(v) if !v.pairs_with(site, latest.created_at.date()) => out.push(f(
+            "vault_key_not_same_day",
+            Severity::Warning,
+            site,
+            format!(
+                "the Vault key in the newest set was exported on {}, the backup taken on {}: if the key changed in between, the NSB's Vault credentials will not decrypt",
+                v.date,
+                latest.created_at.date()
+            ),
+            "Download the Vault key on the day of the backup (the nightly job can pick up a fresh export).",
+        )),
         _ => {}
     }
 }

@@ -22,7 +22,8 @@ use crate::{Error, Finding, Result, Severity};
 pub struct VaultKeyRecord {
     /// Site the key belongs to.
     pub site: String,
-    /// Day it was downloaded (pairs it with the backup of the same day).
+    /// Day the key was exported from the appliance (given, or its file's modification day);
+    /// it pairs with the backup of the same day.
     pub date: Date,
     /// File name of the key file.
     pub file_name: String,
