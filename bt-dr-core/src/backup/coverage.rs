@@ -88,7 +88,7 @@ pub fn nsb_coverage(product: Product, include_logged_history: bool) -> NsbCovera
             CoverageItem {
                 id: "file_store_partial",
                 label: "File store",
-                note: Some("only the first 50 files, each smaller than 200 KB"),
+                note: Some("only the first 50 files, each up to 200 KB"),
             },
             item("presentations", "Created and scheduled presentations"),
         ]);
@@ -113,7 +113,7 @@ pub fn nsb_coverage(product: Product, include_logged_history: bool) -> NsbCovera
             id: "session_recordings",
             label: "Session recordings",
             save_instead: "Download them through the Reporting API after each session window",
-            bt_dr_operation: Some("download_recordings"),
+            bt_dr_operation: Some("run_backup_set"),
         },
         ExcludedItem {
             id: "command_shell_recordings",
@@ -132,7 +132,7 @@ pub fn nsb_coverage(product: Product, include_logged_history: bool) -> NsbCovera
             },
             ExcludedItem {
                 id: "file_store_large_files",
-                label: "File store files of 200 KB or more",
+                label: "File store files larger than 200 KB",
                 save_instead: "Copy them out of /login > Public Portals > File Store and keep them with the backup set",
                 bt_dr_operation: None,
             },
@@ -233,6 +233,23 @@ mod tests {
         );
         let (inc, exc) = ids(&nsb_coverage(Product::Pra, false));
         assert!(!inc.contains(&"canned_messages") && !exc.contains(&"file_store_large_files"));
+    }
+
+    #[test]
+    fn every_named_operation_exists() {
+        for p in [Product::Rs, Product::Pra] {
+            for h in [false, true] {
+                for e in nsb_coverage(p, h).excluded {
+                    if let Some(op) = e.bt_dr_operation {
+                        assert!(
+                            crate::OPERATIONS.iter().any(|o| o.name == op),
+                            "{} names `{op}`, which is not an operation",
+                            e.id
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
