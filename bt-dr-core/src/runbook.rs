@@ -328,9 +328,13 @@ pub fn render_runbook(
     if let Some(spare) = &site.cold_spare {
         d.h(2, "Cold spare");
         d.step(&format!("Restore network, certificates and /login onto the spare `{}` ({}) from the backup set.", spare.hostname, spare.kind));
-        d.step("Point clients at it by DNS or NAT swing, or give it the failed appliance's IP if it is on the same network.");
-        if spare.same_switch {
-            d.step("It shares the switch with the failed appliance: reboot the switch after the IP takeover, or the move will not take effect.");
+        if spare.same_network {
+            d.step("It sits on the failed appliance's local network: give it the failed appliance's IP address, so clients reach it without any DNS or NAT change (or swing DNS/NAT instead).");
+            if spare.same_switch {
+                d.step("It shares the switch with the failed appliance: reboot the switch after the IP takeover, or the move will not take effect.");
+            }
+        } else {
+            d.step("It is on another network: point clients at it by swinging the site's DNS A record or the NAT rule to the spare's address (taking over the failed IP is not possible from there).");
         }
         d.end_list();
     }

@@ -1,5 +1,6 @@
-//! Audit rules that read what a backup set recorded: certificate warnings are reported (not
-//! only errors), and an NSB taken without a backup password is a finding.
+//! Rules of the DR guide that read what a backup set recorded or what the inventory says:
+//! audit findings (certificate warnings, an NSB without password, a partial set, a Vault key
+//! from another day) and the cold-spare runbook.
 
 mod common;
 
@@ -153,4 +154,44 @@ async fn a_vault_key_exported_on_another_day_is_a_finding() {
     std::fs::write(&fresh, b"encrypted vault key bytes").unwrap();
     let report = audit_after(opts(&fresh)).await;
     assert!(with(&report, "vault_key_not_same_day").is_empty());
+}
+
+#[test]
+fn the_cold_spare_runbook_offers_the_ip_takeover_only_on_the_same_network() {
+    let mut site: bt_dr_core::Site = toml::from_str(
+        "name = \"support\"\nfqdn = \"support.example.com\"\nproduct = \"rs\"\nversion = \"24.1.2\"\n\
+         [[appliances]]\nhostname = \"bt-a.example.com\"\nkind = \"b300\"\n",
+    )
+    .unwrap();
+    let spare = |same_network, same_switch| bt_dr_core::ColdSpare {
+        hostname: "spare.example.com".into(),
+        kind: bt_dr_core::ApplianceKind::B300,
+        same_switch,
+        same_network,
+    };
+    let section = |site: &bt_dr_core::Site| {
+        let md = bt_dr_core::render_runbook(site, None, &UpgradeTable::default()).unwrap();
+        md[md.find("## Cold spare").expect("a cold spare section")..].to_string()
+    };
+
+    site.cold_spare = Some(spare(true, true));
+    let s = section(&site);
+    assert!(
+        s.contains("IP address") && s.contains("reboot the switch"),
+        "{s}"
+    );
+
+    site.cold_spare = Some(spare(true, false));
+    let s = section(&site);
+    assert!(
+        s.contains("IP address") && !s.contains("reboot the switch"),
+        "{s}"
+    );
+
+    site.cold_spare = Some(spare(false, false));
+    let s = section(&site);
+    assert!(
+        s.contains("DNS A record") && !s.contains("give it the failed appliance's IP"),
+        "{s}"
+    );
 }
