@@ -36,6 +36,13 @@ kind = "b300"`,
     onProgress: ({ done, total }) => process.stdout.write(`\rNSB ${done} of ${total ?? '?'} bytes`),
   })
   console.log(`\nbackup set ${set.setId}: ${set.manifest.files.length} files, NSB ${set.manifest.nsb.file}`)
+  if (set.partial) {
+    // The NSB was kept, but a part (recordings, certificate, records, Vault key) failed.
+    for (const p of set.manifest.parts.filter((p) => p.status === 'failed')) {
+      console.log(`PARTIAL: part ${p.part} failed (${p.error?.code}): ${p.error?.message}`)
+    }
+    process.exitCode = 3
+  }
 
   const report = await audit(inventory, { store: env('BT_DR_STORE') })
   console.log(`audit: ${report.summary.critical} critical, ${report.summary.error} errors`)

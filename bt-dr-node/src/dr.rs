@@ -500,7 +500,6 @@ pub fn execute_failover<'e>(
                     .unwrap_or(d.poll_interval),
                 force_unknown: o.force_unknown.unwrap_or(d.force_unknown),
                 demote_old_primary: o.demote_old_primary.unwrap_or(d.demote_old_primary),
-                ..d
             };
             out(&bt_dr_core::execute_failover(
                 &site,

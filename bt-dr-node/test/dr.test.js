@@ -296,16 +296,66 @@ test('planFailover forceUnknown and executeFailover forceUnknown/demoteOldPrimar
     assert.ok(plan.warnings.some((w) => w.includes('force_unknown')), plan.warnings.join('\n'))
     const fast = { pollIntervalMs: 50, settleTimeoutMs: 5000 }
     await assert.rejects(bt.executeFailover(ownSite, pair, plan, fast), hasCode('BT_DR_REFUSED'))
-    assert.deepEqual((await own.state()).appliances.map((/** @type {any} */ x) => x.role), ['primary', 'backup'])
+    assert.deepEqual((/** @type {any} */ (await own.state())).appliances.map((/** @type {any} */ x) => x.role), ['primary', 'backup'])
     const t = await bt.executeFailover(ownSite, pair, plan, { ...fast, forceUnknown: true, demoteOldPrimary: false })
     assert.ok(!t.events.some((e) => e.event.includes('demoted')), JSON.stringify(t))
     // bt-b promoted; bt-dr demoted nothing by itself (the simulated pair moves a connected old
     // primary to backup on its own).
-    assert.equal((await own.state()).appliances[1].role, 'primary')
+    assert.equal((/** @type {any} */ (await own.state())).appliances[1].role, 'primary')
   } finally {
     await own.stop()
   }
 })
+
+for (const demote of [false, true]) {
+  test(`executeFailover demoteOldPrimary: ${demote}`, async () => {
+    // The old primary is down at promotion and back (still primary) before the first poll:
+    // both are primary in the settle loop. Only demoteOldPrimary lets bt-dr demote it.
+    const own = await Sim.start()
+    /** @type {NodeJS.Timeout | undefined} */
+    let timer
+    try {
+      const a = new bt.Client(own.clientOptions('primary', { retry: { initialBackoffMs: 400, maxBackoffMs: 400, maxAttempts: 3 } }))
+      const b = new bt.Client(own.clientOptions('backup', { retry: { initialBackoffMs: 20, maxBackoffMs: 100 } }))
+      /** @type {import('..').PairAppliances} */
+      const pair = [
+        { hostname: 'bt-a.example.com', client: a },
+        { hostname: 'bt-b.example.com', client: b },
+      ]
+      const ownSite = { ...site, fqdn: own.info.site_hostname }
+      await own.control('/appliances/0/down', { down: true })
+      const plan = await bt.planFailover(ownSite, pair, 'unplanned')
+      assert.equal(plan.from.reachability, 'unreachable')
+      let busy = false
+      timer = setInterval(async () => {
+        if (busy) return
+        busy = true
+        const st = /** @type {any} */ (await own.state())
+        if (st.appliances[1].role === 'primary') {
+          clearInterval(timer)
+          await own.control('/appliances/0/down', { down: false })
+        }
+        busy = false
+      }, 2)
+      const t = await bt.executeFailover(ownSite, pair, plan, { settleTimeoutMs: 1500, pollIntervalMs: 50, demoteOldPrimary: demote })
+      clearInterval(timer)
+      const demoted = t.events.filter((e) => e.event.includes('demoted'))
+      const roles = (/** @type {any} */ (await own.state())).appliances.map((/** @type {any} */ x) => x.role)
+      if (demote) {
+        assert.equal(t.outcome, 'settled', JSON.stringify(t))
+        assert.ok(demoted.length > 0 && demoted[0].event.startsWith('bt-a.example.com'), JSON.stringify(t))
+        assert.deepEqual(roles, ['backup', 'primary'])
+      } else {
+        assert.equal(t.outcome, 'split_brain', JSON.stringify(t))
+        assert.deepEqual(demoted, [])
+        assert.deepEqual(roles, ['primary', 'primary'])
+      }
+    } finally {
+      clearInterval(timer)
+      await own.stop()
+    }
+  })
+}
 
 test('DR functions reject what is not a client', () => {
   assert.throws(() => bt.runBackupSet(store, site, /** @type {any} */ ({})), TypeError)

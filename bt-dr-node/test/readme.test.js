@@ -70,6 +70,24 @@ test('the README quickstart runs against the simulator', async () => {
     )
     assert.equal(failed.code, 1)
     assert.match(failed.stderr, /^BT_DR_AUTH: /)
+    // a partial set (the Reporting API answers 404: recordings fail, the NSB is kept) exits 3
+    // and names the failed part
+    await sim.control('/appliances/0/fault', { endpoint: 'reporting', fault: 'server_error', value: 404, times: null })
+    const partial = await promisify(execFile)(process.execPath, [path.join(HERE, 'examples', 'quickstart.js')], {
+      env: {
+        ...process.env,
+        BT_DR_URL: sim.info.primary_url,
+        BT_DR_CLIENT_ID: sim.info.client_id,
+        BT_DR_CLIENT_SECRET: sim.info.client_secret,
+        BT_DR_CA_FILE: sim.info.ca_pem_path,
+        BT_DR_STORE: store,
+      },
+    }).then(
+      () => assert.fail('expected exit status 3'),
+      (/** @type {any} */ e) => e,
+    )
+    assert.equal(partial.code, 3, partial.stderr)
+    assert.match(partial.stdout, /PARTIAL: part recordings failed \(BT_DR_NOT_FOUND\): /)
   } finally {
     await sim.stop()
     await fs.rm(store, { recursive: true, force: true })

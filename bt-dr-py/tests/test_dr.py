@@ -342,3 +342,53 @@ def test_retention_plan_without_floor_keeps_the_core_default(sim: Sim, secret_en
     off = bt_dr.RetentionPlan(site="support", keep=[], remove=[big.set_id], min_nsb_bytes=0)
     assert off._native()["min_nsb_bytes"] == 0
     assert bt_dr.apply_retention(store, off) == [big.set_id]
+
+
+@pytest.mark.parametrize("demote", [False, True])
+def test_settle_demotes_the_old_primary_only_when_asked(fresh_sim: Sim, demote: bool) -> None:
+    # The old primary is down when the backup is promoted and comes back (still claiming
+    # primary) before the first poll: both are primary during the settle loop. bt-dr demotes it
+    # only with demote_old_primary=True; otherwise the outcome is split_brain and it is left alone.
+    import threading
+    import time
+
+    site = site_of(fresh_sim)
+    # A slow first retry on the old primary gives it time to come back before the first poll.
+    a = fresh_sim.client(0, retry={"initial_backoff": 0.4, "max_backoff": 0.4, "max_attempts": 3})
+    b = fresh_sim.client(1, retry={"initial_backoff": 0.02, "max_backoff": 0.1})
+    clients = {"bt-a.example.com": a, "bt-b.example.com": b}
+    fresh_sim.set_down(0, True)
+    plan = bt_dr.plan_failover(site, clients, "unplanned")
+    assert plan.from_.reachability == "unreachable" and plan.from_.probe_error is not None
+    stop = threading.Event()
+
+    def bring_back_when_promoted() -> None:
+        while not stop.is_set():
+            if fresh_sim.state()[1]["role"] == "primary":
+                fresh_sim.set_down(0, False)
+                return
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=bring_back_when_promoted)
+    watcher.start()
+    try:
+        timeline = bt_dr.execute_failover(
+            site, clients, plan, settle_timeout=1.5, poll_interval=0.05, demote_old_primary=demote
+        )
+    finally:
+        stop.set()
+        watcher.join()
+    demoted = [e.event for e in timeline.events if "demoted" in e.event]
+    roles = [x["role"] for x in fresh_sim.state()]
+    if demote:
+        assert timeline.outcome == "settled", timeline
+        assert demoted and demoted[0].startswith("bt-a.example.com"), timeline
+        assert roles == ["backup", "primary"]
+    else:
+        assert any(e.event == "both primary" for e in timeline.events), timeline
+        assert timeline.outcome == "split_brain", timeline
+        assert demoted == []
+        assert roles == ["primary", "primary"]
+        assert any("bt-a.example.com" in s and "by hand" in s for s in timeline.follow_up), timeline.follow_up
+    for c in clients.values():
+        c.close()
