@@ -21,11 +21,8 @@ FUZZ_DIR := $(ROOT)/fuzz
 FUZZ_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 FUZZ_BIN := $(FUZZ_DIR)/target/$(FUZZ_TRIPLE)/release
 FUZZ_LOGS := $(FUZZ_DIR)/target/logs
-# The parsers in bt-dr-core's private api modules (xml, download, transport) are fuzzed when
-# api/mod.rs declares them pub(crate): see bt_dr_core::fuzzing.
-FUZZ_CFG := $(shell grep -qE '^pub\(crate\) mod xml;' $(ROOT)/bt-dr-core/src/api/mod.rs 2>/dev/null && echo '--cfg bt_dr_fuzz_internal')
 # cargo-fuzz must not build into the workspace's target folder (the top Makefile exports it).
-FUZZ_ENV := env -u CARGO_TARGET_DIR RUSTFLAGS="$(strip $(RUSTFLAGS) $(FUZZ_CFG))"
+FUZZ_ENV := env -u CARGO_TARGET_DIR RUSTFLAGS="$(RUSTFLAGS)"
 
 .PHONY: fuzz fuzz-install fuzz-build fuzz-run fuzz-cmin fuzz-seeds
 

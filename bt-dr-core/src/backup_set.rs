@@ -875,8 +875,9 @@ fn drop_unlisted(dir: &Path, files: &[ManifestFile]) -> Result<()> {
 pub struct VerifyProblem {
     /// File (relative to the set; `.` for the set folder itself).
     pub path: String,
-    /// `missing`, `size_mismatch`, `hash_mismatch`, `unlisted`, `no_manifest`, `unsafe_path`
-    /// or `symlink` (a symbolic link in the set: never followed, never part of a set).
+    /// `missing`, `size_mismatch`, `hash_mismatch`, `unlisted`, `no_manifest`, `unsafe_path`,
+    /// `symlink` (a symbolic link in the set: never followed, never part of a set),
+    /// `not_a_file` (the manifest lists a folder) or `unreadable` (the file cannot be read).
     pub problem: String,
     /// Details.
     pub detail: String,
@@ -1005,6 +1006,17 @@ pub fn verify_backup_set(path: impl AsRef<Path>) -> Result<VerifyReport> {
             continue;
         }
         let p = path.join(&f.path);
+        // A manifest entry that names the set folder itself or a folder in it is not a file.
+        if f.path.trim_matches(['/', '\\', '.']).is_empty()
+            || std::fs::symlink_metadata(&p).is_ok_and(|m| !m.is_file())
+        {
+            report.problems.push(VerifyProblem {
+                path: f.path.clone(),
+                problem: "not_a_file".into(),
+                detail: "the manifest lists something that is not a file".into(),
+            });
+            continue;
+        }
         match crate::sha256_file(&p) {
             Ok((sha, size)) => {
                 report.files_checked += 1;
@@ -1030,7 +1042,12 @@ pub fn verify_backup_set(path: impl AsRef<Path>) -> Result<VerifyReport> {
                     detail: "listed in the manifest but not on disk".into(),
                 })
             }
-            Err(e) => return Err(e),
+            // Unreadable (EACCES, EIO): a problem of this file, not a failure of the check.
+            Err(e) => report.problems.push(VerifyProblem {
+                path: f.path.clone(),
+                problem: "unreadable".into(),
+                detail: e.to_string(),
+            }),
         }
     }
     let mut stack = vec![path.to_path_buf()];

@@ -5,14 +5,8 @@
 //!
 //! Not a public API: hidden from the docs, may change at any time.
 //!
-//! Some parsers live in private modules of [`crate::api`] (`xml`, `download`, `transport`). The
-//! calls that need them are behind `cfg(bt_dr_fuzz_internal)`: build with
-//! `RUSTFLAGS="--cfg bt_dr_fuzz_internal"` once `api/mod.rs` declares those modules
-//! `pub(crate)` (see `FUZZING.md`). Without it the families use the closest public entry
-//! (`Health::from_xml`, `sanitize_file_name`).
-
-// `bt_dr_fuzz_internal` is set by hand (RUSTFLAGS), not by Cargo.
-#![allow(unexpected_cfgs)]
+//! Some parsers live in crate-private modules of [`crate::api`] (`xml`, `download`,
+//! `transport`); this module reaches them, so the stable replay test exercises them too.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -62,7 +56,7 @@ fn assert_kind(family: &str, e: &crate::Error, allowed: &[ErrorKind]) {
 // Command / Reporting XML
 // ---------------------------------------------------------------------------------------------
 
-/// Command and Reporting API XML: `check_health` (public) and, with `bt_dr_fuzz_internal`,
+/// Command and Reporting API XML: `check_health` (public) and
 /// `error_message`, `root_name`, api info, appliances, connected clients, role change, session
 /// lists and archive listings. No panic; errors are `Parse` or `Api` (or `InvalidInput` for a
 /// bad enum value); a parsed health's fields are trimmed and its version round-trips.
@@ -85,11 +79,9 @@ pub fn xml(data: &[u8]) {
         }
         Err(e) => assert_kind("check_health", &e, &allowed),
     }
-    #[cfg(bt_dr_fuzz_internal)]
     xml_internal(&s, &allowed);
 }
 
-#[cfg(bt_dr_fuzz_internal)]
 fn xml_internal(s: &str, allowed: &[ErrorKind]) {
     use crate::api::xml;
     if let Some(m) = xml::error_message(s) {
@@ -142,8 +134,7 @@ fn xml_internal(s: &str, allowed: &[ErrorKind]) {
 /// that starts (after a UTF-8 BOM and whitespace) with `{`, `[` or `<` is never taken for a file;
 /// error text made from a body is bounded.
 ///
-/// The parsers are in `api::transport` and `api::download` (needs `bt_dr_fuzz_internal`);
-/// without it the value only goes through the header types every response goes through.
+/// The parsers are in `api::transport` and `api::download`.
 pub fn headers(data: &[u8]) {
     let Some((&sel, rest)) = data.split_first() else {
         return;
@@ -156,10 +147,7 @@ pub fn headers(data: &[u8]) {
             None => (&rest[..0], rest),
         };
         let ct = String::from_utf8_lossy(ct);
-        #[cfg(bt_dr_fuzz_internal)]
         body_checks(status, &ct, body, sel & 8 != 0);
-        #[cfg(not(bt_dr_fuzz_internal))]
-        let _ = (ct, body, status);
         return;
     }
     let value = &rest[..rest.len().min(1024)];
@@ -177,7 +165,6 @@ pub fn headers(data: &[u8]) {
             .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(n));
     }
     let resp = reqwest::Response::from(resp);
-    #[cfg(bt_dr_fuzz_internal)]
     {
         use crate::api::transport;
         let wait = transport::retry_after(&resp);
@@ -201,13 +188,15 @@ pub fn headers(data: &[u8]) {
 }
 
 /// Bodies and content types of answers that may or may not be the file asked for.
-#[cfg(bt_dr_fuzz_internal)]
 fn body_checks(status: u16, ct: &str, body: &[u8], complete: bool) {
     use crate::api::{download, transport};
     let kind = download::sniff(body, ct, complete);
     let start = transport::strip_utf8_bom(body);
     let first = start.iter().find(|b| !b" \t\r\n\x0c".contains(b));
-    if first.is_some_and(|b| b"{[<".contains(b)) {
+    // A body labelled binary is judged by its first bytes only when it reads as text.
+    if first.is_some_and(|b| b"{[<".contains(b))
+        && (!download::labelled_binary(ct) || download::looks_like_text(body))
+    {
         assert!(
             !matches!(kind, download::Sniff::Data),
             "a body starting with {:?} was taken for a file",
@@ -327,7 +316,7 @@ pub fn assert_safe_name(proposed: &str, safe: &str) {
     );
 }
 
-/// `Content-Disposition` parsing (with `bt_dr_fuzz_internal`) and [`sanitize_file_name`]: the
+/// `Content-Disposition` parsing and [`sanitize_file_name`]: the
 /// input is taken both as a whole header and as a proposed name. Every accepted name is one
 /// path component, not `.`/`..`, not hidden, no control character, at most [`MAX_FILE_NAME`]
 /// bytes, and never a name the set or store writes ([`is_reserved_name`]).
@@ -336,7 +325,6 @@ pub fn file_name(data: &[u8]) {
     if let Some(safe) = sanitize_file_name(&s) {
         assert_safe_name(&s, &safe);
     }
-    #[cfg(bt_dr_fuzz_internal)]
     if let Some(proposed) = crate::api::download::content_disposition_name(&s)
         && let Some(safe) = sanitize_file_name(&proposed)
     {

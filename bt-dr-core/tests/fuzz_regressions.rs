@@ -46,14 +46,6 @@ fn quiet_panics() {
     });
 }
 
-fn message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into())
-}
-
 fn replay(target: &str) {
     quiet_panics();
     let family = bt_dr_core::fuzzing::TARGETS
@@ -91,8 +83,10 @@ fn replay(target: &str) {
                     let data = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
                     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| family(&data))) {
                         let name = p.file_name().unwrap_or_default().to_string_lossy();
-                        failures
-                            .push((format!("{kind}/{target}/{name}"), message(payload.as_ref())));
+                        failures.push((
+                            format!("{kind}/{target}/{name}"),
+                            bt_dr_core::Error::from_panic(payload.as_ref()).to_string(),
+                        ));
                     }
                 }
                 failures

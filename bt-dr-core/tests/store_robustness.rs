@@ -468,3 +468,30 @@ async fn a_vault_key_file_named_like_the_record_keeps_both() {
     );
     assert!(verify_backup_set(&r.path).unwrap().ok());
 }
+
+#[tokio::test]
+async fn a_manifest_entry_that_is_not_a_file_is_a_problem_not_a_failure() {
+    let (_sim, root, _store, ids) = store_with_sets(1).await;
+    let set = root.path().join("support/sets").join(&ids[0]);
+    let mp = set.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mp).unwrap()).unwrap();
+    let files = m["files"].as_array_mut().unwrap();
+    let template = files[0].clone();
+    for p in ["", ".", "recordings"] {
+        let mut e = template.clone();
+        e["path"] = p.into();
+        files.push(e);
+    }
+    std::fs::create_dir_all(set.join("recordings")).unwrap();
+    std::fs::write(&mp, serde_json::to_vec(&m).unwrap()).unwrap();
+    let v = verify_backup_set(&set).expect("a bad entry is a problem, not an error");
+    let bad: Vec<(&str, &str)> = v
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.problem.as_str()))
+        .collect();
+    for p in ["", ".", "recordings"] {
+        assert!(bad.contains(&(p, "not_a_file")), "{bad:?}");
+    }
+    assert!(!v.ok());
+}

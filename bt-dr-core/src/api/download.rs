@@ -217,7 +217,7 @@ const SNIFF_MAX: usize = 64 << 10;
 /// Whether the head reads as text (UTF-8, or UTF-16 after its byte-order mark): no invalid
 /// sequence except one cut off at the end, no control character but whitespace. A real backup
 /// is binary and fails this within a few bytes; an error page passes.
-fn looks_like_text(head: &[u8]) -> bool {
+pub(crate) fn looks_like_text(head: &[u8]) -> bool {
     let printable = |c: char| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\x0c');
     let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| {
         char::decode_utf16(rest.chunks_exact(2).map(|p| from([p[0], p[1]])))
@@ -239,6 +239,20 @@ fn looks_like_text(head: &[u8]) -> bool {
         Err(_) => return false,
     };
     valid.chars().all(printable)
+}
+
+/// Whether a content type says "binary data" (`application/octet-stream`, `application/x-*`,
+/// zip, gzip).
+pub(crate) fn labelled_binary(content_type: &str) -> bool {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    media == "application/octet-stream"
+        || media.starts_with("application/x-")
+        || matches!(media.as_str(), "application/zip" | "application/gzip")
 }
 
 /// Classifies an answer by its content type and its first bytes. Anything that is markup
@@ -285,10 +299,7 @@ pub(crate) fn sniff(head: &[u8], content_type: &str, complete: bool) -> Sniff {
     };
     // Labelled as binary, the body decides only when it reads as text: a backup whose first
     // byte happens to be `<`, `{` or `[` is still a backup.
-    let binary_label = media == "application/octet-stream"
-        || media.starts_with("application/x-")
-        || matches!(media.as_str(), "application/zip" | "application/gzip");
-    let by_body = by_body.filter(|_| !binary_label || looks_like_text(head));
+    let by_body = by_body.filter(|_| !labelled_binary(content_type) || looks_like_text(head));
     by_body.or(by_type).unwrap_or(Sniff::Data)
 }
 

@@ -4,7 +4,7 @@
 mod blocking;
 mod cancel;
 mod client;
-// Crate-visible for the fuzzing entry points (`crate::fuzzing`, `cfg(bt_dr_fuzz_internal)`):
+// Crate-visible for the fuzzing entry points (`crate::fuzzing`):
 // sniffing, Content-Disposition, Retry-After, redaction and the XML parsers.
 pub(crate) mod download;
 mod file_sink;
