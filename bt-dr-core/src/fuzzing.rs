@@ -249,21 +249,6 @@ pub fn is_reserved_name(name: &str) -> bool {
     RESERVED_NAMES.contains(&l.as_str()) || l.ends_with(crate::api::SIDECAR_SUFFIX)
 }
 
-fn is_windows_device(name: &str) -> bool {
-    let stem = name
-        .split('.')
-        .next()
-        .unwrap_or("")
-        .trim_end()
-        .to_ascii_uppercase();
-    matches!(
-        stem.as_str(),
-        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
-    ) || ((stem.starts_with("COM") || stem.starts_with("LPT"))
-        && stem.len() == 4
-        && stem.as_bytes()[3].is_ascii_digit())
-}
-
 /// Checks the sanitising invariants (the rule documented on `sanitize_file_name`) on one name it
 /// accepted: a single path component, never empty, `.` or `..`, never hidden or option-like, no
 /// control, bidi-override or zero-width character nor any of `<>:"|?*`, not ending in a dot or
@@ -301,7 +286,11 @@ pub fn assert_safe_name(proposed: &str, safe: &str) {
         "{}: a name bt-dr writes itself",
         ctx()
     );
-    assert!(!is_windows_device(safe), "{}: a Windows device name", ctx());
+    assert!(
+        !crate::api::download::is_windows_device(safe),
+        "{}: a Windows device name",
+        ctx()
+    );
     let mut parts = Path::new(safe).components();
     assert!(
         matches!(parts.next(), Some(Component::Normal(_))) && parts.next().is_none(),

@@ -66,7 +66,7 @@ const RESERVED_NAMES: [&str; 8] = [
 ];
 
 /// Device names Windows reserves whatever the extension (`NUL.nsb` is the null device).
-fn is_windows_device(name: &str) -> bool {
+pub(crate) fn is_windows_device(name: &str) -> bool {
     let stem = name
         .split('.')
         .next()

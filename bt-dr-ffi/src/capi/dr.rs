@@ -605,19 +605,20 @@ pub unsafe extern "C" fn bt_dr_plan_failover(
     mode: *const c_char,
     out_plan: *mut *mut bt_dr_failover_plan,
 ) -> bt_dr_status {
-    guard("bt_dr_plan_failover", || {
-        let site = unsafe { site_arg(inventory, site)? };
-        let h1 = unsafe { arg_str(first_hostname, "first_hostname")? };
-        let c1 = unsafe { arg_ref(first, "first")? };
-        let h2 = unsafe { arg_str(second_hostname, "second_hostname")? };
-        let c2 = unsafe { arg_ref(second, "second")? };
-        let mode = unsafe { arg_str(mode, "mode")? };
-        let out = Out::new(out_plan, "out_plan")?;
-        let opts = mapping::failover_options(None)?;
-        let inner = mapping::plan_failover(&site, (h1, &c1.inner), (h2, &c2.inner), mode, &opts)?;
-        out.write(into_handle(bt_dr_failover_plan { inner }));
-        Ok(())
-    })
+    // SAFETY: the caller's pointers are passed on unchanged, with NULL options.
+    unsafe {
+        bt_dr_plan_failover_with(
+            inventory,
+            site,
+            first_hostname,
+            first,
+            second_hostname,
+            second,
+            mode,
+            std::ptr::null(),
+            out_plan,
+        )
+    }
 }
 
 /// `bt_dr_plan_failover` with options. `options_json` may be NULL (defaults) or
