@@ -734,21 +734,47 @@ pub unsafe extern "C" fn bt_dr_execute_failover(
     out_json: *mut *mut c_char,
 ) -> bt_dr_status {
     guard("bt_dr_execute_failover", || {
-        let site = unsafe { site_arg(inventory, site)? };
-        let h1 = unsafe { arg_str(first_hostname, "first_hostname")? };
-        let c1 = unsafe { arg_ref(first, "first")? };
-        let h2 = unsafe { arg_str(second_hostname, "second_hostname")? };
-        let c2 = unsafe { arg_ref(second, "second")? };
-        let p = unsafe { arg_ref(plan, "plan")? };
-        let out_o = Out::new(out_outcome, "out_outcome")?;
-        let out_j = Out::new(out_json, "out_json")?;
         let opts = mapping::failover_timing(settle_timeout_ms, poll_interval_ms);
-        let t =
-            mapping::execute_failover(&site, (h1, &c1.inner), (h2, &c2.inner), &p.inner, &opts)?;
-        out_j.write_string(mapping::to_json(&t)?)?;
-        out_o.write(t.outcome.into());
-        Ok(())
+        // SAFETY: the caller's pointers, passed on unchanged.
+        unsafe {
+            execute(
+                inventory,
+                site,
+                (first_hostname, first),
+                (second_hostname, second),
+                plan,
+                &opts,
+                out_outcome,
+                out_json,
+            )
+        }
     })
+}
+
+/// The body both execute functions share, once their options are known.
+#[allow(clippy::too_many_arguments)]
+unsafe fn execute(
+    inventory: *const bt_dr_inventory,
+    site: *const c_char,
+    first: (*const c_char, *const bt_dr_client),
+    second: (*const c_char, *const bt_dr_client),
+    plan: *const bt_dr_failover_plan,
+    opts: &bt_dr_core::FailoverOptions,
+    out_outcome: *mut bt_dr_failover_outcome,
+    out_json: *mut *mut c_char,
+) -> FfiResult<()> {
+    let site = unsafe { site_arg(inventory, site)? };
+    let h1 = unsafe { arg_str(first.0, "first_hostname")? };
+    let c1 = unsafe { arg_ref(first.1, "first")? };
+    let h2 = unsafe { arg_str(second.0, "second_hostname")? };
+    let c2 = unsafe { arg_ref(second.1, "second")? };
+    let p = unsafe { arg_ref(plan, "plan")? };
+    let out_o = Out::new(out_outcome, "out_outcome")?;
+    let out_j = Out::new(out_json, "out_json")?;
+    let t = mapping::execute_failover(&site, (h1, &c1.inner), (h2, &c2.inner), &p.inner, opts)?;
+    out_j.write_string(mapping::to_json(&t)?)?;
+    out_o.write(t.outcome.into());
+    Ok(())
 }
 
 /// `bt_dr_execute_failover` with options. `options_json` may be NULL (defaults) or
@@ -773,20 +799,20 @@ pub unsafe extern "C" fn bt_dr_execute_failover_with(
     out_json: *mut *mut c_char,
 ) -> bt_dr_status {
     guard("bt_dr_execute_failover_with", || {
-        let site = unsafe { site_arg(inventory, site)? };
-        let h1 = unsafe { arg_str(first_hostname, "first_hostname")? };
-        let c1 = unsafe { arg_ref(first, "first")? };
-        let h2 = unsafe { arg_str(second_hostname, "second_hostname")? };
-        let c2 = unsafe { arg_ref(second, "second")? };
-        let p = unsafe { arg_ref(plan, "plan")? };
         let opts_json = unsafe { opt_str(options_json, "options_json")? };
-        let out_o = Out::new(out_outcome, "out_outcome")?;
-        let out_j = Out::new(out_json, "out_json")?;
         let opts = mapping::failover_options(opts_json)?;
-        let t =
-            mapping::execute_failover(&site, (h1, &c1.inner), (h2, &c2.inner), &p.inner, &opts)?;
-        out_j.write_string(mapping::to_json(&t)?)?;
-        out_o.write(t.outcome.into());
-        Ok(())
+        // SAFETY: the caller's pointers, passed on unchanged.
+        unsafe {
+            execute(
+                inventory,
+                site,
+                (first_hostname, first),
+                (second_hostname, second),
+                plan,
+                &opts,
+                out_outcome,
+                out_json,
+            )
+        }
     })
 }
