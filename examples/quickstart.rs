@@ -313,6 +313,7 @@ async fn main() -> Res<()> {
     let live = vec![collect_live(&site.name, &target.clients).await];
     let inventory = Inventory {
         sites: vec![site.clone()],
+        ..Default::default()
     };
     let report = audit(AuditInput {
         inventory: &inventory,

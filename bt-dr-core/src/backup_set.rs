@@ -10,11 +10,16 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::api::{BackupOptions, CancelToken, Client, Progress, TimeWindow, TransferOptions};
+use std::collections::HashMap;
+
+use crate::api::{
+    BackupOptions, CancelToken, Client, Progress, ReportKind, Session, TimeWindow, TransferOptions,
+};
+use crate::reporting_archive::{ReportingArchive, ReportingRef};
 use crate::store::{BackupStore, Checkpoint, CleanReport, MANIFEST};
 use crate::{
-    ApplianceRecord, BundleCheckOptions, Error, ErrorKind, Finding, Product, ProductVersion,
-    Result, Severity, Site, VaultKeyRecord, check_certificate_bundle,
+    ApplianceRecord, BundleCheckOptions, Error, ErrorKind, ErrorReport, Finding, Product,
+    ProductVersion, Result, Severity, Site, VaultKeyRecord, check_certificate_bundle,
 };
 
 /// What a file in a set is.
@@ -61,6 +66,25 @@ pub struct NsbEntry {
     pub password_protected: bool,
 }
 
+/// The NSB of one appliance, in a set that took one from each appliance of a pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplianceNsb {
+    /// The appliance's host, as the client reached it.
+    pub host: String,
+    /// Base URL of the appliance's API (tells two appliances on one host apart).
+    pub base_url: String,
+    /// Its failover role when the set was taken (None: it did not say).
+    pub role: Option<crate::FailoverRole>,
+    /// Path of the NSB in the set, `/`-separated.
+    pub file: String,
+    /// The version the appliance ran.
+    pub version: ProductVersion,
+    /// Protected by a backup password.
+    pub password_protected: bool,
+    /// This is the set's main NSB ([`Manifest::nsb`]).
+    pub main: bool,
+}
+
 /// The certificate bundle of a set and what its check found when the set was taken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CertificateEntry {
@@ -75,15 +99,48 @@ pub struct CertificateEntry {
     pub findings: Vec<Finding>,
 }
 
-/// Recordings taken in this set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The reporting data (recordings of every kind, session reports, exit surveys) a set took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordingsEntry {
+    /// Earliest window start of the kinds (UNIX seconds).
+    pub since: i64,
+    /// Every kind is covered up to at least this time.
+    pub until: i64,
+    /// Archive files the set refers to.
+    pub count: usize,
+    /// How each kind went (empty in manifests written before every kind was taken).
+    #[serde(default)]
+    pub kinds: Vec<ReportingKindOutcome>,
+}
+
+/// How one kind of reporting data went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportingStatus {
+    /// Everything of the window is archived.
+    Ok,
+    /// The API account may not take this kind (a finding, not a failure).
+    NotPermitted,
+    /// Some of it could not be taken; the checkpoint holds before it.
+    Failed,
+}
+
+/// One kind of reporting data in a set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportingKindOutcome {
+    /// The kind.
+    pub kind: ReportKind,
+    /// How it went.
+    pub status: ReportingStatus,
+    /// Files of this kind the set refers to.
+    pub count: usize,
     /// Window start (UNIX seconds).
     pub since: i64,
-    /// Sessions starting before this time are covered.
+    /// Covered up to here.
     pub until: i64,
-    /// Recordings downloaded.
-    pub count: usize,
+    /// The typed error, when it failed or was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorReport>,
 }
 
 /// Something the NSB leaves out, and whether this set holds it.
@@ -105,6 +162,9 @@ pub struct NotCovered {
 pub enum SetPart {
     /// The NSB site backup and its sidecar. Without it there is no set.
     Nsb,
+    /// The NSB of each other appliance of the site the options name (a failover pair's
+    /// backup appliance: its failover settings are not part of the data sync).
+    ApplianceNsbs,
     /// Session recordings since the checkpoint (listing and downloads).
     Recordings,
     /// The p12 certificate bundle (copy and check).
@@ -120,6 +180,7 @@ impl SetPart {
     pub fn as_str(self) -> &'static str {
         match self {
             SetPart::Nsb => "nsb",
+            SetPart::ApplianceNsbs => "appliance_nsbs",
             SetPart::Recordings => "recordings",
             SetPart::Certificate => "certificate",
             SetPart::ApplianceRecords => "appliance_records",
@@ -205,10 +266,19 @@ pub struct Manifest {
     pub completed_at: OffsetDateTime,
     /// The NSB.
     pub nsb: NsbEntry,
+    /// Every appliance's NSB, main one first, with the appliance's role — when the options
+    /// asked for the other appliances of a pair too (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub appliance_nsbs: Vec<ApplianceNsb>,
     /// Every file with size and hash.
     pub files: Vec<ManifestFile>,
-    /// Recordings of this run.
+    /// Reporting data of this run, per kind.
     pub recordings: Option<RecordingsEntry>,
+    /// The reporting archive files this set took, by kind, session, path and hash. They live
+    /// in the site's archive ([`crate::reporting_archive`]), not in the set, so removing the
+    /// set keeps them.
+    #[serde(default)]
+    pub reporting: Vec<ReportingRef>,
     /// Certificate bundle.
     pub certificate: Option<CertificateEntry>,
     /// `/appliance` records (identity of each).
@@ -286,9 +356,11 @@ pub struct VaultKeyInput {
 pub struct BackupSetOptions {
     /// Site backup password.
     pub backup_password: Option<SecretString>,
-    /// Download recordings since the last run.
+    /// Take reporting data (recordings, session reports, exit surveys) since the last run.
     pub recordings: bool,
-    /// How far back the first run reaches for recordings.
+    /// Which kinds to take (None: every kind the product has).
+    pub reporting_kinds: Option<Vec<ReportKind>>,
+    /// How far back the first run reaches for each kind.
     pub first_run_recordings_days: u32,
     /// The p12 exported from `/appliance`.
     pub certificate_bundle: Option<PathBuf>,
@@ -298,6 +370,11 @@ pub struct BackupSetOptions {
     pub appliance_records: Vec<PathBuf>,
     /// The Vault key.
     pub vault_key: Option<VaultKeyInput>,
+    /// The other appliances of the site to take an NSB from too, each through its own client
+    /// (normally the backup appliance of a failover pair: the guide asks for /login data per
+    /// appliance, since failover settings are not carried by the data sync). Their NSBs go to
+    /// `appliances/<host>/` in the set; a failure makes the set partial.
+    pub other_appliances: Vec<Client>,
     /// NSB download progress.
     pub progress: Option<Progress>,
     /// Stops the run; nothing of it is kept.
@@ -309,14 +386,77 @@ impl Default for BackupSetOptions {
         Self {
             backup_password: None,
             recordings: true,
+            reporting_kinds: None,
             first_run_recordings_days: 7,
             certificate_bundle: None,
             certificate_passphrase: None,
             appliance_records: Vec::new(),
             vault_key: None,
+            other_appliances: Vec::new(),
             progress: None,
             cancel: None,
         }
+    }
+}
+
+/// The JSON form of [`BackupSetOptions`] (secrets are wrapped the moment they are read).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct BackupSetOptionsJson {
+    backup_password: Option<SecretString>,
+    recordings: Option<bool>,
+    reporting_kinds: Option<Vec<ReportKind>>,
+    first_run_recordings_days: Option<u32>,
+    certificate_bundle: Option<PathBuf>,
+    certificate_passphrase: Option<SecretString>,
+    appliance_records: Vec<PathBuf>,
+    vault_key: Option<VaultKeyInput>,
+}
+
+impl BackupSetOptions {
+    /// Options from their JSON form — the one every binding passes through: `backup_password`,
+    /// `recordings`, `reporting_kinds` (snake-case [`ReportKind`] names), `first_run_recordings_days`,
+    /// `certificate_bundle`, `certificate_passphrase`, `appliance_records`, `vault_key`
+    /// (`{"path", "password_protected"}`); every field optional, `null` means the defaults, an
+    /// unknown field is refused. Clients, progress and cancellation are not JSON: set them on
+    /// the result.
+    ///
+    /// ```
+    /// use bt_dr_core::backup_set::BackupSetOptions;
+    /// let o = BackupSetOptions::from_json(serde_json::json!({"reporting_kinds": ["session_recording"]})).unwrap();
+    /// assert!(o.recordings && o.reporting_kinds.unwrap().len() == 1);
+    /// assert!(BackupSetOptions::from_json(serde_json::json!({"recording": false})).is_err());
+    /// ```
+    pub fn from_json(value: serde_json::Value) -> Result<Self> {
+        let o: BackupSetOptionsJson = if value.is_null() {
+            BackupSetOptionsJson::default()
+        } else {
+            // serde's message may quote the offending value: never echo it (it may be a secret).
+            serde_json::from_value(value).map_err(|e| {
+                let msg = e.to_string();
+                let msg = if msg.starts_with("unknown field") || msg.starts_with("unknown variant")
+                {
+                    msg.split(", expected").next().unwrap_or(&msg).to_string()
+                } else {
+                    "an option has the wrong type or value".to_string()
+                };
+                Error::invalid_input("backup set options", msg)
+            })?
+        };
+        let d = Self::default();
+        Ok(Self {
+            backup_password: o.backup_password,
+            recordings: o.recordings.unwrap_or(d.recordings),
+            reporting_kinds: o.reporting_kinds,
+            first_run_recordings_days: o
+                .first_run_recordings_days
+                .unwrap_or(d.first_run_recordings_days),
+            certificate_bundle: o.certificate_bundle,
+            certificate_passphrase: o.certificate_passphrase,
+            appliance_records: o.appliance_records,
+            vault_key: o.vault_key,
+            ..d
+        })
     }
 }
 
@@ -328,6 +468,7 @@ impl std::fmt::Debug for BackupSetOptions {
                 &self.backup_password.as_ref().map(|_| "[REDACTED]"),
             )
             .field("recordings", &self.recordings)
+            .field("reporting_kinds", &self.reporting_kinds)
             .field("certificate_bundle", &self.certificate_bundle)
             .field(
                 "certificate_passphrase",
@@ -335,6 +476,14 @@ impl std::fmt::Debug for BackupSetOptions {
             )
             .field("appliance_records", &self.appliance_records)
             .field("vault_key", &self.vault_key)
+            .field(
+                "other_appliances",
+                &self
+                    .other_appliances
+                    .iter()
+                    .map(Client::base_url)
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -467,102 +616,394 @@ fn settle_part(
     Ok(())
 }
 
-/// The recordings part: fills `files`, `entry` and `checkpoint` with what was taken; the error
-/// is the first failure (the checkpoint never moves past a session not downloaded).
+/// A folder name for an appliance from its base URL (`https://10.0.0.2:8443` →
+/// `10.0.0.2_8443`): two appliances may share a host name behind different ports.
+fn appliance_folder(base_url: &str) -> String {
+    let host = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest)
+        .trim_end_matches('/');
+    host.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .trim_start_matches('.')
+        .to_string()
+}
+
+/// The NSB of every other appliance the options name, with each appliance's role. Every NSB
+/// that arrives is kept; the first failure is the part's error.
+async fn take_appliance_nsbs(
+    client: &Client,
+    opts: &BackupSetOptions,
+    dir: &Path,
+    main: &crate::api::BackupDownload,
+    files: &mut Vec<ManifestFile>,
+    out: &mut Vec<ApplianceNsb>,
+) -> Result<()> {
+    let role_of = |c: &Client| {
+        let c = c.clone();
+        async move { c.check_health().await.ok().map(|h| h.failover_role) }
+    };
+    out.push(ApplianceNsb {
+        host: client.host().to_string(),
+        base_url: client.base_url().to_string(),
+        role: role_of(client).await,
+        file: main.file.file_name.clone(),
+        version: main.sidecar.version.without_build(),
+        password_protected: main.sidecar.password_protected,
+        main: true,
+    });
+    let mut first_error = None;
+    for other in &opts.other_appliances {
+        let sub = dir
+            .join("appliances")
+            .join(appliance_folder(other.base_url()));
+        let got = async {
+            std::fs::create_dir_all(&sub).map_err(|e| Error::io("creating", &sub, e))?;
+            other
+                .download_backup(
+                    &sub,
+                    BackupOptions {
+                        password: opts.backup_password.clone(),
+                        progress: None,
+                        cancel: opts.cancel.clone(),
+                    },
+                )
+                .await
+        }
+        .await;
+        match got {
+            Ok(b) => {
+                let side = crate::sha256_file(&b.sidecar_path)?;
+                files.push(ManifestFile {
+                    path: rel(&b.file.path, dir),
+                    kind: FileKind::Nsb,
+                    size: b.file.size,
+                    sha256: b.file.sha256.clone(),
+                });
+                files.push(ManifestFile {
+                    path: rel(&b.sidecar_path, dir),
+                    kind: FileKind::Sidecar,
+                    size: side.1,
+                    sha256: side.0,
+                });
+                out.push(ApplianceNsb {
+                    host: other.host().to_string(),
+                    base_url: other.base_url().to_string(),
+                    role: role_of(other).await,
+                    file: rel(&b.file.path, dir),
+                    version: b.sidecar.version.without_build(),
+                    password_protected: b.sidecar.password_protected,
+                    main: false,
+                });
+            }
+            Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+            Err(e) => {
+                tracing::warn!(appliance = other.base_url(), "NSB not taken: {e}");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Lists the sessions a per-session kind is taken from (presentations have their own listing).
+async fn list_for(client: &Client, kind: ReportKind, since: i64) -> Result<Vec<Session>> {
+    let window = TimeWindow::since(since);
+    if kind.is_presentation() {
+        client.list_presentations(&window).await
+    } else {
+        client.list_sessions(&window).await
+    }
+}
+
+/// What one kind brought into the set.
+struct KindTake {
+    refs: Vec<ReportingRef>,
+    until: i64,
+    error: Option<Error>,
+}
+
+/// Takes one per-session kind: every session of the window that ended, reusing what the
+/// archive already holds; `until` stops at the first session still running or not taken.
 #[allow(clippy::too_many_arguments)]
-async fn take_recordings(
+async fn take_session_kind(
+    client: &Client,
+    archive: &ReportingArchive,
+    kind: ReportKind,
+    sessions: &[Session],
+    since: i64,
+    now: i64,
+    cancel: Option<&CancelToken>,
+    site: &str,
+    findings: &mut Vec<Finding>,
+) -> Result<KindTake> {
+    let dir = archive.kind_dir(kind)?;
+    let have = archive.existing(kind)?;
+    let mut take = KindTake {
+        refs: Vec::new(),
+        until: now,
+        error: None,
+    };
+    for s in sessions {
+        let start = s.start_time.map(|t| t.unix_timestamp()).unwrap_or(since);
+        if start < since {
+            continue;
+        }
+        if s.end_time.is_none() {
+            take.until = take.until.min(start);
+            continue;
+        }
+        if let Some(p) = have.get(&s.lsid) {
+            take.refs
+                .push(archive.reference(kind, Some(&s.lsid), p, None)?);
+            continue;
+        }
+        let window = TimeWindow::Lsid {
+            lsid: s.lsid.clone(),
+        };
+        let transfer = TransferOptions {
+            progress: None,
+            cancel: cancel.cloned(),
+        };
+        match client.download_report(kind, &window, &dir, transfer).await {
+            Ok(f) => take.refs.push(archive.reference(
+                kind,
+                Some(&s.lsid),
+                &f.path,
+                Some((f.sha256, f.size)),
+            )?),
+            Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+            // The session has nothing of this kind.
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => {
+                take.until = take.until.min(start);
+                findings.push(Finding::new(
+                    "reporting_download_failed",
+                    Severity::Warning,
+                    format!("{site}/{}", s.lsid),
+                    format!("{kind} not downloaded: {e}"),
+                ));
+                // Without the permission every other session fails the same way.
+                let stop = e.kind() == ErrorKind::PermissionDenied;
+                take.error.get_or_insert(e);
+                if stop {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(take)
+}
+
+/// Takes a time-window kind (exit surveys) from `since` to `now` as one file.
+async fn take_window_kind(
+    client: &Client,
+    archive: &ReportingArchive,
+    kind: ReportKind,
+    since: i64,
+    now: i64,
+    cancel: Option<&CancelToken>,
+) -> Result<KindTake> {
+    let dir = archive.kind_dir(kind)?;
+    let window = TimeWindow::StartTime {
+        unix: since,
+        seconds: u64::try_from(now.saturating_sub(since)).unwrap_or(0),
+    };
+    let transfer = TransferOptions {
+        progress: None,
+        cancel: cancel.cloned(),
+    };
+    let mut take = KindTake {
+        refs: Vec::new(),
+        until: now,
+        error: None,
+    };
+    match client.download_report(kind, &window, &dir, transfer).await {
+        Ok(f) => {
+            take.refs
+                .push(archive.reference(kind, None, &f.path, Some((f.sha256, f.size)))?)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+        Err(e) => {
+            take.until = since;
+            take.error = Some(e);
+        }
+    }
+    Ok(take)
+}
+
+/// The reporting part: every kind the product has (or the options name), each gated on its
+/// permission, each from its own checkpoint. Files go to the site's reporting archive and the
+/// set refers to them. Returns the error of the first kind that failed; a kind the account may
+/// not take is a finding, not a failure, and its checkpoint stays where it was so it catches
+/// up once allowed.
+#[allow(clippy::too_many_arguments)]
+async fn take_reporting(
     store: &BackupStore,
     site: &Site,
     client: &Client,
     opts: &BackupSetOptions,
     id: &str,
-    dir: &Path,
-    files: &mut Vec<ManifestFile>,
+    refs: &mut Vec<ReportingRef>,
     findings: &mut Vec<Finding>,
     entry: &mut Option<RecordingsEntry>,
     checkpoint: &mut Option<Checkpoint>,
 ) -> Result<()> {
-    let prev = store.checkpoint(&site.name)?;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    let since = prev
-        .recordings_until
-        .unwrap_or(now - i64::from(opts.first_run_recordings_days) * 86400);
-    let rec_dir = dir.join("recordings");
-    let mut until = now;
-    let mut count = 0;
-    let mut first_error = None;
-    let sessions = match client.list_sessions(&TimeWindow::since(since)).await {
-        Ok(s) => s,
-        Err(e) => {
-            if e.kind() == ErrorKind::PermissionDenied {
-                findings.push(
-                    Finding::new(
-                        "recordings_not_permitted",
-                        Severity::Warning,
-                        &site.name,
-                        format!("recordings skipped: {e}"),
-                    )
-                    .with_remediation(
-                        "Give the API account perm_reporting_support, or keep recordings another way.",
-                    ),
-                );
-            }
-            return Err(e);
-        }
+    let product = client.product();
+    let kinds: Vec<ReportKind> = match &opts.reporting_kinds {
+        Some(k) => k
+            .iter()
+            .copied()
+            .filter(|k| k.report_type(product).is_some())
+            .collect(),
+        None => ReportKind::for_product(product).collect(),
     };
-    for s in sessions {
-        let start = s.start_time.map(|t| t.unix_timestamp()).unwrap_or(since);
-        if s.end_time.is_none() {
-            until = until.min(start);
+    let prev = store.checkpoint(&site.name)?;
+    let archive = store.reporting_archive(&site.name)?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let first_run = now - i64::from(opts.first_run_recordings_days) * 86400;
+    // Unknown permissions (the account may not read get_api_info) mean: try, and take a 403
+    // as the answer.
+    let permissions = client.get_api_info().await.ok().map(|i| i.permissions);
+    let cancel = opts.cancel.as_ref();
+    let mut next = prev.clone();
+    next.last_set = Some(id.to_string());
+    let mut outcomes = Vec::new();
+    let mut first_error: Option<Error> = None;
+    // One listing per kind of listing (sessions, presentations), from the earliest checkpoint
+    // of the kinds that use it; a failed listing fails each of them with the same error.
+    let mut listings: HashMap<bool, std::result::Result<Vec<Session>, ErrorReport>> =
+        HashMap::new();
+    let mut listing_from: HashMap<bool, i64> = HashMap::new();
+    for k in kinds.iter().filter(|k| k.per_session()) {
+        let since = prev.until(*k).unwrap_or(first_run);
+        listing_from
+            .entry(k.is_presentation())
+            .and_modify(|f| *f = (*f).min(since))
+            .or_insert(since);
+    }
+    for kind in kinds {
+        if cancel.is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::Cancelled {
+                operation: "run_backup_set".into(),
+            });
+        }
+        let since = prev.until(kind).unwrap_or(first_run);
+        let mut outcome = ReportingKindOutcome {
+            kind,
+            status: ReportingStatus::Ok,
+            count: 0,
+            since,
+            until: since,
+            error: None,
+        };
+        let not_permitted = |why: String| {
+            Finding::new(
+                "reporting_not_permitted",
+                Severity::Warning,
+                &site.name,
+                format!("{kind} not archived: {why}"),
+            )
+            .with_remediation(format!(
+                "Give the API account {}, or keep {kind} another way; bt-dr takes it from where \
+                 it stopped once allowed.",
+                kind.permission()
+            ))
+        };
+        // A 403 is the account's answer only when get_api_info could not tell; an account that
+        // holds the permission and is refused anyway is a failure to look into.
+        let granted = permissions.as_ref().is_some_and(|p| kind.allowed_by(p));
+        let refused = |e: ErrorKind| e == ErrorKind::PermissionDenied && !granted;
+        if permissions.as_ref().is_some_and(|p| !kind.allowed_by(p)) {
+            findings.push(not_permitted(format!(
+                "the API account lacks {}",
+                kind.permission()
+            )));
+            outcome.status = ReportingStatus::NotPermitted;
+            outcomes.push(outcome);
             continue;
         }
-        match client
-            .download_recording(
-                &s.lsid,
-                &rec_dir,
-                TransferOptions {
-                    progress: None,
-                    cancel: opts.cancel.clone(),
-                },
-            )
-            .await
-        {
-            Ok(f) => {
-                count += 1;
-                files.push(ManifestFile {
-                    path: rel(&f.path, dir),
-                    kind: FileKind::Recording,
-                    size: f.size,
-                    sha256: f.sha256,
+        let take = if kind.per_session() {
+            let key = kind.is_presentation();
+            if let std::collections::hash_map::Entry::Vacant(slot) = listings.entry(key) {
+                let from = listing_from.get(&key).copied().unwrap_or(since);
+                slot.insert(match list_for(client, kind, from).await {
+                    Ok(l) => Ok(l),
+                    Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+                    Err(e) => {
+                        let report = e.report();
+                        if !refused(e.kind()) {
+                            first_error.get_or_insert(e);
+                        }
+                        Err(report)
+                    }
                 });
             }
-            Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
-            // The session has no recording.
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound) => {}
-            Err(e) => {
-                until = until.min(start);
-                findings.push(Finding::new(
-                    "recording_failed",
-                    Severity::Warning,
-                    format!("{}/{}", site.name, s.lsid),
-                    format!("recording not downloaded: {e}"),
-                ));
+            match &listings[&key] {
+                Ok(sessions) => {
+                    take_session_kind(
+                        client, &archive, kind, sessions, since, now, cancel, &site.name, findings,
+                    )
+                    .await?
+                }
+                Err(report) => {
+                    if refused(report.kind) {
+                        findings.push(not_permitted(report.message.clone()));
+                        outcome.status = ReportingStatus::NotPermitted;
+                    } else {
+                        outcome.status = ReportingStatus::Failed;
+                    }
+                    outcome.error = Some(report.clone());
+                    outcomes.push(outcome);
+                    continue;
+                }
+            }
+        } else {
+            take_window_kind(client, &archive, kind, since, now, cancel).await?
+        };
+        outcome.count = take.refs.len();
+        outcome.until = take.until;
+        refs.extend(take.refs);
+        match take.error {
+            Some(e) if refused(e.kind()) => {
+                findings.push(not_permitted(e.to_string()));
+                outcome.status = ReportingStatus::NotPermitted;
+                outcome.until = since;
+                outcome.error = Some(e.report());
+            }
+            Some(e) => {
+                outcome.status = ReportingStatus::Failed;
+                outcome.error = Some(e.report());
                 first_error.get_or_insert(e);
             }
+            None => {}
         }
+        // Only forward: a failed session holds the position at its start.
+        if outcome.status != ReportingStatus::NotPermitted {
+            next.reporting_until.insert(kind, outcome.until.max(since));
+        }
+        outcomes.push(outcome);
+    }
+    if let Some(u) = next.reporting_until.get(&ReportKind::SessionRecording) {
+        next.recordings_until = Some(*u);
     }
     *entry = Some(RecordingsEntry {
-        since,
-        until,
-        count,
+        since: outcomes.iter().map(|o| o.since).min().unwrap_or(now),
+        until: outcomes.iter().map(|o| o.until).min().unwrap_or(now),
+        count: refs.len(),
+        kinds: outcomes,
     });
-    *checkpoint = Some(Checkpoint {
-        recordings_until: Some(until),
-        last_set: Some(id.to_string()),
-    });
+    *checkpoint = Some(next);
     first_error.map_or(Ok(()), Err)
 }
-
 async fn build_set(
     store: &BackupStore,
     site: &Site,
@@ -626,20 +1067,35 @@ async fn build_set(
         );
     }
 
-    // Recordings since the checkpoint. The checkpoint only moves past sessions whose recording
-    // is safely in this set, so a failed download is retried next run.
+    let mut appliance_nsbs = Vec::new();
+    if opts.other_appliances.is_empty() {
+        parts.push(PartOutcome::skipped(SetPart::ApplianceNsbs));
+    } else {
+        check_cancel()?;
+        let r = take_appliance_nsbs(client, opts, dir, &nsb, &mut files, &mut appliance_nsbs).await;
+        settle_part(
+            SetPart::ApplianceNsbs,
+            r,
+            &mut parts,
+            &mut findings,
+            &site.name,
+        )?;
+    }
+
+    // Reporting data since the checkpoint. The checkpoint only moves past sessions whose data
+    // is safely in the archive, so a failed download is retried next run.
     let mut recordings = None;
+    let mut reporting = Vec::new();
     let mut checkpoint = None;
     if opts.recordings {
         check_cancel()?;
-        let r = take_recordings(
+        let r = take_reporting(
             store,
             site,
             client,
             opts,
             id,
-            dir,
-            &mut files,
+            &mut reporting,
             &mut findings,
             &mut recordings,
             &mut checkpoint,
@@ -799,8 +1255,18 @@ async fn build_set(
     // Whatever a failed part left on disk but not in the manifest goes, so the set verifies.
     drop_unlisted(dir, &files)?;
 
-    let in_set = |id: &str| match id {
-        "session_recordings" => recordings.is_some(),
+    let kind_ok = |k: &ReportKind| {
+        recordings.as_ref().is_some_and(|r| {
+            r.kinds
+                .iter()
+                .any(|o| o.kind == *k && o.status == ReportingStatus::Ok)
+        })
+    };
+    let in_set = |id: &str, kinds: &[ReportKind]| match id {
+        _ if !kinds.is_empty() => kinds
+            .iter()
+            .filter(|k| k.report_type(site.product).is_some())
+            .all(kind_ok),
         "appliance_settings" => !appliance_records.is_empty(),
         "vault_encryption_key" => vault_key.as_ref().is_some_and(|v| v.password_protected),
         "certificates" => certificate.is_some(),
@@ -814,14 +1280,14 @@ async fn build_set(
         .map(|e| NotCovered {
             id: e.id.into(),
             label: e.label.into(),
-            in_this_set: in_set(e.id),
+            in_this_set: in_set(e.id, e.report_kinds),
             save_instead: e.save_instead.into(),
         })
         .collect();
 
     let partial = parts.iter().any(|p| p.status == PartStatus::Failed);
     let manifest = Manifest {
-        format: 2,
+        format: 3,
         site: site.name.clone(),
         fqdn: site.fqdn.clone(),
         product: site.product,
@@ -834,8 +1300,10 @@ async fn build_set(
             version: nsb.sidecar.version.without_build(),
             password_protected: nsb.sidecar.password_protected,
         },
+        appliance_nsbs,
         files,
         recordings,
+        reporting,
         certificate,
         appliance_records,
         vault_key,
@@ -933,9 +1401,57 @@ fn symlink_problem(path: String) -> VerifyProblem {
     }
 }
 
-/// Re-hashes every file of the set at `path` against its manifest. Symbolic links are never
-/// followed: a link (the set folder itself, the manifest, a file or a folder in the set) is
-/// reported as a `symlink` problem.
+/// Re-hashes the reporting archive files a set refers to. They are reported under their path
+/// in the site folder (`reporting/<kind>/<file>`); a link is never followed.
+fn verify_reporting(set_path: &Path, refs: &[ReportingRef], report: &mut VerifyReport) {
+    for r in refs {
+        let problem = |problem: &str, detail: String| VerifyProblem {
+            path: r.path.clone(),
+            problem: problem.into(),
+            detail,
+        };
+        let Some(p) = r.resolve(set_path) else {
+            report.problems.push(problem(
+                "unsafe_path",
+                "the reporting reference leaves the site's archive".into(),
+            ));
+            continue;
+        };
+        let site_dir = set_path.parent().and_then(Path::parent).unwrap_or(set_path);
+        if symlink_on_path(site_dir, &r.path).is_some() {
+            report.problems.push(symlink_problem(r.path.clone()));
+            continue;
+        }
+        match crate::sha256_file(&p) {
+            Ok((sha, size)) => {
+                report.files_checked += 1;
+                report.bytes_checked += size;
+                if size != r.size {
+                    report.problems.push(problem(
+                        "size_mismatch",
+                        format!("{size} bytes, manifest says {}", r.size),
+                    ));
+                } else if sha != r.sha256 {
+                    report.problems.push(problem(
+                        "hash_mismatch",
+                        format!("sha256 {sha}, manifest says {}", r.sha256),
+                    ));
+                }
+            }
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                report.problems.push(problem(
+                    "missing",
+                    "referenced in the manifest but not in the site's reporting archive".into(),
+                ))
+            }
+            Err(e) => report.problems.push(problem("unreadable", e.to_string())),
+        }
+    }
+}
+
+/// Re-hashes every file of the set at `path` against its manifest, and the reporting archive
+/// files it refers to. Symbolic links are never followed: a link (the set folder itself, the
+/// manifest, a file or a folder in the set) is reported as a `symlink` problem.
 pub fn verify_backup_set(path: impl AsRef<Path>) -> Result<VerifyReport> {
     let path = path.as_ref();
     let mp = path.join(MANIFEST);
@@ -1050,6 +1566,7 @@ pub fn verify_backup_set(path: impl AsRef<Path>) -> Result<VerifyReport> {
             }),
         }
     }
+    verify_reporting(path, &manifest.reporting, &mut report);
     let mut stack = vec![path.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d)

@@ -163,7 +163,7 @@ pub const MAX_UNIQUE_TRIES: u32 = 100;
 
 /// `dest` for `n == 1`, else `stem-n.ext` (the extension is the part after the last dot, or
 /// `.json.gz` / `.tar.gz` whole).
-fn numbered(dest: &Path, n: u32) -> PathBuf {
+pub(crate) fn numbered(dest: &Path, n: u32) -> PathBuf {
     if n <= 1 {
         return dest.to_path_buf();
     }
@@ -366,7 +366,7 @@ fn parent_dir(p: &Path) -> PathBuf {
 }
 
 /// Best effort: some filesystems refuse to fsync a directory, and the rename already happened.
-fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }

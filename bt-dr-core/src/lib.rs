@@ -8,7 +8,8 @@
 //! | module | what |
 //! |---|---|
 //! | [`product`], [`version`] | RS/PRA and release versions |
-//! | [`appliance`], [`site`], [`inventory`] | appliances, failover pairs, Atlas, the fleet |
+//! | [`appliance`], [`site`], [`inventory`] | appliances, failover pairs, Atlas, the fleet and its thresholds |
+//! | [`atlas`] | Atlas cluster check after a change: membership, sync, client trend per node |
 //! | [`backup`] | NSB names, what an NSB holds, restore compatibility |
 //! | [`certificate`] | p12 bundles: classes, chain, key, names, expiry; pair check |
 //! | [`records`] | `/appliance` settings and Vault key records |
@@ -32,6 +33,7 @@
 
 pub mod api;
 pub mod appliance;
+pub mod atlas;
 pub mod audit;
 pub mod backup;
 pub mod backup_set;
@@ -49,6 +51,7 @@ pub mod inventory;
 pub mod operations;
 pub mod product;
 pub mod records;
+pub mod reporting_archive;
 pub mod retention;
 pub mod runbook;
 pub mod site;
@@ -56,12 +59,13 @@ pub mod store;
 pub mod version;
 
 pub use appliance::{Appliance, ApplianceKind, ClusterRole, FailoverRole};
+pub use atlas::{AtlasCheckOptions, AtlasReport, check_atlas_cluster};
 pub use audit::{
     AuditInput, AuditOptions, AuditReport, SiteLive, audit, collect_live, health_sweep,
 };
 pub use backup::{
     BackupName, NsbCoverage, RestoreCheck, RestoreCompatibility, UpgradeEntry, UpgradeTable,
-    check_restore, nsb_coverage,
+    check_restore, check_restore_onto, nsb_coverage,
 };
 pub use backup_set::{
     BackupSetOptions, BackupSetReport, JobReport, JobSite, Manifest, VerifyReport, run_backup_job,
@@ -73,13 +77,14 @@ pub use certificate::{
 };
 pub use error::{Error, ErrorKind, ErrorReport, Result};
 pub use failover::{
-    FailoverMode, FailoverOptions, FailoverOutcome, FailoverPlan, FailoverTimeline,
+    ClientConfirmation, FailoverMode, FailoverOptions, FailoverOutcome, FailoverPlan, FailoverStep,
+    FailoverTimeline, RedirectMethod, RedirectReport, RedirectRequest, TrafficRedirect,
     execute_failover, plan_failover,
 };
 pub use finding::{Finding, Severity};
 pub use fsutil::{AtomicFile, write_atomic};
 pub use hash::{sha256_file, sha256_hex};
-pub use inventory::Inventory;
+pub use inventory::{Inventory, Thresholds};
 pub use operations::{OPERATIONS, Operation};
 pub use product::Product;
 pub use records::{ApplianceRecord, VaultKeyRecord};

@@ -58,6 +58,11 @@ pub const OPERATIONS: &[Operation] = &[
         "Decide whether a backup version restores onto a site version",
     ),
     op(
+        "check_restore_onto",
+        "backups",
+        "Check a restore onto an inventory site; for a failover pair, the break/restore/reset-key/re-establish steps",
+    ),
+    op(
         "load_upgrade_table",
         "backups",
         "Load the supported-upgrade table",
@@ -166,6 +171,11 @@ pub const OPERATIONS: &[Operation] = &[
         "Remove the sets a retention plan marks",
     ),
     op("audit", "audit", "Readiness audit of the fleet"),
+    op(
+        "check_atlas_cluster",
+        "audit",
+        "Check an Atlas cluster after a change: membership, sync, client trend per node",
+    ),
     op(
         "render_runbook",
         "runbooks",

@@ -1,11 +1,13 @@
 //! Retention with restic's `forget` semantics: the rules are a union, and "daily N" keeps the
 //! newest set of each of the last N days that have a set. The newest verified set of a site is
-//! never removed, whatever the policy says.
+//! never removed, whatever the policy says, and neither is the newest verified set of each of
+//! the last few product versions: restores are supported only along upgrade paths, so a set from
+//! before an update is what a failed update goes back to.
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use crate::{Error, Result};
+use crate::{Error, ProductVersion, Result};
 
 /// Which sets to keep. Every rule keeps sets; a set any rule keeps is kept.
 ///
@@ -42,7 +44,18 @@ pub struct RetentionPolicy {
     /// protected newest verified set (default [`DEFAULT_MIN_NSB_BYTES`]). Not a keep rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_nsb_bytes: Option<u64>,
+    /// On top of the rules above, the newest set that counts as verified of each of the last N
+    /// product versions (`X.Y.Z`, newest first) that have a set. Unset means
+    /// [`DEFAULT_KEEP_VERSIONS`]; `Some(0)` switches it off. It always applies, so it does not
+    /// make an otherwise empty policy acceptable (see [`RetentionPolicy::is_empty`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_versions: Option<u32>,
 }
+
+/// How many product versions keep a set when [`RetentionPolicy::keep_versions`] is unset: the
+/// current one and the one before it. The vendor asks for a backup before every update, and an
+/// update that goes wrong is undone by restoring that backup on the version it came from.
+pub const DEFAULT_KEEP_VERSIONS: u32 = 2;
 
 /// The default retention floor: 16 KiB.
 ///
@@ -59,12 +72,20 @@ fn default_min_nsb_bytes() -> u64 {
 }
 
 impl RetentionPolicy {
-    /// No keep rule set (such a policy is refused: it would remove everything).
+    /// No keep rule set (such a policy is refused: it would remove everything). The floor and
+    /// the version rule do not count: they apply to every policy.
     pub fn is_empty(&self) -> bool {
         Self {
             min_nsb_bytes: None,
+            keep_versions: None,
             ..self.clone()
         } == Self::default()
+    }
+
+    /// How many product versions keep their newest verified set (see
+    /// [`RetentionPolicy::keep_versions`]).
+    pub fn keep_versions(&self) -> u32 {
+        self.keep_versions.unwrap_or(DEFAULT_KEEP_VERSIONS)
     }
 
     /// The retention floor in bytes (see [`RetentionPolicy::min_nsb_bytes`]).
@@ -87,6 +108,10 @@ pub struct RetentionCandidate {
     /// NSB below the floor, no NSB (see [`crate::Manifest::not_verifiable`]). None: it may be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_verifiable: Option<String>,
+    /// The product version its NSB was taken at (the store fills it from the manifest). A set
+    /// without one takes no part in the version rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<ProductVersion>,
 }
 
 impl RetentionCandidate {
@@ -106,12 +131,46 @@ pub(crate) fn protected_index(sorted: &[&RetentionCandidate]) -> Option<usize> {
         .or(if sorted.is_empty() { None } else { Some(0) })
 }
 
+/// The distinct releases (`X.Y.Z`) of newest-first `sorted`, highest first, at most `n`.
+pub(crate) fn newest_releases(sorted: &[&RetentionCandidate], n: u32) -> Vec<ProductVersion> {
+    let mut releases: Vec<ProductVersion> = sorted
+        .iter()
+        .filter_map(|s| s.version.as_ref().map(ProductVersion::without_build))
+        .collect();
+    releases.sort_by(|a, b| b.cmp(a));
+    releases.dedup();
+    releases.truncate(n as usize);
+    releases
+}
+
+/// For each of the `n` highest releases in newest-first `sorted`: the index of the set kept for
+/// it, the release, and whether that set counts as verified. The set is chosen among the
+/// release's sets as the protected set is among all (newest verified, else the newest not ruled
+/// out, else the newest), so a release whose sets all failed still keeps one.
+fn version_keepers(sorted: &[&RetentionCandidate], n: u32) -> Vec<(usize, String, bool)> {
+    newest_releases(sorted, n)
+        .into_iter()
+        .filter_map(|release| {
+            let members: Vec<usize> = (0..sorted.len())
+                .filter(|&i| sorted[i].version.as_ref() == Some(&release))
+                .collect();
+            let group: Vec<&RetentionCandidate> = members.iter().map(|&i| sorted[i]).collect();
+            let at = protected_index(&group)?;
+            Some((
+                members[at],
+                release.release(),
+                group[at].counts_as_verified(),
+            ))
+        })
+        .collect()
+}
+
 /// A kept set and every reason it is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptSet {
     /// Set id.
     pub id: String,
-    /// Reasons, e.g. `daily (2026-11-20)`, `last 3`, `newest verified set`.
+    /// Reasons, e.g. `daily (2026-11-20)`, `last 3`, `version 24.1.2`, `newest verified set`.
     pub reasons: Vec<String>,
 }
 
@@ -191,6 +250,13 @@ pub fn plan_retention(
             }
         }
     }
+    for (i, release, verified) in version_keepers(&sorted, policy.keep_versions()) {
+        reasons[i].push(if verified {
+            format!("version {release}")
+        } else {
+            format!("version {release} (none verified)")
+        });
+    }
     if let Some(p) = protected_index(&sorted) {
         let why = if sorted[p].counts_as_verified() {
             "newest verified set"
@@ -229,7 +295,142 @@ mod tests {
             created_at: t,
             verified: Some(true),
             not_verifiable: None,
+            version: None,
         }
+    }
+
+    fn at(id: &str, t: OffsetDateTime, version: &str) -> RetentionCandidate {
+        RetentionCandidate {
+            version: Some(version.parse().unwrap()),
+            ..set(id, t)
+        }
+    }
+
+    fn last_one() -> RetentionPolicy {
+        RetentionPolicy {
+            keep_last: Some(1),
+            ..Default::default()
+        }
+    }
+
+    fn kept(p: &RetentionPlan) -> Vec<&str> {
+        p.keep.iter().map(|k| k.id.as_str()).collect()
+    }
+
+    fn reasons<'a>(p: &'a RetentionPlan, id: &str) -> &'a [String] {
+        &p.keep.iter().find(|k| k.id == id).unwrap().reasons
+    }
+
+    #[test]
+    fn the_newest_verified_set_of_each_of_the_last_two_versions_is_kept_by_default() {
+        let sets = vec![
+            at("c2", datetime!(2026-11-20 02:00 UTC), "24.3.0"),
+            at("c1", datetime!(2026-11-19 02:00 UTC), "24.3.0"),
+            at("b2", datetime!(2026-11-18 02:00 UTC), "24.1.2"),
+            at("b1", datetime!(2026-11-17 02:00 UTC), "24.1.2"),
+            at("a1", datetime!(2026-11-16 02:00 UTC), "23.2.1"),
+        ];
+        let p = plan_retention("s", &sets, &last_one()).unwrap();
+        assert_eq!(kept(&p), ["c2", "b2"]);
+        assert_eq!(p.remove, ["c1", "b1", "a1"]);
+        assert!(reasons(&p, "b2").contains(&"version 24.1.2".to_string()));
+        assert!(reasons(&p, "c2").contains(&"version 24.3.0".to_string()));
+    }
+
+    #[test]
+    fn versions_are_ordered_by_release_not_by_when_a_set_was_taken() {
+        // A site restored onto an older release after a failed update: the highest release
+        // still counts as one of the last two.
+        let sets = vec![
+            at("after-rollback", datetime!(2026-11-20 02:00 UTC), "24.1.2"),
+            at("failed-update", datetime!(2026-11-19 02:00 UTC), "24.3.0"),
+            at("old", datetime!(2026-11-18 02:00 UTC), "23.2.1"),
+        ];
+        let p = plan_retention("s", &sets, &last_one()).unwrap();
+        assert_eq!(kept(&p), ["after-rollback", "failed-update"]);
+        assert_eq!(p.remove, ["old"]);
+    }
+
+    #[test]
+    fn a_version_keeps_its_newest_verified_set_not_its_newest() {
+        let mut sets = vec![
+            at("new", datetime!(2026-11-20 02:00 UTC), "24.3.0"),
+            at("old-broken", datetime!(2026-11-18 02:00 UTC), "24.1.2"),
+            at("old-good", datetime!(2026-11-17 02:00 UTC), "24.1.2"),
+            at("old-older", datetime!(2026-11-16 02:00 UTC), "24.1.2"),
+        ];
+        sets[1].verified = Some(false);
+        let p = plan_retention("s", &sets, &last_one()).unwrap();
+        assert_eq!(kept(&p), ["new", "old-good"]);
+        assert!(reasons(&p, "old-good").contains(&"version 24.1.2".to_string()));
+        // No set of the version verifies: its newest one that is not ruled out stays, marked.
+        sets[2].verified = Some(false);
+        sets[3].not_verifiable = Some("partial".into());
+        let p = plan_retention("s", &sets, &last_one()).unwrap();
+        assert_eq!(kept(&p), ["new", "old-broken"]);
+        assert!(reasons(&p, "old-broken").contains(&"version 24.1.2 (none verified)".to_string()));
+    }
+
+    #[test]
+    fn keep_versions_counts_and_switches_off_and_is_no_keep_rule_alone() {
+        let sets = vec![
+            at("c", datetime!(2026-11-20 02:00 UTC), "24.3.0"),
+            at("b", datetime!(2026-11-19 02:00 UTC), "24.1.2"),
+            at("a", datetime!(2026-11-18 02:00 UTC), "23.2.1"),
+            set("unknown", datetime!(2026-11-17 02:00 UTC)),
+        ];
+        let three = RetentionPolicy {
+            keep_versions: Some(3),
+            ..last_one()
+        };
+        assert_eq!(
+            kept(&plan_retention("s", &sets, &three).unwrap()),
+            ["c", "b", "a"]
+        );
+        let off = RetentionPolicy {
+            keep_versions: Some(0),
+            ..last_one()
+        };
+        let p = plan_retention("s", &sets, &off).unwrap();
+        assert_eq!(kept(&p), ["c"]);
+        assert_eq!(p.remove, ["b", "a", "unknown"]);
+        let only_versions = RetentionPolicy {
+            keep_versions: Some(5),
+            ..Default::default()
+        };
+        assert!(only_versions.is_empty());
+        assert!(plan_retention("s", &sets, &only_versions).is_err());
+        // The builds a check_health version carries do not make two releases of one.
+        let mut built = sets.clone();
+        built[1].version = Some(
+            "24.3.0 (37380-749b17ca33d2475427428f263608ae98d69f7a35)"
+                .parse()
+                .unwrap(),
+        );
+        let p = plan_retention("s", &built, &last_one()).unwrap();
+        assert_eq!(kept(&p), ["c", "a"]);
+    }
+
+    #[test]
+    fn keep_versions_round_trips_and_old_json_still_reads() {
+        let p: RetentionPolicy = serde_json::from_str(r#"{"keep_last": 3}"#).unwrap();
+        assert_eq!(
+            (p.keep_versions, p.keep_versions()),
+            (None, DEFAULT_KEEP_VERSIONS)
+        );
+        assert!(!serde_json::to_string(&p).unwrap().contains("keep_versions"));
+        let p: RetentionPolicy =
+            serde_json::from_str(r#"{"keep_last": 3, "keep_versions": 0}"#).unwrap();
+        assert_eq!(p.keep_versions(), 0);
+        let c: RetentionCandidate = serde_json::from_str(
+            r#"{"id": "x", "created_at": "2026-11-20T02:00:00Z", "verified": true}"#,
+        )
+        .unwrap();
+        assert_eq!(c.version, None);
+        let c = at("y", datetime!(2026-11-20 02:00 UTC), "24.1.2");
+        let back: RetentionCandidate =
+            serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::store::SetSummary;
 use crate::{
     ApplianceKind, ApplianceRecord, BackupStore, FailoverRole, Result, RoutingMethod, Site,
-    UpgradeTable, check_restore,
+    UpgradeTable, check_restore_onto,
 };
 
 struct Doc {
@@ -134,13 +134,7 @@ pub fn render_runbook(
                 Some(v) => d.step(&format!("Vault encryption key `{}` (recorded {}, sha256 {}…) and its password.", v.file_name, v.date, &v.sha256[..12])),
                 None => d.step("Vault encryption key: NOT in the set — without it, Vault credentials in the NSB stay unreadable."),
             }
-            let check = check_restore(
-                &m.nsb.version,
-                &site.version,
-                table,
-                Some(m.product),
-                Some(site.product),
-            );
+            let check = check_restore_onto(site, &m.nsb.version, Some(m.product), table);
             d.step(&format!(
                 "Restore check of this NSB onto {}: **{:?}** — {}.",
                 site.version.release(),
@@ -159,9 +153,67 @@ pub fn render_runbook(
     d.end_list();
 
     if let Some(pair) = &site.failover {
+        let site_url = format!("https://{}", site.fqdn);
+        // The swing step, shared by both sections: the guide's first step after a failure.
+        let swing = |to: &str| -> (String, Option<String>) {
+            match pair.routing {
+                RoutingMethod::SharedIp => (
+                    format!(
+                        "Redirect traffic — shared IP: `{to}` takes over {} by itself once it is primary; nothing to change in DNS or on the firewall.",
+                        if pair.shared_ips.is_empty() {
+                            "the shared address".to_string()
+                        } else {
+                            pair.shared_ips
+                                .iter()
+                                .map(|i| i.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    ),
+                    None,
+                ),
+                RoutingMethod::DnsSwing => {
+                    let ip = site
+                        .appliance(to)
+                        .and_then(|a| a.ip)
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| format!("the IP of `{to}`"));
+                    (
+                        format!(
+                            "Redirect traffic — DNS swing: change the A record of `{}` to {ip} (`{to}`); keep the TTL low.",
+                            site.fqdn
+                        ),
+                        Some(format!(
+                            "execute_failover with a redirect hook (command or callback); bt-dr then checks that {site_url} answers as `{to}` before it changes any role"
+                        )),
+                    )
+                }
+                RoutingMethod::NatSwing => {
+                    let ip = site
+                        .appliance(to)
+                        .and_then(|a| a.ip)
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| format!("the private IP of `{to}`"));
+                    (
+                        format!(
+                            "Redirect traffic — NAT swing: point the firewall NAT rule of the site's public IP at {ip} (`{to}`)."
+                        ),
+                        Some(format!(
+                            "execute_failover with a redirect hook (command or callback); bt-dr then checks that {site_url} answers as `{to}` before it changes any role"
+                        )),
+                    )
+                }
+            }
+        };
+        let confirm = |to: &str| {
+            format!(
+                "Confirm clients work: clients connect to `{to}` (Status > Connected Clients), {site_url} answers, and Jump Clients reconnect in the representative/access console."
+            )
+        };
+
         d.h(2, "Primary down: move the site to the backup");
         d.p(&format!(
-            "Primary `{}`, backup `{}`, traffic moves by {}.",
+            "Primary `{}`, backup `{}`, traffic moves by {}. The order is: redirect traffic, change the role, confirm clients.",
             pair.primary,
             pair.backup,
             pair.routing.label()
@@ -171,20 +223,10 @@ pub fn render_runbook(
             pair.primary
         ));
         d.auto("probe_health / check_health on both appliances");
-        match pair.routing {
-            RoutingMethod::SharedIp => d.step(&format!(
-                "Shared IP: the backup `{}` takes over {} by itself once it is primary; nothing to change in DNS or on the firewall.",
-                pair.backup,
-                pair.shared_ips.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
-            )),
-            RoutingMethod::DnsSwing => {
-                let ip = site.appliance(&pair.backup).and_then(|a| a.ip).map(|i| i.to_string()).unwrap_or_else(|| "the backup's IP".into());
-                d.step(&format!("DNS swing: change the A record of `{}` to {ip} (the backup `{}`); keep the TTL low.", site.fqdn, pair.backup));
-            }
-            RoutingMethod::NatSwing => {
-                let ip = site.appliance(&pair.backup).and_then(|a| a.ip).map(|i| i.to_string()).unwrap_or_else(|| "the backup's private IP".into());
-                d.step(&format!("NAT swing: point the firewall NAT rule of the site's public IP at {ip} (the backup `{}`).", pair.backup));
-            }
+        let (text, hook) = swing(&pair.backup);
+        d.step(&text);
+        if let Some(h) = hook {
+            d.auto(&h);
         }
         if pair.auto_failover.enabled {
             d.step(&format!(
@@ -197,21 +239,29 @@ pub fn render_runbook(
                 }
             ));
         }
-        d.step(&format!("Promote the backup `{}` to primary without a final sync (the primary is gone): /login > Management > Failover > Become Primary.", pair.backup));
+        d.step(&format!("Change the role: promote the backup `{}` to primary without a final sync (the primary is gone): /login > Management > Failover > Become Primary, adjacent box unchecked.", pair.backup));
         d.auto(&format!(
             "execute_failover(site=\"{}\", mode=unplanned)",
             site.name
         ));
-        d.step("Log in to the representative/access console and confirm Jump Clients reconnect.");
+        d.step(&confirm(&pair.backup));
+        d.auto(&format!("execute_failover confirms: get_connected_clients on `{}` and /check_health through {site_url}", pair.backup));
         d.step(&format!("When `{}` comes back, demote it before traffic can reach it: set its role to backup (force if it cannot see its peer), then sync.", pair.primary));
         d.auto("set_failover_role(role=backup, force=true)");
         d.end_list();
 
         d.h(2, "Planned swap (maintenance or upgrade)");
+        d.step("Check both appliances serve the identical certificate: failover appliances must carry the same certificate configuration.");
+        d.auto("plan_failover (refuses a planned swap when the served certificates differ)");
         d.step("Warn users: the final data sync disconnects everyone until the swap completes.");
         d.auto("get_connected_clients");
+        let (text, hook) = swing(&pair.backup);
+        d.step(&text);
+        if let Some(h) = hook {
+            d.auto(&h);
+        }
         d.step(&format!(
-            "On `{}`: become primary with a data sync first.",
+            "Change the role: on `{}`, become primary with a data sync first.",
             pair.backup
         ));
         d.auto(&format!(
@@ -219,13 +269,17 @@ pub fn render_runbook(
             site.name
         ));
         d.step("Both appliances may read `backup` for a moment; wait until the roles settle.");
-        if pair.routing != RoutingMethod::SharedIp {
-            d.step(&format!(
-                "Swing {} to the new primary.",
-                pair.routing.label()
-            ));
-        }
+        d.step(&confirm(&pair.backup));
+        d.auto("execute_failover confirms clients and the site URL");
         d.step("Note any /login change made on the interim primary; the next sync direction decides which settings survive.");
+        d.end_list();
+
+        d.h(2, "Restoring a backup onto an appliance in active failover");
+        d.p("Usually not needed: a rebuilt member gets /login by failover sync. Restore an NSB onto a pair member only when the primary lacks data that exists only in the backup — and then in this order, because the restore brings the backup's failover settings and pre-shared key with it:");
+        for step in crate::backup::failover_restore_steps(pair) {
+            d.step(&step);
+        }
+        d.auto("check_restore_onto");
         d.end_list();
     }
 
@@ -297,10 +351,10 @@ pub fn render_runbook(
         site.fqdn
     ));
     if site.failover.is_some() {
-        d.step("For a rebuilt member of a failover pair, do not restore the NSB: install the site package, re-establish failover from the working appliance and sync. Restoring an NSB overwrites the failover settings and pre-shared key; if you must, break failover, restore, reset the key, then re-establish.");
+        d.step("For a rebuilt member of a failover pair, do not restore the NSB: install the site package, re-establish failover from the working appliance and sync. If an NSB must be restored onto a pair member, follow \"Restoring a backup onto an appliance in active failover\" above.");
     }
     d.step("Check the NSB's version against the site version before uploading it; a newer backup is refused, an older one not listed as a supported upgrade is untested.");
-    d.auto("check_restore");
+    d.auto("check_restore_onto");
     d.step("Restore the NSB at /login > Management > Software > Restore Settings with the backup password; then restore the Vault encryption key so Vault credentials decrypt.");
     d.step("Test: log in to the console with an account that worked before, and check Jump Clients, Jumpoints and settings. Existing clients reconnect on their own; nothing is redeployed.");
     d.end_list();

@@ -181,6 +181,16 @@ pub struct Site {
     /// API credentials reference.
     #[serde(default)]
     pub api: Option<ApiAccess>,
+    /// A certificate of the site's own replaced the vendor's default one. Only meaningful for
+    /// a Cloud site: BeyondTrust provides a working default certificate there, so its bundle
+    /// is backed up only when this is set. Every other site (except a BeyondTrust-hosted one)
+    /// has a certificate of its own and always needs its bundle backed up.
+    #[serde(default)]
+    pub custom_certificate: bool,
+    /// The SSL/TLS configuration (`/appliance` Security > SSL/TLS Configuration) was changed
+    /// from the default; the backup then records it, on a Cloud site too.
+    #[serde(default)]
+    pub custom_tls: bool,
 }
 
 fn is_valid_hostname(h: &str) -> bool {
@@ -276,6 +286,20 @@ impl Site {
             }
         }
         Ok(())
+    }
+
+    /// Whether the site's certificate bundle must be in its backups: never for a site hosted by
+    /// BeyondTrust, only with [`Site::custom_certificate`] for a Cloud site (the vendor's
+    /// default certificate needs no backup), always otherwise.
+    pub fn certificate_backup_needed(&self) -> bool {
+        let kinds = || self.appliances.iter().map(|a| a.kind);
+        if kinds().all(|k| k == crate::ApplianceKind::Hosted) {
+            return false;
+        }
+        if kinds().all(crate::ApplianceKind::is_managed) {
+            return self.custom_certificate;
+        }
+        true
     }
 
     /// The appliance with this hostname.

@@ -1,8 +1,9 @@
 //! The backup store: one folder per site, one folder per backup set.
 //!
 //! ```text
-//! <root>/<site>/checkpoint.json        recordings downloaded up to here (incremental runs)
-//! <root>/<site>/sets/<YYYYMMDDTHHMMSSZ>/manifest.json, the NSB, recordings/, certificates/, …
+//! <root>/<site>/checkpoint.json        reporting data taken up to here, per kind (incremental runs)
+//! <root>/<site>/sets/<YYYYMMDDTHHMMSSZ>/manifest.json, the NSB, certificates/, …
+//! <root>/<site>/reporting/<kind>/…     recordings, session reports, exit surveys (sets refer to them)
 //! ```
 //! A set is assembled under `.incomplete-<id>` and renamed to `<id>` only once its manifest is
 //! on disk, so a set under its final name is always complete. A set is removed by renaming it
@@ -24,13 +25,32 @@ use time::OffsetDateTime;
 use crate::backup_set::Manifest;
 use crate::{Error, ErrorReport, Result};
 
-/// Where a site's recordings were downloaded up to.
+/// Where a site's reporting data was taken up to, per kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Checkpoint {
-    /// Sessions that started before this UNIX time have had their recordings downloaded.
+    /// Sessions that started before this UNIX time have had their screen recordings
+    /// downloaded (the only position kept before every reporting kind had its own).
     pub recordings_until: Option<i64>,
+    /// Per kind: sessions (or, for exit surveys, time) before this UNIX time are archived. A
+    /// kind not listed starts from the first-run window; screen recordings fall back to
+    /// `recordings_until`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub reporting_until: std::collections::BTreeMap<crate::api::ReportKind, i64>,
     /// The set that last advanced the checkpoint.
     pub last_set: Option<String>,
+}
+
+impl Checkpoint {
+    /// Where `kind` was taken up to, if it ever was.
+    pub fn until(&self, kind: crate::api::ReportKind) -> Option<i64> {
+        self.reporting_until.get(&kind).copied().or(
+            if kind == crate::api::ReportKind::SessionRecording {
+                self.recordings_until
+            } else {
+                None
+            },
+        )
+    }
 }
 
 /// One backup set as found in the store.
@@ -297,6 +317,16 @@ impl BackupStore {
                 ),
             )),
         }
+    }
+
+    /// The site's reporting archive (see [`crate::reporting_archive`]).
+    pub(crate) fn reporting_archive(
+        &self,
+        site: &str,
+    ) -> Result<crate::reporting_archive::ReportingArchive> {
+        Ok(crate::reporting_archive::ReportingArchive::new(
+            self.site_dir(site)?,
+        ))
     }
 
     fn sets_dir(&self, site: &str) -> Result<PathBuf> {
@@ -586,6 +616,14 @@ impl BackupStore {
                 });
             }
         }
+        // A set of the earlier layout holds its recordings itself: they move to the archive
+        // first, so the removal never takes the only copy.
+        if let Ok(bytes) = std::fs::read(src.join(MANIFEST))
+            && let Ok(manifest) = serde_json::from_slice::<Manifest>(&bytes)
+        {
+            self.reporting_archive(site)?
+                .adopt_legacy_recordings(&src, &manifest)?;
+        }
         let aside = dir.join(format!("{DELETING}{id}"));
         std::fs::rename(&src, &aside).map_err(|e| Error::io("removing", &src, e))?;
         if let Ok(d) = std::fs::File::open(&dir) {
@@ -632,6 +670,7 @@ impl BackupStore {
                     created_at: s.created_at,
                     verified,
                     not_verifiable,
+                    version: Some(s.manifest.nsb.version.clone()),
                 })
             })
             .collect()
@@ -645,7 +684,38 @@ impl BackupStore {
         policy: &crate::RetentionPolicy,
     ) -> Result<crate::RetentionPlan> {
         let listing = self.scan(site)?;
-        let candidates = self.retention_candidates(&listing.sets, policy.min_nsb_bytes())?;
+        let mut candidates = self.retention_candidates(&listing.sets, policy.min_nsb_bytes())?;
+        // The version rule keeps a verified set of each recent release, but only the site's
+        // newest verified set has been looked for: a release none of whose sets is known to
+        // verify has its sets verified newest first until one passes.
+        let releases = {
+            let refs: Vec<&crate::retention::RetentionCandidate> = candidates.iter().collect();
+            crate::retention::newest_releases(&refs, policy.keep_versions())
+        };
+        for release in releases {
+            let group: Vec<usize> = (0..candidates.len())
+                .filter(|&i| candidates[i].version.as_ref() == Some(&release))
+                .collect();
+            if group.iter().any(|&i| candidates[i].counts_as_verified()) {
+                continue;
+            }
+            for i in group {
+                if candidates[i].verified.is_some() || candidates[i].not_verifiable.is_some() {
+                    continue;
+                }
+                let ok = match crate::backup_set::verify_backup_set(&listing.sets[i].path) {
+                    Ok(v) => v.ok(),
+                    Err(e) => {
+                        tracing::warn!(set = %listing.sets[i].path.display(), "verify failed: {e}");
+                        false
+                    }
+                };
+                candidates[i].verified = Some(ok);
+                if ok {
+                    break;
+                }
+            }
+        }
         let mut plan = crate::retention::plan_retention(site, &candidates, policy)?;
         for u in listing.unreadable {
             plan.keep.push(crate::retention::KeptSet {

@@ -48,7 +48,10 @@ async fn a_ready_site_is_silent() {
             .iter()
             .all(|a| a.served_cert_sha256.is_some())
     );
-    let inv = Inventory { sites: vec![site] };
+    let inv = Inventory {
+        sites: vec![site],
+        ..Default::default()
+    };
     let report = audit(AuditInput {
         inventory: &inv,
         store: Some(&store),
@@ -152,6 +155,7 @@ async fn every_rule_fires_on_a_broken_fleet() {
 
     let inv = Inventory {
         sites: vec![site, second, third],
+        ..Default::default()
     };
     let opts = AuditOptions {
         now: Some(time::OffsetDateTime::now_utc() + time::Duration::days(3)),
@@ -243,7 +247,10 @@ async fn sync_rules_and_refused_restores() {
             h.version = "23.1.0".parse().unwrap();
         }
     }
-    let inv = Inventory { sites: vec![site] };
+    let inv = Inventory {
+        sites: vec![site],
+        ..Default::default()
+    };
     let report = audit(AuditInput {
         inventory: &inv,
         store: Some(&store),
@@ -408,6 +415,7 @@ async fn certificate_record_and_role_rules() {
     let inputs = tempfile::tempdir().unwrap();
     let inv = Inventory {
         sites: vec![site.clone()],
+        ..Default::default()
     };
     let run = |bundle: &str| {
         let mut o = full_options(&sim, inputs.path());

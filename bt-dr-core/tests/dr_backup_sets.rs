@@ -25,10 +25,15 @@ async fn a_set_holds_everything_and_verifies() {
         .unwrap();
     let m = &r.manifest;
     assert_eq!(m.files_of(FileKind::Nsb).count(), 1);
-    assert_eq!(
-        m.files_of(FileKind::Recording).count(),
-        sim.config().sessions as usize
-    );
+    let screen = |m: &bt_dr_core::Manifest| {
+        m.reporting
+            .iter()
+            .filter(|r| r.kind == bt_dr_core::api::ReportKind::SessionRecording)
+            .count()
+    };
+    // Recordings live in the site's reporting archive, not in the set.
+    assert_eq!(m.files_of(FileKind::Recording).count(), 0);
+    assert_eq!(screen(m), sim.config().sessions as usize);
     assert_eq!(m.files_of(FileKind::CertificateBundle).count(), 1);
     assert_eq!(m.files_of(FileKind::ApplianceRecord).count(), 2);
     assert_eq!(m.files_of(FileKind::VaultKey).count(), 1);
@@ -39,6 +44,7 @@ async fn a_set_holds_everything_and_verifies() {
     );
     for id in [
         "session_recordings",
+        "command_shell_recordings",
         "appliance_settings",
         "vault_encryption_key",
         "certificates",
@@ -48,11 +54,6 @@ async fn a_set_holds_everything_and_verifies() {
             "{id}"
         );
     }
-    assert!(
-        m.not_covered
-            .iter()
-            .any(|n| n.id == "command_shell_recordings" && !n.in_this_set)
-    );
     let nsb = m.files_of(FileKind::Nsb).next().unwrap();
     assert_eq!(
         nsb.sha256,
@@ -60,7 +61,7 @@ async fn a_set_holds_everything_and_verifies() {
     );
     let v = verify_backup_set(&r.path).unwrap();
     assert!(v.ok(), "{:?}", v.problems);
-    assert_eq!(v.files_checked, m.files.len());
+    assert_eq!(v.files_checked, m.files.len() + m.reporting.len());
     assert_eq!(store.list_sets("support").unwrap().len(), 1);
     assert!(
         store
@@ -75,7 +76,7 @@ async fn a_set_holds_everything_and_verifies() {
         .await
         .unwrap();
     assert_ne!(r2.set_id, r.set_id);
-    assert_eq!(r2.manifest.files_of(FileKind::Recording).count(), 0);
+    assert_eq!(screen(&r2.manifest), 0);
     assert_eq!(store.list_sets("support").unwrap()[0].id, r2.set_id);
 
     // Tampering is found.
@@ -83,8 +84,8 @@ async fn a_set_holds_everything_and_verifies() {
     let mut bytes = std::fs::read(&nsb_path).unwrap();
     bytes[100] ^= 0xff;
     std::fs::write(&nsb_path, &bytes).unwrap();
-    let rec = m.files_of(FileKind::Recording).next().unwrap();
-    std::fs::remove_file(r.path.join(&rec.path)).unwrap();
+    let rec = &m.reporting[0];
+    std::fs::remove_file(store.site_dir("support").unwrap().join(&rec.path)).unwrap();
     std::fs::write(r.path.join("stray.txt"), b"x").unwrap();
     let v = verify_backup_set(&r.path).unwrap();
     let problems: Vec<_> = v.problems.iter().map(|p| p.problem.as_str()).collect();
@@ -166,6 +167,7 @@ fn retention_over_a_long_synthetic_history() {
             created_at: t,
             verified: Some(true),
             not_verifiable: None,
+            version: None,
         });
         t += time::Duration::days(1);
     }

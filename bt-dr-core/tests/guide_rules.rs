@@ -28,7 +28,10 @@ async fn audit_after_with(
         .await
         .unwrap();
     audit(AuditInput {
-        inventory: &Inventory { sites: vec![site] },
+        inventory: &Inventory {
+            sites: vec![site],
+            ..Default::default()
+        },
         store: Some(&store),
         live: &[],
         upgrade_table: &UpgradeTable::default(),

@@ -55,6 +55,7 @@ async fn reporting_fails(
         bt_dr_sim::expected_backup_sha256_hex(sim.config())
     );
     assert_eq!(r.manifest.files_of(FileKind::Recording).count(), 0);
+    assert!(r.manifest.reporting.is_empty());
     assert!(
         r.manifest
             .findings
@@ -78,10 +79,13 @@ async fn reporting_fails(
         .await
         .unwrap();
     assert!(!r2.partial && r2.failed_parts().next().is_none());
-    assert_eq!(
-        r2.manifest.files_of(FileKind::Recording).count(),
-        sim.config().sessions as usize
-    );
+    let screen = r2
+        .manifest
+        .reporting
+        .iter()
+        .filter(|r| r.kind == bt_dr_core::api::ReportKind::SessionRecording)
+        .count();
+    assert_eq!(screen, sim.config().sessions as usize);
     err.kind
 }
 
@@ -160,7 +164,11 @@ async fn failing_certificate_records_and_vault_key_steps_keep_the_rest() {
     assert_eq!(r.manifest.files_of(FileKind::VaultKey).count(), 0);
     assert!(r.manifest.certificate.is_none() && r.manifest.vault_key.is_none());
     assert_eq!(
-        r.manifest.files_of(FileKind::Recording).count(),
+        r.manifest
+            .reporting
+            .iter()
+            .filter(|r| r.kind == bt_dr_core::api::ReportKind::SessionRecording)
+            .count(),
         sim.config().sessions as usize
     );
     let v = verify_backup_set(&r.path).unwrap();
@@ -269,14 +277,14 @@ async fn the_job_report_names_partial_sites() {
     assert_eq!(v["sites"][0]["partial"], true);
     assert_eq!(v["sites"][0]["report"]["partial"], true);
     assert_eq!(
-        v["sites"][0]["report"]["manifest"]["parts"][1]["part"],
+        v["sites"][0]["report"]["manifest"]["parts"][2]["part"],
         "recordings"
     );
     assert_eq!(
-        v["sites"][0]["report"]["manifest"]["parts"][1]["status"],
+        v["sites"][0]["report"]["manifest"]["parts"][2]["status"],
         "failed"
     );
-    assert!(v["sites"][0]["report"]["manifest"]["parts"][1]["error"]["code"].is_string());
+    assert!(v["sites"][0]["report"]["manifest"]["parts"][2]["error"]["code"].is_string());
     assert_eq!(v["sites"][1]["partial"], false);
 }
 
@@ -447,7 +455,7 @@ async fn failed_recording_downloads_keep_the_set_and_hold_the_checkpoint() {
         r.manifest
             .findings
             .iter()
-            .any(|f| f.id == "recording_failed")
+            .any(|f| f.id == "reporting_download_failed")
     );
     // The checkpoint stops at the first session whose recording was not taken.
     let cp = store
@@ -455,7 +463,12 @@ async fn failed_recording_downloads_keep_the_set_and_hold_the_checkpoint() {
         .unwrap()
         .recordings_until
         .unwrap();
-    assert_eq!(cp, entry.until);
+    let screen = entry
+        .kinds
+        .iter()
+        .find(|k| k.kind == bt_dr_core::api::ReportKind::SessionRecording)
+        .unwrap();
+    assert_eq!(cp, screen.until);
     // (not to the run's time, as a complete run would)
     assert!(cp < r.manifest.created_at.unix_timestamp(), "{cp}");
     // Next run: every recording is taken.
@@ -465,7 +478,11 @@ async fn failed_recording_downloads_keep_the_set_and_hold_the_checkpoint() {
         .unwrap();
     assert!(!r2.partial);
     assert_eq!(
-        r2.manifest.files_of(FileKind::Recording).count(),
+        r2.manifest
+            .reporting
+            .iter()
+            .filter(|r| r.kind == bt_dr_core::api::ReportKind::SessionRecording)
+            .count(),
         sim.config().sessions as usize
     );
 }

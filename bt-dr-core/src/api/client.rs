@@ -13,8 +13,8 @@ use tokio::sync::Mutex;
 
 use super::cancel::CancelToken;
 use super::download::{self, DownloadKind, DownloadedFile, Progress};
-use super::reporting::TimeWindow;
-use super::tls::{TlsOptions, client_config, parse_pin};
+use super::reporting::{ReportKind, TimeWindow};
+use super::tls::{ServedLeaf, TlsOptions, client_config, parse_pin};
 use super::transport::{
     CachedToken, Call, MAX_SERVER_WAIT, RetryPolicy, account_limiter, bearer, describe_body,
     json_error_message, map_reqwest, rate_limit_exhausted, read_capped, redact, retry_after,
@@ -227,37 +227,7 @@ impl ClientBuilder {
 
     /// Validates everything and builds the client.
     pub fn build(self) -> Result<Client> {
-        let url = url::Url::parse(&self.base_url).map_err(|e| {
-            Error::invalid_input("base_url", format!("`{}` is not a URL: {e}", self.base_url))
-        })?;
-        match url.scheme() {
-            "https" => {}
-            "http" if self.danger_allow_http => {}
-            "http" => {
-                return Err(Error::Tls {
-                    reason: format!(
-                        "refusing plain http for {} (credentials would travel in clear); use https",
-                        url.host_str().unwrap_or("")
-                    ),
-                });
-            }
-            s => {
-                return Err(Error::invalid_input(
-                    "base_url",
-                    format!("scheme `{s}` is not https"),
-                ));
-            }
-        }
-        let host = url
-            .host_str()
-            .ok_or_else(|| Error::invalid_input("base_url", "has no host"))?
-            .to_string();
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::invalid_input(
-                "base_url",
-                "must not carry credentials; use .credentials()",
-            ));
-        }
+        let host = check_base_url(&self.base_url, self.danger_allow_http)?;
         let from_inventory = self.inventory.as_ref();
         let client_id = match (self.client_id, from_inventory) {
             (Some(id), _) => id,
@@ -276,21 +246,7 @@ impl ClientBuilder {
         if let Some(p) = &self.pin_hex {
             tls.pin_sha256 = Some(parse_pin(p)?);
         }
-        let cfg = client_config(&tls)?;
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(cfg)
-            .http1_only()
-            .pool_max_idle_per_host(0)
-            .connect_timeout(self.connect_timeout)
-            .read_timeout(self.read_timeout)
-            .user_agent(crate::USER_AGENT)
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .tls_info(true)
-            .build()
-            .map_err(|e| Error::Tls {
-                reason: format!("cannot build HTTP client: {e}"),
-            })?;
+        let (http, served_leaf) = http_client(&tls, self.connect_timeout, self.read_timeout)?;
         let base = self.base_url.trim_end_matches('/').to_string();
         let site_name = self
             .site_name
@@ -310,9 +266,75 @@ impl ClientBuilder {
                 request_timeout: self.request_timeout,
                 site_name,
                 product: self.product.unwrap_or(Product::Rs),
+                tls,
+                connect_timeout: self.connect_timeout,
+                read_timeout: self.read_timeout,
+                danger_allow_http: self.danger_allow_http,
+                served_leaf,
             }),
         })
     }
+}
+
+/// Checks a base URL (https, or http only when allowed; a host; no credentials in it) and
+/// returns its host.
+fn check_base_url(base_url: &str, allow_http: bool) -> Result<String> {
+    let url = url::Url::parse(base_url)
+        .map_err(|e| Error::invalid_input("base_url", format!("`{base_url}` is not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        "http" => {
+            return Err(Error::Tls {
+                reason: format!(
+                    "refusing plain http for {} (credentials would travel in clear); use https",
+                    url.host_str().unwrap_or("")
+                ),
+            });
+        }
+        s => {
+            return Err(Error::invalid_input(
+                "base_url",
+                format!("scheme `{s}` is not https"),
+            ));
+        }
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::invalid_input("base_url", "has no host"))?
+        .to_string();
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid_input(
+            "base_url",
+            "must not carry credentials; use .credentials()",
+        ));
+    }
+    Ok(host)
+}
+
+/// One HTTP client per [`Client`]: its TLS verifier records the served leaf certificate, and a
+/// shared one would mix up the certificates of different addresses.
+fn http_client(
+    tls: &TlsOptions,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+) -> Result<(reqwest::Client, ServedLeaf)> {
+    let (cfg, served_leaf) = client_config(tls)?;
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(cfg)
+        .http1_only()
+        .pool_max_idle_per_host(0)
+        .connect_timeout(connect_timeout)
+        .read_timeout(read_timeout)
+        .user_agent(crate::USER_AGENT)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_info(true)
+        .build()
+        .map_err(|e| Error::Tls {
+            reason: format!("cannot build HTTP client: {e}"),
+        })?;
+    Ok((http, served_leaf))
 }
 
 #[derive(Debug)]
@@ -329,6 +351,12 @@ struct Inner {
     request_timeout: Duration,
     site_name: String,
     product: Product,
+    /// Kept so [`Client::at_address`] can build the same trust for another address.
+    tls: TlsOptions,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    danger_allow_http: bool,
+    served_leaf: ServedLeaf,
 }
 
 /// A client for one appliance's web APIs. Cheap to clone; clones share the token cache.
@@ -501,6 +529,63 @@ impl Client {
     /// Product the client assumes for report names.
     pub fn product(&self) -> Product {
         self.inner.product
+    }
+
+    /// SHA-256 (lowercase hex) of the DER of the leaf certificate the appliance presented in
+    /// the most recent TLS handshake of this client (or a clone), whether or not it was then
+    /// trusted. `None` before the first connection and over plain http.
+    ///
+    /// ```
+    /// let c = bt_dr_core::api::Client::builder("https://bt-a.example.com")
+    ///     .credentials("dr-bot", "s3cret".into())
+    ///     .build()?;
+    /// assert_eq!(c.served_leaf_sha256(), None); // nothing connected yet
+    /// # Ok::<(), bt_dr_core::Error>(())
+    /// ```
+    pub fn served_leaf_sha256(&self) -> Option<String> {
+        self.inner.served_leaf.get()
+    }
+
+    /// A mark for [`Client::served_leaf_since`].
+    pub(crate) fn served_leaf_mark(&self) -> u64 {
+        self.inner.served_leaf.mark()
+    }
+
+    /// The served leaf, only if a handshake happened after `mark`: an appliance that no longer
+    /// answers must not be credited with the certificate it served earlier.
+    pub(crate) fn served_leaf_since(&self, mark: u64) -> Option<String> {
+        self.inner.served_leaf.since(mark)
+    }
+
+    /// The same API account, trust settings, timeouts and rate limit, addressing `base_url`
+    /// instead — for instance the site's FQDN, which reaches whichever appliance the DNS record
+    /// or NAT rule currently points at. It has its own token cache and its own record of the
+    /// served certificate.
+    pub(crate) fn at_address(&self, base_url: &str) -> Result<Client> {
+        let i = &self.inner;
+        let host = check_base_url(base_url, i.danger_allow_http)?;
+        let (http, served_leaf) = http_client(&i.tls, i.connect_timeout, i.read_timeout)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base: base_url.trim_end_matches('/').to_string(),
+                host,
+                client_id: i.client_id.clone(),
+                client_secret: i.client_secret.clone(),
+                token: Mutex::new(None),
+                generation: AtomicU64::new(0),
+                limiter: i.limiter.clone(),
+                retry: i.retry.clone(),
+                request_timeout: i.request_timeout,
+                site_name: i.site_name.clone(),
+                product: i.product,
+                tls: i.tls.clone(),
+                connect_timeout: i.connect_timeout,
+                read_timeout: i.read_timeout,
+                danger_allow_http: i.danger_allow_http,
+                served_leaf,
+            }),
+        })
     }
 
     async fn token(&self) -> Result<(SecretString, u64)> {
@@ -1169,6 +1254,109 @@ impl Client {
             .file)
     }
 
+    /// Presentations in a window (RS `PresentationSessionListing`; same shape as a session
+    /// listing).
+    pub(crate) async fn list_presentations(&self, window: &TimeWindow) -> Result<Vec<Session>> {
+        let mut q = vec![(
+            "generate_report".to_string(),
+            "PresentationSessionListing".to_string(),
+        )];
+        q.extend(window.params());
+        xml::parse_sessions(
+            &self
+                .xml(Call::get("list_sessions", "/api/reporting", q))
+                .await?,
+        )
+    }
+
+    /// Saves one piece of Reporting API data into `dir` under a name bt-dr chooses:
+    /// a recording of any kind or a session report for `TimeWindow::Lsid`, exit surveys for a
+    /// time window. A kind the product does not have is [`Error::InvalidInput`]; a session
+    /// without that recording is [`Error::NotFound`]; an error answer is never saved.
+    ///
+    /// ```no_run
+    /// # async fn f(c: &bt_dr_core::api::Client) -> bt_dr_core::Result<()> {
+    /// use bt_dr_core::api::{ReportKind, TimeWindow, TransferOptions};
+    /// let lsid = TimeWindow::Lsid { lsid: "c0ffee".into() };
+    /// let f = c.download_report(ReportKind::CommandShellRecording, &lsid, "/backups/rec", TransferOptions::default()).await?;
+    /// println!("{} {}", f.file_name, f.sha256);
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_report(
+        &self,
+        kind: ReportKind,
+        window: &TimeWindow,
+        dir: impl AsRef<Path>,
+        opts: TransferOptions,
+    ) -> Result<DownloadedFile> {
+        let product = self.inner.product;
+        let report = kind.report_type(product).ok_or_else(|| {
+            Error::invalid_input(
+                "kind",
+                format!("{} has no {kind} data", product.display_name()),
+            )
+        })?;
+        let lsid = match window {
+            TimeWindow::Lsid { lsid } => Some(lsid.as_str()),
+            _ => None,
+        };
+        if kind.per_session() != lsid.is_some() {
+            return Err(Error::invalid_input(
+                "window",
+                if kind.per_session() {
+                    format!("{kind} is taken per session: give one lsid")
+                } else {
+                    format!("{kind} is taken for a time window, not by session id")
+                },
+            ));
+        }
+        if let Some(lsid) = lsid {
+            check_lsid(lsid)?;
+        }
+        let mut q = vec![("generate_report".to_string(), report.to_string())];
+        q.extend(window.params());
+        let call = Call::get("download_report", "/api/reporting", q);
+        let dir = dir.as_ref();
+        if kind.is_recording() {
+            let name = format!("{}.rec", lsid.unwrap_or_default());
+            return Ok(self
+                .download(&call, dir, &name, DownloadKind::Recording, None, &opts)
+                .await?
+                .file);
+        }
+        if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::Cancelled {
+                operation: call.op.into(),
+            });
+        }
+        let text = self.xml(call).await?;
+        // An `<error>` answer, or a document that is not the report, is refused before a file
+        // exists; a session report must describe the session asked for.
+        let name = match lsid {
+            Some(lsid) => {
+                let sessions = xml::parse_sessions(&text)?;
+                if !sessions.iter().any(|s| s.lsid == lsid) {
+                    return Err(Error::NotFound {
+                        what: format!("session {lsid}"),
+                    });
+                }
+                format!("{lsid}.xml")
+            }
+            None => {
+                if let Some(m) = xml::error_message(&text) {
+                    return Err(Error::Api {
+                        status: None,
+                        message: m,
+                    });
+                }
+                xml::root_name(&text)?;
+                let params: Vec<String> = window.params().into_iter().map(|(_, v)| v).collect();
+                format!("{kind}-{}.xml", params.join("-"))
+            }
+        };
+        save_new(dir, &name, text.as_bytes())
+    }
+
     /// `ArchiveListing` for a day (an empty day is an empty list).
     pub async fn list_archives(&self, date: Date) -> Result<Vec<ArchiveEntry>> {
         let q = vec![
@@ -1226,6 +1414,30 @@ fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
     .unwrap_or(3600.0);
     Duration::try_from_secs_f64(secs.clamp(1.0, MAX_SERVER_WAIT.as_secs_f64()))
         .unwrap_or(Duration::from_secs(3600))
+}
+
+/// Writes `bytes` into `dir` as `name` (or a numbered name when taken), atomically and without
+/// replacing anything, and describes the file as a download.
+fn save_new(dir: &Path, name: &str, bytes: &[u8]) -> Result<DownloadedFile> {
+    use std::io::Write;
+    let name = download::sanitize_file_name(name).ok_or_else(|| {
+        Error::invalid_input("file name", format!("`{name}` is not a safe file name"))
+    })?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    let dest = dir.join(&name);
+    let mut f = crate::AtomicFile::create(&dest)?;
+    f.write_all(bytes)
+        .map_err(|e| Error::io("writing", &dest, e))?;
+    let (path, _) = f.commit_unique(None)?;
+    Ok(DownloadedFile {
+        file_name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or(name),
+        path,
+        size: bytes.len() as u64,
+        sha256: crate::hash::sha256_hex(bytes),
+    })
 }
 
 fn check_lsid(lsid: &str) -> Result<()> {

@@ -422,8 +422,9 @@ pub(crate) async fn stream_to_dir(
 
 /// The error for an answer that is not the file. Always [`Error::Integrity`] (the download
 /// did not deliver the file; nothing was written), carrying the appliance's message when the
-/// answer is an XML `<error>` or a JSON error envelope — redacted and bounded. The one
-/// exception: an archive answered by "No archives found" is [`Error::NotFound`].
+/// answer is an XML `<error>` or a JSON error envelope — redacted and bounded. The exceptions:
+/// an archive answered by "No archives found" and a recording answered by "No recording found"
+/// are [`Error::NotFound`].
 async fn refuse(
     verdict: Sniff,
     head: Vec<u8>,
@@ -451,13 +452,20 @@ async fn refuse(
         _ => None,
     }
     .filter(|m| !m.is_empty());
-    if kind == DownloadKind::Archive
-        && let Some(m) = &message
-        && m.to_ascii_lowercase().contains("no archives")
-    {
-        return Error::NotFound {
-            what: format!("archive ({m})"),
+    // "Nothing there" answers: nothing is lost by taking them at their word, since no file
+    // is written either way and the run goes on.
+    if let Some(m) = &message {
+        let m_lower = m.to_ascii_lowercase();
+        let what = match kind {
+            DownloadKind::Archive if m_lower.contains("no archives") => Some("archive"),
+            DownloadKind::Recording if m_lower.contains("no recording") => Some("recording"),
+            _ => None,
         };
+        if let Some(what) = what {
+            return Error::NotFound {
+                what: format!("{what} ({m})"),
+            };
+        }
     }
     let ct = content_type.split(';').next().unwrap_or("").trim();
     let labelled = if ct.is_empty() {

@@ -20,7 +20,7 @@ pub use client::{
     TransferOptions,
 };
 pub use download::{DownloadedFile, Progress, sanitize_file_name};
-pub use reporting::TimeWindow;
+pub use reporting::{ReportKind, TimeWindow};
 pub use tls::{TlsOptions, parse_pin};
 pub use transport::RetryPolicy;
 pub use xml::{
@@ -41,7 +41,9 @@ pub fn required_permission(operation: &str) -> Option<&'static str> {
         | "get_connected_clients"
         | "set_failover_role" => "perm_command",
         "download_backup" => "perm_backup",
-        "list_sessions" | "get_session" | "download_recording" => "perm_reporting_support",
+        "list_sessions" | "get_session" | "download_recording" | "download_report" => {
+            "perm_reporting_support"
+        }
         "list_archives" | "download_archive" => "perm_reporting_archive",
         _ => return None,
     })

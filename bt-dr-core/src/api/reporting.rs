@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use crate::Product;
+
 /// The one time window (or session selection) of a session report.
 ///
 /// ```
@@ -96,5 +98,154 @@ impl TimeWindow {
             TimeWindow::Lsid { lsid } => vec![("lsid".into(), lsid.clone())],
             TimeWindow::Lsids { lsids } => vec![("lsids".into(), lsids.join(","))],
         }
+    }
+}
+
+/// A kind of data the Reporting API hands out that the NSB does not hold (or holds only as a
+/// log), and that a backup set therefore archives itself.
+///
+/// Per-session kinds are fetched by `lsid`; exit surveys by time window. Which kinds a product
+/// has, the report type names and the permission each needs live here and nowhere else.
+///
+/// ```
+/// use bt_dr_core::{Product, api::ReportKind};
+/// assert_eq!(ReportKind::SessionRecording.report_type(Product::Pra), Some("AccessSessionRecording"));
+/// assert_eq!(ReportKind::PresentationRecording.report_type(Product::Pra), None);
+/// assert_eq!("command_shell_recording".parse::<ReportKind>().unwrap(), ReportKind::CommandShellRecording);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// The session report (XML) of one session: who, when, chat and event log.
+    SessionReport,
+    /// The screen recording of a session.
+    SessionRecording,
+    /// The Show My Screen recording of a session (RS).
+    ShowMyScreenRecording,
+    /// The command shell recording of a session.
+    CommandShellRecording,
+    /// The recording of a presentation (RS).
+    PresentationRecording,
+    /// Customer exit surveys of a time window (RS).
+    CustomerExitSurvey,
+    /// Representative exit surveys of a time window (RS).
+    RepExitSurvey,
+}
+
+impl ReportKind {
+    /// Every kind, in the order a backup set takes them.
+    pub const ALL: [ReportKind; 7] = [
+        ReportKind::SessionReport,
+        ReportKind::SessionRecording,
+        ReportKind::ShowMyScreenRecording,
+        ReportKind::CommandShellRecording,
+        ReportKind::PresentationRecording,
+        ReportKind::CustomerExitSurvey,
+        ReportKind::RepExitSurvey,
+    ];
+
+    /// Snake-case name (also the archive folder name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::SessionReport => "session_report",
+            ReportKind::SessionRecording => "session_recording",
+            ReportKind::ShowMyScreenRecording => "show_my_screen_recording",
+            ReportKind::CommandShellRecording => "command_shell_recording",
+            ReportKind::PresentationRecording => "presentation_recording",
+            ReportKind::CustomerExitSurvey => "customer_exit_survey",
+            ReportKind::RepExitSurvey => "rep_exit_survey",
+        }
+    }
+
+    /// The kinds `product` has.
+    pub fn for_product(product: Product) -> impl Iterator<Item = ReportKind> {
+        Self::ALL
+            .into_iter()
+            .filter(move |k| k.report_type(product).is_some())
+    }
+
+    /// The `generate_report` value on `product`, or None when the product has no such data.
+    pub fn report_type(self, product: Product) -> Option<&'static str> {
+        let rs = product == Product::Rs;
+        Some(match self {
+            ReportKind::SessionReport => product.session_report(),
+            ReportKind::SessionRecording => product.session_recording_report(),
+            ReportKind::CommandShellRecording => "CommandShellRecording",
+            ReportKind::ShowMyScreenRecording if rs => "ShowMyScreenRecording",
+            ReportKind::PresentationRecording if rs => "PresentationSessionRecording",
+            ReportKind::CustomerExitSurvey if rs => "SupportCustExitSurvey",
+            ReportKind::RepExitSurvey if rs => "SupportRepExitSurvey",
+            _ => return None,
+        })
+    }
+
+    /// Fetched per session (by `lsid`); otherwise by time window.
+    pub fn per_session(self) -> bool {
+        !matches!(
+            self,
+            ReportKind::CustomerExitSurvey | ReportKind::RepExitSurvey
+        )
+    }
+
+    /// A recording (streamed binary), as opposed to an XML report.
+    pub fn is_recording(self) -> bool {
+        matches!(
+            self,
+            ReportKind::SessionRecording
+                | ReportKind::ShowMyScreenRecording
+                | ReportKind::CommandShellRecording
+                | ReportKind::PresentationRecording
+        )
+    }
+
+    /// Presentation data, listed by its own report rather than the session listing.
+    pub fn is_presentation(self) -> bool {
+        self == ReportKind::PresentationRecording
+    }
+
+    /// The permission the account needs for this kind.
+    pub fn permission(self) -> &'static str {
+        if self.is_presentation() {
+            "perm_reporting_presentation"
+        } else {
+            "perm_reporting_support"
+        }
+    }
+
+    /// Whether `permissions` allow this kind: `Some(false)` when the account is known to lack
+    /// it. Presentation data needs `perm_reporting_presentation` where the appliance lists that
+    /// permission; newer appliances no longer list it and cover presentations by
+    /// `perm_reporting_support`, so its absence falls back to that one.
+    pub fn allowed_by(self, permissions: &super::Permissions) -> bool {
+        if self.is_presentation()
+            && let Some(v) = permissions.raw.get("perm_reporting_presentation")
+        {
+            return super::xml::parse_bool(v);
+        }
+        permissions.reporting_support
+    }
+}
+
+impl std::fmt::Display for ReportKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ReportKind {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        ReportKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or_else(|| {
+                crate::Error::invalid_input(
+                    "report kind",
+                    format!(
+                        "`{s}` is not one of {}",
+                        ReportKind::ALL.map(ReportKind::as_str).join(", ")
+                    ),
+                )
+            })
     }
 }

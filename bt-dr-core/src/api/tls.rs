@@ -1,7 +1,11 @@
 //! TLS for the appliance API: rustls with ring, system roots by default, an optional extra CA,
 //! an optional SHA-256 pin of the server certificate, and insecure modes only by explicit opt-in.
+//!
+//! The verifier also notes the leaf certificate each handshake presents, whatever the trust
+//! mode: the failover plan and the audit compare what the two appliances of a pair serve, and
+//! that comparison is only worth something if it is taken from the connection itself.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -72,8 +76,46 @@ fn roots(opts: &TlsOptions) -> Result<RootCertStore> {
     Ok(store)
 }
 
+/// The SHA-256 (lowercase hex) of the leaf certificate the last handshake presented, shared
+/// between the rustls verifier that writes it and the client that reads it, with a count of
+/// handshakes so a reader can tell a fresh record from one left by an earlier connection.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ServedLeaf(Arc<Mutex<(u64, Option<String>)>>);
+
+impl ServedLeaf {
+    fn slot(&self) -> std::sync::MutexGuard<'_, (u64, Option<String>)> {
+        // A poisoned lock only means a panic elsewhere while it was held; the pair inside is
+        // still whole, so carry on with it.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, der: &[u8]) {
+        let digest = crate::sha256_hex(der);
+        let mut slot = self.slot();
+        slot.0 = slot.0.wrapping_add(1);
+        slot.1 = Some(digest);
+    }
+
+    /// The last recorded hash, if any handshake has happened.
+    pub(crate) fn get(&self) -> Option<String> {
+        self.slot().1.clone()
+    }
+
+    /// A mark to pass to [`ServedLeaf::since`].
+    pub(crate) fn mark(&self) -> u64 {
+        self.slot().0
+    }
+
+    /// The last recorded hash, if a handshake happened after `mark` was taken.
+    pub(crate) fn since(&self, mark: u64) -> Option<String> {
+        let slot = self.slot();
+        (slot.0 != mark).then(|| slot.1.clone()).flatten()
+    }
+}
+
 #[derive(Debug)]
 struct Verifier {
+    seen: ServedLeaf,
     inner: Option<Arc<WebPkiServerVerifier>>,
     pin: Option<[u8; 32]>,
     schemes: Vec<SignatureScheme>,
@@ -89,6 +131,9 @@ impl ServerCertVerifier for Verifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        // Recorded before any verdict: a pin mismatch or an untrusted chain still says which
+        // certificate the appliance serves.
+        self.seen.record(end_entity.as_ref());
         if let Some(inner) = &self.inner {
             inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now)?;
         }
@@ -137,8 +182,9 @@ impl ServerCertVerifier for Verifier {
     }
 }
 
-/// Builds the rustls client configuration for `opts`.
-pub(crate) fn client_config(opts: &TlsOptions) -> Result<rustls::ClientConfig> {
+/// Builds the rustls client configuration for `opts`, and the slot its verifier records each
+/// presented leaf certificate in.
+pub(crate) fn client_config(opts: &TlsOptions) -> Result<(rustls::ClientConfig, ServedLeaf)> {
     ensure_provider();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let inner = if opts.danger_accept_invalid_certs {
@@ -153,7 +199,9 @@ pub(crate) fn client_config(opts: &TlsOptions) -> Result<rustls::ClientConfig> {
                 })?,
         )
     };
+    let seen = ServedLeaf::default();
     let verifier = Verifier {
+        seen: seen.clone(),
         schemes: provider
             .signature_verification_algorithms
             .supported_schemes(),
@@ -171,5 +219,8 @@ pub(crate) fn client_config(opts: &TlsOptions) -> Result<rustls::ClientConfig> {
         .with_no_client_auth();
     // The appliance closes every connection after one response; HTTP/1.1 is all it speaks here.
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(cfg)
+    // No session resumption: a resumed handshake shows no certificate, and every connection
+    // should show (and have checked) the one the appliance serves now.
+    cfg.resumption = rustls::client::Resumption::disabled();
+    Ok((cfg, seen))
 }

@@ -76,7 +76,7 @@ pub(crate) fn from_xml<'de, T: Deserialize<'de>>(xml: &'de str, expected_root: &
         .map_err(|e| Error::parse(format!("<{expected_root}> response"), e.to_string()))
 }
 
-fn parse_bool(s: &str) -> bool {
+pub(crate) fn parse_bool(s: &str) -> bool {
     matches!(s.trim(), "1" | "true" | "yes")
 }
 

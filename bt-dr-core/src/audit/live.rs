@@ -14,7 +14,10 @@ pub struct ApplianceLive {
     pub health: Option<Health>,
     /// Error details when it did not.
     pub error: Option<serde_json::Value>,
-    /// SHA-256 of the certificate the appliance serves.
+    /// SHA-256 (lowercase hex) of the DER of the leaf certificate the appliance presented in
+    /// the TLS handshake ([`Client::served_leaf_sha256`]); `None` over plain http or when no
+    /// handshake happened. Compared across a pair by the `pair_certificates_differ` rule.
+    #[serde(default)]
     pub served_cert_sha256: Option<String>,
     /// `get_appliances` as this appliance sees the pair/cluster.
     pub appliances: Option<Vec<ApplianceInfo>>,
@@ -39,6 +42,7 @@ impl SiteLive {
 }
 
 async fn one(hostname: String, client: Client) -> ApplianceLive {
+    let mark = client.served_leaf_mark();
     let (health, probe, appliances) = tokio::join!(
         client.check_health(),
         client.probe_health(),
@@ -49,7 +53,11 @@ async fn one(hostname: String, client: Client) -> ApplianceLive {
         hostname,
         health: health.ok(),
         error,
-        served_cert_sha256: probe.ok().and_then(|p| p.peer_certificate_sha256),
+        // The verifier's record covers every trust mode and failed handshakes too; the
+        // probe's TLS info is the fallback for a client that never got that far.
+        served_cert_sha256: client
+            .served_leaf_since(mark)
+            .or_else(|| probe.ok().and_then(|p| p.peer_certificate_sha256)),
         appliances: appliances.ok(),
     }
 }

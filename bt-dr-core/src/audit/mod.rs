@@ -5,23 +5,26 @@
 //! | id | severity | fires when |
 //! |---|---|---|
 //! | `no_backup` | critical | the store has no set for the site |
-//! | `backup_stale` | error | the newest set is older than `max_backup_age_hours` |
+//! | `backup_stale` | error | the newest set is older than `max_backup_age_hours` (inventory thresholds, 26 h) |
 //! | `backup_partial` | error | a part of the newest set (recordings, certificate, records, Vault key) failed; its NSB was kept |
 //! | `no_backup_at_current_version` | warning | no set was taken at the site's current version |
+//! | `no_backup_before_current_version` | warning | the site is known to have run an older release (the inventory lists one, an appliance reports one, or an `/appliance` record in a set was taken at one), yet no set's NSB is older than the current version: nothing to go back to if the update must be undone. Without such a sign the site may never have been updated, and the rule stays quiet |
 //! | `backup_restore_refused` / `_untested` | critical / warning | the newest NSB would be refused / untested on the current version |
 //! | `vault_key_missing` / `vault_key_unprotected` | error | no Vault key record, or it was saved without password |
 //! | `nsb_without_password` | warning | the newest NSB was downloaded without a backup password |
 //! | `vault_key_not_same_day` | warning | the Vault key kept with the newest set was exported on another day than the backup |
-//! | `certificate_missing` / `_invalid` / `_warning` / `_expired` / `_expiring` | error / ≥error / warning / critical / warning | the bundle in the newest set (`_warning`: e.g. a self-signed certificate in use, an appliance hostname the certificate does not cover) |
+//! | `certificate_missing` / `_invalid` / `_warning` / `_expired` / `_expiring` | error / ≥error / warning / critical / warning | the bundle in the newest set (`_warning`: e.g. a self-signed certificate in use, an appliance hostname the certificate does not cover). Not asked of a hosted site, nor of a Cloud site unless it is marked `custom_certificate` (BeyondTrust provides its default certificate) |
+//! | `tls_settings_missing` | error | the site is marked `custom_tls` but the newest set holds no `/appliance` record with SSL/TLS settings for an appliance (Cloud included) |
 //! | `pair_certificates_differ` | error | the two appliances of a pair serve different certificates (live) |
 //! | `appliance_record_missing` / `_outdated` | error / warning | no `/appliance` record for an appliance, or taken before the current version |
 //! | `appliance_unreachable` / `appliance_state_unknown` / `appliance_unhealthy` | error | live health failed at network level / failed otherwise (TLS, pin, account, parse) / reports a problem |
 //! | `split_brain` / `both_backup` | critical / error | both appliances primary / both backup (live) |
-//! | `sync_never` / `sync_stale` / `sync_failed` | error | the backup's last data sync (live) |
-//! | `auto_failover_without_test_ips` | error | automatic failover with no connectivity test IPs |
+//! | `sync_never` / `sync_stale` / `sync_failed` | error | the backup's last data sync (live); stale after `sync_stale_factor` (2) sync intervals, at least `sync_stale_min_hours` (1) |
+//! | `auto_failover_without_test_ips` / `_few_test_ips` | error / warning | automatic failover with no connectivity test IPs / fewer than `min_connectivity_test_ips` (2) |
 //! | `shared_ip_unsupported` | error | shared-IP routing on AWS or a managed appliance |
 //! | `cold_spare_same_switch` | warning | the spare shares the switch (needs a reboot after IP takeover) |
 //! | `traffic_node_not_accepting` | warning | an Atlas traffic node refuses new connections (live) |
+//! | `traffic_node_not_in_cluster` / `traffic_node_wrong_role` / `cluster_node_not_in_inventory` | error / warning / warning | the cluster's `get_appliances` (live) leaves out a traffic node the inventory names / lists it in another role / lists one the inventory does not name (the rule [`crate::check_atlas_cluster`] applies too) |
 //! | `recordings_never_archived` | warning | no recordings were ever downloaded for the site |
 
 mod live;
@@ -32,30 +35,44 @@ use time::OffsetDateTime;
 
 pub use live::{ApplianceLive, SiteLive, collect_live, health_sweep};
 
+use crate::inventory::Thresholds;
 use crate::{BackupStore, Finding, Inventory, Result, Severity, UpgradeTable};
 
-/// Thresholds of the audit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Per-call overrides of the audit's limits. A value left `None` comes from the inventory's
+/// [`Thresholds`](crate::inventory::Thresholds) (whose defaults are bt-dr's documented choices),
+/// so a fleet's limits live in its inventory and a caller overrides only what it must.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuditOptions {
-    /// Newest backup older than this is stale (default 26 h: a nightly job plus slack).
-    pub max_backup_age_hours: u32,
-    /// A data sync older than this is stale (default: twice the pair's sync interval, at least 1 h).
+    /// Newest backup older than this many hours is stale (None: the inventory's
+    /// `thresholds.max_backup_age_hours`).
+    #[serde(default)]
+    pub max_backup_age_hours: Option<u32>,
+    /// A data sync older than this many hours is stale (None: the inventory's
+    /// `sync_stale_factor` times the pair's sync interval, at least `sync_stale_min_hours`).
+    #[serde(default)]
     pub max_sync_age_hours: Option<u32>,
-    /// Warn when the certificate expires within this many days.
-    pub certificate_horizon_days: i64,
+    /// Warn when the certificate expires within this many days (None: the inventory's
+    /// `thresholds.certificate_horizon_days`).
+    #[serde(default)]
+    pub certificate_horizon_days: Option<i64>,
     /// Judge at this instant (default now).
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "time::serde::rfc3339::option")]
     pub now: Option<OffsetDateTime>,
 }
 
-impl Default for AuditOptions {
-    fn default() -> Self {
-        Self {
-            max_backup_age_hours: 26,
-            max_sync_age_hours: None,
-            certificate_horizon_days: 30,
-            now: None,
+impl AuditOptions {
+    /// The limits the audit applies: `base` (normally the inventory's) with this call's
+    /// overrides on top. `max_sync_age_hours` has no counterpart in [`Thresholds`] and is read
+    /// from the options directly.
+    pub fn effective(&self, base: &Thresholds) -> Thresholds {
+        let mut t = base.clone();
+        if let Some(h) = self.max_backup_age_hours {
+            t.max_backup_age_hours = h;
         }
+        if let Some(d) = self.certificate_horizon_days {
+            t.certificate_horizon_days = u32::try_from(d.max(0)).unwrap_or(u32::MAX);
+        }
+        t
     }
 }
 
@@ -161,13 +178,14 @@ pub struct AuditInput<'a> {
     pub live: &'a [SiteLive],
     /// Supported-upgrade table for restore checks.
     pub upgrade_table: &'a UpgradeTable,
-    /// Thresholds.
+    /// Overrides of the inventory's thresholds, and the clock.
     pub options: &'a AuditOptions,
 }
 
 /// Runs every rule over every site.
 pub fn audit(input: AuditInput<'_>) -> Result<AuditReport> {
     let now = input.options.now.unwrap_or_else(OffsetDateTime::now_utc);
+    let limits = input.options.effective(&input.inventory.thresholds);
     let mut findings = Vec::new();
     for site in &input.inventory.sites {
         let sets = match input.store {
@@ -185,6 +203,7 @@ pub fn audit(input: AuditInput<'_>) -> Result<AuditReport> {
             live: input.live.iter().find(|l| l.site == site.name),
             table: input.upgrade_table,
             opts: input.options,
+            limits: &limits,
             now,
         };
         let mut out = Vec::new();

@@ -2,11 +2,15 @@
 
 use time::{Duration, OffsetDateTime};
 
+use std::path::Path;
+
 use super::live::SiteLive;
+use crate::backup_set::FileKind;
+use crate::inventory::Thresholds;
 use crate::store::SetSummary;
 use crate::{
-    ApplianceKind, FailoverRole, Finding, RestoreCompatibility, RoutingMethod, Severity, Site,
-    UpgradeTable, check_restore,
+    ApplianceKind, ApplianceRecord, FailoverRole, Finding, ProductVersion, RestoreCompatibility,
+    RoutingMethod, Severity, Site, UpgradeTable, check_restore,
 };
 
 use super::AuditOptions;
@@ -18,6 +22,8 @@ pub(super) struct Ctx<'a> {
     pub live: Option<&'a SiteLive>,
     pub table: &'a UpgradeTable,
     pub opts: &'a AuditOptions,
+    /// The inventory's thresholds with the caller's overrides applied.
+    pub limits: &'a Thresholds,
     pub now: OffsetDateTime,
 }
 
@@ -59,7 +65,8 @@ pub(super) fn backups(c: &Ctx<'_>, out: &mut Vec<Finding>) {
         return;
     };
     let age = c.now - latest.created_at;
-    if age > Duration::hours(i64::from(c.opts.max_backup_age_hours)) {
+    let max_age = c.limits.max_backup_age_hours;
+    if age > Duration::hours(i64::from(max_age)) {
         out.push(f(
             "backup_stale",
             Severity::Error,
@@ -68,7 +75,7 @@ pub(super) fn backups(c: &Ctx<'_>, out: &mut Vec<Finding>) {
                 "the newest backup set ({}) is {} hours old (limit {})",
                 latest.id,
                 age.whole_hours(),
-                c.opts.max_backup_age_hours
+                max_age
             ),
             "Check the nightly job; run a backup set now.",
         ));
@@ -106,6 +113,22 @@ pub(super) fn backups(c: &Ctx<'_>, out: &mut Vec<Finding>) {
                 latest.manifest.nsb.version.release()
             ),
             "Take a backup now; take one before every update too.",
+        ));
+    }
+    if !c.sets.iter().any(|s| s.manifest.nsb.version < current)
+        && let Some((older, evidence)) = older_release_seen(c, &current)
+    {
+        out.push(f(
+            "no_backup_before_current_version",
+            Severity::Warning,
+            site,
+            format!(
+                "the site ran {} before {} ({evidence}), but no backup set in the store is older than {}: if the update has to be undone, there is no backup of the earlier version to go back to",
+                older.release(),
+                current.release(),
+                current.release()
+            ),
+            "Keep a set from before every update: leave the retention policy's keep_versions on (default 2: it keeps the newest verified set of each of the last two versions), and take a backup set right before the next update.",
         ));
     }
     let check = check_restore(
@@ -167,11 +190,7 @@ pub(super) fn backups(c: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 pub(super) fn certificates(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     let site = &c.site.name;
-    if c.site
-        .appliances
-        .iter()
-        .all(|a| a.kind == ApplianceKind::Hosted)
-    {
+    if !c.site.certificate_backup_needed() {
         return;
     }
     let Some(latest) = c.latest() else { return };
@@ -207,7 +226,7 @@ pub(super) fn certificates(c: &Ctx<'_>, out: &mut Vec<Finding>) {
                 format!("the site certificate expired on {}", na.date()),
                 "Renew the certificate and import it on every appliance.",
             ));
-        } else if na - c.now <= Duration::days(c.opts.certificate_horizon_days) {
+        } else if na - c.now <= Duration::days(i64::from(c.limits.certificate_horizon_days)) {
             out.push(f(
                 "certificate_expiring",
                 Severity::Warning,
@@ -233,8 +252,8 @@ pub(super) fn pair_certificates(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     let b = live
         .appliance(&pair.backup)
         .and_then(|a| a.served_cert_sha256.as_ref());
-    if let (Some(a), Some(b)) = (a, b)
-        && a != b
+    if crate::certificate::compare_leaf_digests(a.map(String::as_str), b.map(String::as_str))
+        == crate::certificate::LeafComparison::Different
     {
         out.push(f(
             "pair_certificates_differ",
@@ -251,6 +270,7 @@ pub(super) fn pair_certificates(c: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 pub(super) fn appliance_records(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     let Some(latest) = c.latest() else { return };
+    tls_settings(c, latest, out);
     for a in c
         .site
         .appliances
@@ -345,7 +365,10 @@ pub(super) fn failover_live(c: &Ctx<'_>, out: &mut Vec<Finding>) {
             .max_sync_age_hours
             .map(|h| Duration::hours(i64::from(h)))
             .unwrap_or_else(|| {
-                Duration::seconds((pair.auto_failover.data_sync_interval_secs * 2).max(3600) as i64)
+                let d = c
+                    .limits
+                    .sync_stale_after(pair.auto_failover.data_sync_interval_secs);
+                Duration::seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             });
         match (h.last_data_sync_time, h.last_data_sync_status.as_deref()) {
             (None, _) => out.push(f(
@@ -385,8 +408,21 @@ pub(super) fn failover_live(c: &Ctx<'_>, out: &mut Vec<Finding>) {
 pub(super) fn topology(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     let site = &c.site.name;
     if let Some(pair) = &c.site.failover {
-        if pair.auto_failover.enabled && pair.auto_failover.connectivity_test_ips.is_empty() {
-            out.push(f("auto_failover_without_test_ips", Severity::Error, site, "automatic failover is on but no network connectivity test IPs are set; an isolated backup could promote itself", "Add two or more always-reachable IPs to the backup's connectivity test list."));
+        let ips = pair.auto_failover.connectivity_test_ips.len();
+        let want = c.limits.min_connectivity_test_ips as usize;
+        if pair.auto_failover.enabled && ips == 0 {
+            out.push(f("auto_failover_without_test_ips", Severity::Error, site, "automatic failover is on but no network connectivity test IPs are set; an isolated backup could promote itself", &format!("Add {want} or more always-reachable IPs, in different parts of the network, to the backup's connectivity test list.")));
+        } else if pair.auto_failover.enabled && ips < want {
+            out.push(f(
+                "auto_failover_few_test_ips",
+                Severity::Warning,
+                site,
+                format!(
+                    "automatic failover tests only {ips} connectivity IP{} (bt-dr's threshold is {want}): one address the backup still reaches while cut off from the primary lets it promote itself",
+                    if ips == 1 { "" } else { "s" }
+                ),
+                "Add always-reachable IPs in different parts of the network (not the backup's own gateway) until the threshold is met, or lower thresholds.min_connectivity_test_ips in the inventory.",
+            ));
         }
         if pair.routing == RoutingMethod::SharedIp {
             for h in [&pair.primary, &pair.backup] {
@@ -407,27 +443,17 @@ pub(super) fn topology(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     {
         out.push(f("cold_spare_same_switch", Severity::Warning, &spare.hostname, "the cold spare sits on the same switch as the appliance it replaces: taking over the IP needs a switch reboot", "Plan the switch reboot in the runbook, or move the spare to another switch."));
     }
-    if let (Some(atlas), Some(live)) = (&c.site.atlas, c.live) {
-        let views: Vec<_> = live
+    if let (Some(_), Some(live)) = (&c.site.atlas, c.live) {
+        let views: Vec<crate::api::ApplianceInfo> = live
             .appliances
             .iter()
             .filter_map(|a| a.appliances.as_ref())
             .flatten()
+            .cloned()
             .collect();
-        for node in &atlas.traffic_nodes {
-            if let Some(v) = views.iter().find(|v| {
-                v.public_hostname.eq_ignore_ascii_case(&node.hostname)
-                    || v.name.eq_ignore_ascii_case(&node.hostname)
-            }) && !v.accepting_connections
-            {
-                out.push(f(
-                    "traffic_node_not_accepting",
-                    Severity::Warning,
-                    &node.hostname,
-                    "the traffic node does not accept new client connections",
-                    "Check the node in /login > Management > Cluster; sync it from the primary.",
-                ));
-            }
+        // No appliance answered get_appliances: membership is unknown, not wrong.
+        if !views.is_empty() {
+            out.extend(crate::atlas::membership_findings(c.site, &views));
         }
     }
 }
@@ -440,13 +466,194 @@ pub(super) fn recordings(c: &Ctx<'_>, out: &mut Vec<Finding>) {
     {
         return;
     }
-    if !c.has_checkpoint && !c.sets.iter().any(|s| s.manifest.recordings.is_some()) {
+    use crate::api::ReportKind;
+    use crate::backup_set::ReportingStatus;
+    if c.has_checkpoint && c.sets.is_empty() {
+        // Data was taken once and the sets are gone: the archive may hold it; nothing to judge.
+        return;
+    }
+    let mut archived = std::collections::BTreeSet::new();
+    for r in c.sets.iter().filter_map(|s| s.manifest.recordings.as_ref()) {
+        if r.kinds.is_empty() {
+            // A set from before every kind was taken: it took screen recordings.
+            archived.insert(ReportKind::SessionRecording);
+        }
+        archived.extend(
+            r.kinds
+                .iter()
+                .filter(|k| k.status == ReportingStatus::Ok)
+                .map(|k| k.kind),
+        );
+    }
+    let never: Vec<&str> = ReportKind::for_product(c.site.product)
+        .filter(|k| !archived.contains(k))
+        .map(ReportKind::as_str)
+        .collect();
+    if !never.is_empty() {
         out.push(f(
             "recordings_never_archived",
             Severity::Warning,
             &c.site.name,
-            "session recordings have never been downloaded; the NSB does not hold them",
-            "Run backup sets with recordings enabled (needs perm_reporting_support).",
+            format!(
+                "never archived by any backup set: {}; the NSB does not hold them",
+                never.join(", ")
+            ),
+            "Run backup sets with reporting enabled for every kind; the API account needs \
+             perm_reporting_support (and perm_reporting_presentation where the appliance lists it).",
+        ));
+    }
+}
+
+/// Why the site is known to have run a release older than `current`, if it is: the inventory
+/// still lists one, an appliance reports one, or an `/appliance` record kept in a set was taken
+/// at one. Without such a sign the site may never have been updated, and a store holding only
+/// current-version sets is simply all there is.
+fn older_release_seen(c: &Ctx<'_>, current: &ProductVersion) -> Option<(ProductVersion, String)> {
+    if c.site.version < *current {
+        return Some((
+            c.site.version.without_build(),
+            format!("the inventory lists {}", c.site.version.release()),
+        ));
+    }
+    if let Some(live) = c.live {
+        for a in &live.appliances {
+            if let Some(h) = &a.health
+                && h.version < *current
+            {
+                return Some((
+                    h.version.without_build(),
+                    format!("{} reports {}", a.hostname, h.version.release()),
+                ));
+            }
+        }
+    }
+    for s in c.sets {
+        for r in &s.manifest.appliance_records {
+            if let Ok(v) = r.appliance_version.parse::<ProductVersion>()
+                && v < *current
+            {
+                return Some((
+                    v.without_build(),
+                    format!(
+                        "the /appliance record of {} in set {} was taken at {}",
+                        r.hostname,
+                        s.id,
+                        v.release()
+                    ),
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The `/appliance` record files of a set are read at most this large; a record is a few KiB.
+const MAX_RECORD_BYTES: u64 = 1 << 20;
+
+/// What the newest set holds of an appliance's SSL/TLS settings.
+enum TlsRecord {
+    /// A record of the appliance with protocols or ciphers.
+    Recorded,
+    /// No record of the appliance.
+    NoRecord,
+    /// A record, but without SSL/TLS settings.
+    NoTlsSection,
+    /// A record file could not be read (why).
+    Unreadable(String),
+}
+
+/// Reads the `/appliance` records listed in `set`'s manifest (paths inside the set only, no
+/// symbolic link followed) and says what they hold of `host`'s SSL/TLS settings.
+fn recorded_tls(set: &SetSummary, host: &str) -> TlsRecord {
+    let mut seen_record = false;
+    let mut unreadable = None;
+    for file in set.manifest.files_of(FileKind::ApplianceRecord) {
+        let rel = file.path.as_str();
+        let inside = !rel.is_empty()
+            && !rel.starts_with(['/', '\\'])
+            && !Path::new(rel).is_absolute()
+            && rel
+                .split(['/', '\\'])
+                .all(|part| !part.is_empty() && part != "..");
+        if !inside {
+            unreadable.get_or_insert_with(|| format!("{rel}: the path leaves the set"));
+            continue;
+        }
+        let mut p = set.path.clone();
+        let mut linked = false;
+        for part in rel.split(['/', '\\']) {
+            p.push(part);
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+                linked = true;
+                break;
+            }
+        }
+        match std::fs::symlink_metadata(&p) {
+            _ if linked => {
+                unreadable.get_or_insert_with(|| format!("{rel}: a symbolic link is not followed"));
+                continue;
+            }
+            Ok(m) if m.is_file() && m.len() <= MAX_RECORD_BYTES => {}
+            Ok(_) => {
+                unreadable.get_or_insert_with(|| format!("{rel}: not a record file"));
+                continue;
+            }
+            Err(e) => {
+                unreadable.get_or_insert_with(|| format!("{rel}: {e}"));
+                continue;
+            }
+        }
+        match ApplianceRecord::load(&p) {
+            Ok(r) if r.identity.hostname.eq_ignore_ascii_case(host) => {
+                seen_record = true;
+                if r.tls
+                    .as_ref()
+                    .is_some_and(|t| !t.protocols.is_empty() || !t.ciphers.is_empty())
+                {
+                    return TlsRecord::Recorded;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                unreadable.get_or_insert_with(|| format!("{rel}: {e}"));
+            }
+        }
+    }
+    match (seen_record, unreadable) {
+        (true, _) => TlsRecord::NoTlsSection,
+        (false, Some(why)) => TlsRecord::Unreadable(why),
+        (false, None) => TlsRecord::NoRecord,
+    }
+}
+
+/// A site marked `custom_tls` needs its SSL/TLS settings in the newest set, Cloud sites
+/// included (whose other `/appliance` settings BeyondTrust manages). A missing record of an
+/// appliance that has network settings is already `appliance_record_missing`.
+fn tls_settings(c: &Ctx<'_>, latest: &SetSummary, out: &mut Vec<Finding>) {
+    if !c.site.custom_tls {
+        return;
+    }
+    for a in c
+        .site
+        .appliances
+        .iter()
+        .filter(|a| a.kind != ApplianceKind::Hosted)
+    {
+        let why = match recorded_tls(latest, &a.hostname) {
+            TlsRecord::Recorded => continue,
+            TlsRecord::NoRecord if a.kind.has_network_settings() => continue,
+            TlsRecord::NoRecord => "the newest set holds no /appliance record of it".to_string(),
+            TlsRecord::NoTlsSection => {
+                "its /appliance record in the newest set has no SSL/TLS settings".to_string()
+            }
+            TlsRecord::Unreadable(e) => format!("its /appliance record cannot be read ({e})"),
+        };
+        out.push(f(
+            "tls_settings_missing",
+            Severity::Error,
+            &a.hostname,
+            format!("the site's SSL/TLS configuration is customised, but {why}"),
+            "Record Security > SSL/TLS Configuration (protocols and ciphers) in the appliance's /appliance record and add it to the backup set.",
         ));
     }
 }

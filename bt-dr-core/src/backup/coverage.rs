@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::Product;
+use crate::api::ReportKind;
 
 /// One piece of site data and whether the NSB carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,6 +27,8 @@ pub struct ExcludedItem {
     pub save_instead: &'static str,
     /// The bt-dr operation that saves or records it, when there is one.
     pub bt_dr_operation: Option<&'static str>,
+    /// The Reporting API kinds that hold it (a backup set archives them).
+    pub report_kinds: &'static [ReportKind],
 }
 
 /// The contents of an NSB backup for a product and history choice.
@@ -114,12 +117,14 @@ pub fn nsb_coverage(product: Product, include_logged_history: bool) -> NsbCovera
             label: "Session recordings",
             save_instead: "Download them through the Reporting API after each session window",
             bt_dr_operation: Some("run_backup_set"),
+            report_kinds: &[ReportKind::SessionRecording],
         },
         ExcludedItem {
             id: "command_shell_recordings",
             label: "Command shell recordings",
             save_instead: "Download them through the Reporting API (CommandShellRecording)",
-            bt_dr_operation: None,
+            bt_dr_operation: Some("run_backup_set"),
+            report_kinds: &[ReportKind::CommandShellRecording],
         },
     ];
     if product == Product::Rs {
@@ -128,19 +133,29 @@ pub fn nsb_coverage(product: Product, include_logged_history: bool) -> NsbCovera
                 id: "presentation_recordings",
                 label: "Presentation recordings",
                 save_instead: "Download them through the Reporting API (PresentationSessionRecording)",
-                bt_dr_operation: None,
+                bt_dr_operation: Some("run_backup_set"),
+                report_kinds: &[ReportKind::PresentationRecording],
+            },
+            ExcludedItem {
+                id: "show_my_screen_recordings",
+                label: "Show My Screen recordings",
+                save_instead: "Download them through the Reporting API (ShowMyScreenRecording)",
+                bt_dr_operation: Some("run_backup_set"),
+                report_kinds: &[ReportKind::ShowMyScreenRecording],
             },
             ExcludedItem {
                 id: "file_store_large_files",
                 label: "File store files larger than 200 KB",
                 save_instead: "Copy them out of /login > Public Portals > File Store and keep them with the backup set",
                 bt_dr_operation: None,
+                report_kinds: &[],
             },
             ExcludedItem {
                 id: "file_store_beyond_50",
                 label: "File store files beyond the first 50",
                 save_instead: "Copy them out of the file store and keep them with the backup set",
                 bt_dr_operation: None,
+                report_kinds: &[],
             },
         ]);
     }
@@ -150,26 +165,34 @@ pub fn nsb_coverage(product: Product, include_logged_history: bool) -> NsbCovera
             label: "Everything under /appliance (network, routes, SNMP, TLS, syslog, SMTP, login agreement)",
             save_instead: "Record each appliance's /appliance settings, named after its version, serial, base version and system time",
             bt_dr_operation: Some("appliance_record"),
+            report_kinds: &[],
         },
         ExcludedItem {
             id: "vault_encryption_key",
             label: "Vault encryption key",
             save_instead: "Download it, password protected, from /login > Management > Software and keep it with the same day's backup",
             bt_dr_operation: Some("vault_key_record"),
+            report_kinds: &[],
         },
         ExcludedItem {
             id: "certificates",
             label: "SSL certificates with private key and chain",
             save_instead: "Export a passphrase-protected p12 (certificate, key and chain) from /appliance > Security > Certificates",
             bt_dr_operation: Some("check_certificate_bundle"),
+            report_kinds: &[],
         },
     ]);
     if !include_logged_history {
         excluded.push(ExcludedItem {
             id: "logged_history",
             label: "Logged session history",
-            save_instead: "Take the backup with logged history included, or keep session reports from the Reporting API",
-            bt_dr_operation: None,
+            save_instead: "Take the backup with logged history included, or keep session reports and exit surveys from the Reporting API (backup sets archive them)",
+            bt_dr_operation: Some("run_backup_set"),
+            report_kinds: &[
+                ReportKind::SessionReport,
+                ReportKind::CustomerExitSurvey,
+                ReportKind::RepExitSurvey,
+            ],
         });
     }
     NsbCoverage {

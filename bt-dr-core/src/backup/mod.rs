@@ -6,4 +6,8 @@ mod restore;
 
 pub use coverage::{CoverageItem, ExcludedItem, NsbCoverage, nsb_coverage};
 pub use name::BackupName;
-pub use restore::{RestoreCheck, RestoreCompatibility, UpgradeEntry, UpgradeTable, check_restore};
+pub(crate) use restore::failover_restore_steps;
+pub use restore::{
+    RestoreCheck, RestoreCompatibility, UpgradeEntry, UpgradeTable, check_restore,
+    check_restore_onto,
+};

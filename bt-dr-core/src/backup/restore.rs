@@ -111,8 +111,13 @@ pub struct RestoreCheck {
     pub site_version: ProductVersion,
     /// Why.
     pub reason: String,
-    /// A warning to show the operator, when the restore is not plainly supported.
+    /// A warning to show the operator, when the restore is not plainly supported or the target
+    /// is in a failover pair.
     pub warning: Option<String>,
+    /// What to do around the restore, in order (empty when nothing special applies). Filled by
+    /// [`check_restore_onto`] for a site with a failover pair.
+    #[serde(default)]
+    pub steps: Vec<String>,
 }
 
 impl RestoreCheck {
@@ -160,6 +165,7 @@ pub fn check_restore(
         site_version: site.without_build(),
         reason,
         warning,
+        steps: Vec::new(),
     };
     if let (Some(b), Some(s)) = (backup_product, site_product)
         && b != s
@@ -220,6 +226,88 @@ pub fn check_restore(
                 .into(),
         ),
     )
+}
+
+/// [`check_restore`] for a restore onto `site` (its version and product), aware of failover.
+///
+/// A restore writes the backup's failover settings and inter-appliance pre-shared key over the
+/// target's, so onto an appliance in active failover the link between the two breaks in ways
+/// that are hard to see. When the site has a failover pair the verdict keeps its version
+/// compatibility but gains a warning and the order to follow in [`RestoreCheck::steps`]:
+/// break failover, restore, reset the pre-shared key, re-establish failover. A refused restore
+/// gets no steps.
+///
+/// ```
+/// use bt_dr_core::{Inventory, UpgradeTable, RestoreCompatibility, backup::check_restore_onto};
+/// let inv = Inventory::from_toml_str(r#"
+///     [[sites]]
+///     name = "support"
+///     fqdn = "support.example.com"
+///     product = "rs"
+///     version = "24.1.2"
+///     appliances = [{ hostname = "bt-a.example.com", kind = "b300" },
+///                   { hostname = "bt-b.example.com", kind = "vmware" }]
+///     failover = { primary = "bt-a.example.com", backup = "bt-b.example.com", routing = "dns-swing" }
+/// "#)?;
+/// let site = &inv.sites[0];
+/// let c = check_restore_onto(site, &"24.1.2".parse()?, None, &UpgradeTable::default());
+/// assert_eq!(c.compatibility, RestoreCompatibility::Supported);
+/// assert!(c.steps[0].contains("Break failover") && c.steps[2].contains("pre-shared key"));
+/// # Ok::<(), bt_dr_core::Error>(())
+/// ```
+pub fn check_restore_onto(
+    site: &crate::Site,
+    backup: &ProductVersion,
+    backup_product: Option<Product>,
+    table: &UpgradeTable,
+) -> RestoreCheck {
+    let mut check = check_restore(
+        backup,
+        &site.version,
+        table,
+        backup_product,
+        Some(site.product),
+    );
+    let Some(pair) = &site.failover else {
+        return check;
+    };
+    if check.compatibility == RestoreCompatibility::Refused {
+        return check;
+    }
+    let failover_warning = format!(
+        "{} and {} are a failover pair: a restore replaces the failover settings and the \
+         inter-appliance pre-shared key with the backup's, which breaks an active failover link. \
+         Restore onto a pair member only when the primary lacks data that exists solely in this \
+         backup; a rebuilt member normally gets its data by failover sync instead.",
+        pair.primary, pair.backup
+    );
+    check.warning = Some(match check.warning.take() {
+        Some(w) => format!("{w} {failover_warning}"),
+        None => failover_warning,
+    });
+    check.steps = failover_restore_steps(pair);
+    check
+}
+
+/// The guide's order for restoring onto an appliance in active failover, in bt-dr's words.
+pub(crate) fn failover_restore_steps(pair: &crate::FailoverPair) -> Vec<String> {
+    vec![
+        format!(
+            "Break failover between {} and {} (/login > Management > Failover) before restoring.",
+            pair.primary, pair.backup
+        ),
+        "Restore the backup (/login > Management > Software > Restore Settings) onto the \
+         appliance that needs it, with the backup password."
+            .to_string(),
+        "Reset the inter-appliance pre-shared key (/login > Management > Security): the restore \
+         wrote the backup's key, which may not match the peer's."
+            .to_string(),
+        format!(
+            "Re-establish failover with {} as primary, check the failover settings the restore \
+             overwrote, and sync.",
+            pair.primary
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -292,6 +380,48 @@ mod tests {
             Some(Product::Pra),
         );
         assert_eq!(r.compatibility, RestoreCompatibility::Refused);
+    }
+
+    #[test]
+    fn failover_pair_adds_the_ordered_steps() {
+        let mut site: crate::Site = toml::from_str(
+            r#"
+            name = "support"
+            fqdn = "support.example.com"
+            product = "rs"
+            version = "24.1.2"
+            appliances = [{ hostname = "a.example.com", kind = "b300" },
+                          { hostname = "b.example.com", kind = "b300" }]
+            failover = { primary = "a.example.com", backup = "b.example.com", routing = "dns-swing" }
+            "#,
+        )
+        .unwrap();
+        let t = table();
+        let c = check_restore_onto(&site, &v("23.1.0"), Some(Product::Rs), &t);
+        assert_eq!(c.compatibility, RestoreCompatibility::Untested);
+        let w = c.warning.unwrap();
+        assert!(
+            w.contains("data loss") && w.contains("pre-shared key"),
+            "{w}"
+        );
+        assert_eq!(c.steps.len(), 4);
+        assert!(c.steps[0].starts_with("Break failover"));
+        assert!(c.steps[1].starts_with("Restore"));
+        assert!(c.steps[2].starts_with("Reset the inter-appliance pre-shared key"));
+        assert!(c.steps[3].starts_with("Re-establish failover"));
+        // A refused restore gets no steps; a site without a pair gets the plain verdict.
+        let c = check_restore_onto(&site, &v("25.1.0"), None, &t);
+        assert_eq!(c.compatibility, RestoreCompatibility::Refused);
+        assert!(c.steps.is_empty());
+        site.failover = None;
+        let c = check_restore_onto(&site, &v("24.1.2"), None, &t);
+        assert!(c.steps.is_empty() && c.warning.is_none());
+        // Older JSON without `steps` still reads.
+        let old: RestoreCheck = serde_json::from_str(
+            r#"{"compatibility":"supported","backup_version":"24.1.2","site_version":"24.1.2","reason":"same","warning":null}"#,
+        )
+        .unwrap();
+        assert!(old.steps.is_empty());
     }
 
     #[test]

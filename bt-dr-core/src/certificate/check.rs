@@ -8,9 +8,11 @@ use x509_parser::prelude::*;
 use super::bundle::{CertClass, CertInfo, open_bundle};
 use super::key::key_matches_spki;
 use super::names::name_matches;
+use crate::inventory::Thresholds;
 use crate::{Finding, Result, Severity};
 
-/// What to check a bundle against.
+/// What to check a bundle against. The expiry horizon and the RSA minimum default to
+/// [`Thresholds`]' values; [`BundleCheckOptions::with_thresholds`] takes an inventory's.
 ///
 /// ```
 /// use bt_dr_core::BundleCheckOptions;
@@ -25,10 +27,11 @@ pub struct BundleCheckOptions {
     /// Appliance hostnames the leaf should also cover (failover pairs serve under both).
     #[serde(default)]
     pub appliance_hostnames: Vec<String>,
-    /// Warn when a certificate expires within this many days.
+    /// Warn when a certificate expires within this many days (default
+    /// [`Thresholds::certificate_horizon_days`], where the reason for it is given).
     #[serde(default = "default_horizon")]
     pub expiry_horizon_days: i64,
-    /// Smallest acceptable RSA key.
+    /// Smallest acceptable RSA key in bits (default [`Thresholds::min_rsa_bits`]).
     #[serde(default = "default_min_rsa")]
     pub min_rsa_bits: usize,
     /// The instant to judge validity at (defaults to now; fixed in tests and audits).
@@ -37,10 +40,10 @@ pub struct BundleCheckOptions {
 }
 
 fn default_horizon() -> i64 {
-    30
+    i64::from(Thresholds::default().certificate_horizon_days)
 }
 fn default_min_rsa() -> usize {
-    2048
+    Thresholds::default().min_rsa_bits as usize
 }
 
 impl Default for BundleCheckOptions {
@@ -67,6 +70,12 @@ impl BundleCheckOptions {
     pub fn with_appliances<I: IntoIterator<Item = S>, S: Into<String>>(mut self, hosts: I) -> Self {
         self.appliance_hostnames
             .extend(hosts.into_iter().map(Into::into));
+        self
+    }
+    /// Takes the expiry horizon and RSA minimum from an inventory's thresholds.
+    pub fn with_thresholds(mut self, t: &Thresholds) -> Self {
+        self.expiry_horizon_days = i64::from(t.certificate_horizon_days);
+        self.min_rsa_bits = t.min_rsa_bits as usize;
         self
     }
     /// Judges validity at `now`.
@@ -376,9 +385,10 @@ pub fn check_certificate_bundle(
                         lc.key_bits, opts.min_rsa_bits
                     ),
                 )
-                .with_remediation(
-                    "Reissue with an RSA key of at least 2048 bits or an EC P-256/P-384 key.",
-                ),
+                .with_remediation(format!(
+                    "Reissue with an RSA key of at least {} bits or an EC P-256/P-384 key.",
+                    opts.min_rsa_bits.max(2048)
+                )),
             );
         }
     }

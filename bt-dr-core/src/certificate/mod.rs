@@ -11,4 +11,4 @@ pub use bundle::{CertClass, CertInfo, OpenedBundle, open_bundle, parse_certifica
 pub use check::{BundleCheckOptions, BundleReport, check_certificate_bundle};
 pub use key::key_matches_certificate;
 pub use names::{is_fqdn, name_matches};
-pub use pair::{PairReport, check_certificate_pair};
+pub use pair::{LeafComparison, PairReport, check_certificate_pair, compare_leaf_digests};

@@ -60,6 +60,58 @@ impl BundleReport {
     }
 }
 
+/// How the leaf certificates of the two appliances of a pair compare.
+///
+/// JSON: `"identical"`, `"different"` or `"unknown"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeafComparison {
+    /// Both SHA-256 digests are known and equal.
+    Identical,
+    /// Both are known and differ: clients that trust one appliance may reject the other.
+    Different,
+    /// At least one side is missing or is not a SHA-256 digest, so nothing can be said.
+    #[default]
+    Unknown,
+}
+
+/// A digest as 64 lowercase hex digits, accepting upper case and the colon-separated form
+/// openssl prints; anything else is not a digest.
+fn normalised_digest(d: &str) -> Option<String> {
+    let hex: String = d
+        .trim()
+        .chars()
+        .filter(|c| *c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(hex)
+}
+
+/// Compares the SHA-256 digests of the leaf certificates two appliances serve (or hold).
+///
+/// The guide asks for identical certificate configuration on both appliances of a failover
+/// pair; this is the one comparison behind the failover plan's refusal, the live audit rule
+/// `pair_certificates_differ` and [`check_certificate_pair`]. Digests from outside are
+/// hostile input: one that is not 64 hex digits (colons and case aside) makes the answer
+/// [`LeafComparison::Unknown`], never a false "identical".
+///
+/// ```
+/// use bt_dr_core::certificate::{LeafComparison, compare_leaf_digests};
+/// let a = "ab".repeat(32);
+/// let upper = "AB:".repeat(31) + "AB";
+/// assert_eq!(compare_leaf_digests(Some(&a), Some(&upper)), LeafComparison::Identical);
+/// assert_eq!(compare_leaf_digests(Some(&a), Some(&"cd".repeat(32))), LeafComparison::Different);
+/// assert_eq!(compare_leaf_digests(Some(&a), None), LeafComparison::Unknown);
+/// assert_eq!(compare_leaf_digests(Some("ab"), Some("ab")), LeafComparison::Unknown);
+/// ```
+pub fn compare_leaf_digests(a: Option<&str>, b: Option<&str>) -> LeafComparison {
+    match (a.and_then(normalised_digest), b.and_then(normalised_digest)) {
+        (Some(a), Some(b)) if a == b => LeafComparison::Identical,
+        (Some(_), Some(_)) => LeafComparison::Different,
+        _ => LeafComparison::Unknown,
+    }
+}
+
 /// At most the first `n` characters of `s` (never splits a character).
 fn prefix(s: &str, n: usize) -> &str {
     s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
@@ -73,10 +125,9 @@ fn prefix(s: &str, n: usize) -> &str {
 pub fn check_certificate_pair(primary: &BundleReport, backup: &BundleReport) -> PairReport {
     let mut findings = Vec::new();
     let (a, b) = (primary.leaf_cert(), backup.leaf_cert());
-    let identical = match (a, b) {
-        (Some(a), Some(b)) => a.sha256 == b.sha256,
-        _ => false,
-    };
+    let identical =
+        compare_leaf_digests(a.map(|c| c.sha256.as_str()), b.map(|c| c.sha256.as_str()))
+            == LeafComparison::Identical;
     if !identical {
         let desc = |c: Option<&CertInfo>| {
             c.map(|c| {

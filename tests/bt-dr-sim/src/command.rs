@@ -1,13 +1,14 @@
 //! `/api/command`: the XML command API actions a DR tool uses.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use hyper::StatusCode;
 
 use crate::server::{Params, Reply};
 use crate::state::{SiteState, lock, now_unix, request_role_change};
 use crate::xml::{PROLOG, esc, iso_millis, success_doc};
-use crate::{Account, FailoverRole, PermCommand, Product};
+use crate::{Account, ClusterRole, FailoverRole, PermCommand, Product};
 
 const CLIENT_TYPES: [&str; 4] = [
     "representative",
@@ -63,8 +64,15 @@ fn check_health(site: &SiteState, idx: usize) -> Reply {
     let (healthy, message) = lock(&app.health).clone();
     let (role, last_sync) = {
         let fo = lock(&site.failover);
-        (fo.roles[idx], fo.last_sync[idx].clone())
+        (
+            fo.roles.get(idx).copied().unwrap_or(FailoverRole::None),
+            fo.last_sync.get(idx).cloned().unwrap_or_default(),
+        )
     };
+    // A traffic node that has not synced the site's software reports its own release.
+    let version = lock(&app.version)
+        .clone()
+        .unwrap_or_else(|| cfg.version.clone());
     let mut x = open_root("health_check", cfg.namespace.command_uri());
     x += &format!(
         "\t<appliance id=\"{}\">{}</appliance>\n",
@@ -73,7 +81,7 @@ fn check_health(site: &SiteState, idx: usize) -> Reply {
     );
     x += &format!(
         "\t<version>{} ({})</version>\n",
-        esc(&cfg.version),
+        esc(&version),
         esc(&cfg.build)
     );
     x += &format!("\t<success>{}</success>\n", u8::from(healthy));
@@ -89,7 +97,9 @@ fn check_health(site: &SiteState, idx: usize) -> Reply {
         let text = message.unwrap_or_else(|| "The appliance reported a problem.".to_string());
         x += &format!("\t<error_message>{}</error_message>\n", esc(&text));
     }
-    if site.pair {
+    // The pair reports its failover data sync; a traffic node (an assumption: the reference
+    // does not say) the last sync it received from the cluster's primary.
+    if (site.pair && idx < 2) || app.cluster_role == ClusterRole::Traffic {
         let (ms, status) = last_sync;
         x += &format!(
             "\t<last_data_sync_time ts=\"{}\">{}</last_data_sync_time>\n",
@@ -127,6 +137,10 @@ fn api_info(site: &SiteState, account: &Account) -> Reply {
     };
     let flags = [
         ("perm_reporting_support", account.perm_reporting_support),
+        (
+            "perm_reporting_presentation",
+            account.perm_reporting_presentation,
+        ),
         ("perm_reporting_license", false),
         ("perm_reporting_archive", account.perm_reporting_archive),
         ("perm_backup", account.perm_backup),
@@ -149,6 +163,9 @@ fn appliances(site: &SiteState) -> Reply {
     let roles = lock(&site.failover).roles.clone();
     let mut x = open_root("appliances", site.cfg.namespace.command_uri());
     for (i, app) in site.appliances.iter().enumerate() {
+        if !app.cluster_member.load(Ordering::SeqCst) {
+            continue;
+        }
         let name = app.hostname.split('.').next().unwrap_or(&app.hostname);
         let role = roles.get(i).copied().unwrap_or(FailoverRole::None);
         x += &format!("\t<appliance id=\"{}\">\n", esc(&app.id));
@@ -157,9 +174,15 @@ fn appliances(site: &SiteState) -> Reply {
             "\t\t<public_hostname>{}</public_hostname>\n",
             esc(&app.hostname)
         );
-        x += "\t\t<cluster_role>single</cluster_role>\n";
+        x += &format!(
+            "\t\t<cluster_role>{}</cluster_role>\n",
+            app.cluster_role.as_str()
+        );
         x += &format!("\t\t<failover_role>{}</failover_role>\n", role.as_str());
-        x += "\t\t<accepting_connections>1</accepting_connections>\n";
+        x += &format!(
+            "\t\t<accepting_connections>{}</accepting_connections>\n",
+            u8::from(app.accepting.load(Ordering::SeqCst))
+        );
         x += "\t\t<timezone_offset>0</timezone_offset>\n";
         x += "\t</appliance>\n";
     }
@@ -167,8 +190,23 @@ fn appliances(site: &SiteState) -> Reply {
     Reply::xml(x)
 }
 
-/// The connected clients of this appliance: a fixed handful unless it is a backup.
+/// The connected clients of this appliance: the next count of its schedule when a test set
+/// one (every other client a representative console), else a fixed handful unless it is a
+/// backup.
 fn clients_on(site: &SiteState, idx: usize) -> Vec<(u32, &'static str)> {
+    if let Some(n) = site.appliances.get(idx).and_then(|a| a.next_client_count()) {
+        let base = 10_000 * (idx as u32 + 1);
+        return (0..n)
+            .map(|i| {
+                let kind = if i.is_multiple_of(2) {
+                    "representative"
+                } else {
+                    "support_customer"
+                };
+                (base.saturating_add(i), kind)
+            })
+            .collect();
+    }
     if site.role_of(idx) == FailoverRole::Backup {
         return Vec::new();
     }

@@ -8,6 +8,12 @@
 //! `POST /appliances/{i}/health` `{"success":false,"error_message":"disk"}`,
 //! `POST /appliances/{i}/role` `{"role":"primary"}`,
 //! `POST /appliances/{i}/last_sync` `{"unix":123,"status":"failed"}`,
+//! `POST /appliances/{i}/connected_clients` `{"counts":[2,3]}` (one count per listing, the last
+//! one stays; at most 100 000 clients),
+//! `POST /appliances/{i}/cluster` `{"member":false,"accepting":true}` (either key optional),
+//! `POST /appliances/{i}/version` `{"version":"24.1.1"}` (`null`: the site's),
+//! `POST /appliances/{i}/take_site_address` (swing the site address to this appliance, as a
+//! DNS or NAT swing does),
 //! `GET /state`.
 
 use std::convert::Infallible;
@@ -161,6 +167,15 @@ fn apply(app: &SimAppliance, action: &str, body: &Value) -> Result<(), String> {
             app.set_fault(endpoint, fault, times);
         }
         "clear_faults" => app.clear_faults(),
+        "take_site_address" => app.take_site_address(),
+        "add_sessions" => {
+            let n = body
+                .get("count")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or("expected {\"count\": integer}")?;
+            app.add_sessions(n);
+        }
         "health" => {
             let success = body
                 .get("success")
@@ -176,6 +191,39 @@ fn apply(app: &SimAppliance, action: &str, body: &Value) -> Result<(), String> {
                 .ok_or("expected {\"role\": \"primary\"|\"backup\"|\"none\"}")?;
             app.set_failover_role(role);
         }
+        "connected_clients" => {
+            let counts = body
+                .get("counts")
+                .and_then(Value::as_array)
+                .and_then(|a| {
+                    a.iter()
+                        .map(|v| v.as_u64().and_then(|n| u32::try_from(n).ok()))
+                        .collect::<Option<Vec<u32>>>()
+                })
+                .filter(|c| c.iter().all(|&n| n <= 100_000))
+                .ok_or("expected {\"counts\": [integer 0..=100000, ...]}")?;
+            app.set_connected_clients(&counts);
+        }
+        "cluster" => {
+            let flag = |k: &str| match body.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v
+                    .as_bool()
+                    .map(Some)
+                    .ok_or(format!("\"{k}\" must be a boolean")),
+            };
+            if let Some(m) = flag("member")? {
+                app.set_cluster_member(m);
+            }
+            if let Some(a) = flag("accepting")? {
+                app.set_accepting_connections(a);
+            }
+        }
+        "version" => match body.get("version") {
+            None | Some(Value::Null) => app.set_version(None),
+            Some(Value::String(v)) if !v.trim().is_empty() => app.set_version(Some(v)),
+            Some(_) => return Err("expected {\"version\": \"X.Y.Z\" | null}".to_string()),
+        },
         "last_sync" => {
             let unix = body
                 .get("unix")
@@ -363,7 +411,11 @@ pub fn state_json(appliances: &[SimAppliance]) -> Value {
                 "hostname": app.hostname(),
                 "id": app.id(),
                 "role": app.failover_role().as_str(),
+                "cluster_role": app.cluster_role().as_str(),
+                "cluster_member": app.cluster_membership().0,
+                "accepting_connections": app.cluster_membership().1,
                 "down": app.is_down(),
+                "site_address": app.has_site_address(),
                 "healthy": healthy,
                 "error_message": error_message,
                 "last_sync": { "unix": sync_unix, "status": sync_status },

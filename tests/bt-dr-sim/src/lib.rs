@@ -1,5 +1,6 @@
 //! `bt-dr-sim`: a local stand-in for a BeyondTrust Remote Support (RS) or Privileged Remote Access (PRA)
-//! B Series Appliance, alone or as a failover pair.
+//! B Series Appliance, alone, as a failover pair, or as an Atlas cluster (a pair of primary nodes
+//! and traffic nodes, each its own appliance URL).
 //!
 //! It serves the parts of the appliance web APIs that disaster-recovery automation touches (OAuth2 token,
 //! `/api/command`, `/api/backup`, `/api/reporting`, the unauthenticated `/check_health` probe) over real TLS
@@ -19,6 +20,7 @@ mod command;
 pub mod control;
 mod reporting;
 mod server;
+mod site_address;
 mod state;
 mod tls;
 mod xml;
@@ -117,6 +119,8 @@ pub struct Account {
     pub perm_backup: bool,
     /// Session reports and recordings.
     pub perm_reporting_support: bool,
+    /// Presentation listings and recordings (RS).
+    pub perm_reporting_presentation: bool,
     /// `ArchiveListing` / `Archive` reports (RS).
     pub perm_reporting_archive: bool,
     /// Vault encryption key access (reported only; no endpoint is simulated).
@@ -134,6 +138,7 @@ impl Account {
             perm_command: PermCommand::FullAccess,
             perm_backup: true,
             perm_reporting_support: true,
+            perm_reporting_presentation: true,
             perm_reporting_archive: true,
             perm_vault_backup: true,
             perm_configuration: true,
@@ -148,6 +153,7 @@ impl Account {
             perm_command: PermCommand::ReadOnly,
             perm_backup: false,
             perm_reporting_support: false,
+            perm_reporting_presentation: false,
             perm_reporting_archive: false,
             perm_vault_backup: false,
             perm_configuration: false,
@@ -205,6 +211,10 @@ pub struct SimConfig {
     pub shared_ips: Vec<String>,
     /// Added before every request is handled (for benchmarks over many appliances).
     pub latency: Duration,
+    /// Give the backup (appliance 1) its own leaf certificate (same CA and names, another key)
+    /// instead of the primary's, as when a renewed certificate was imported on one appliance
+    /// only. Off by default: failover appliances carry identical certificates.
+    pub distinct_certificates: bool,
 }
 
 impl Default for SimConfig {
@@ -239,6 +249,7 @@ impl Default for SimConfig {
             data_sync_duration: Duration::from_millis(300),
             shared_ips: Vec::new(),
             latency: Duration::ZERO,
+            distinct_certificates: false,
         }
     }
 }
@@ -271,6 +282,28 @@ impl FailoverRole {
             "primary" => Some(FailoverRole::Primary),
             "backup" => Some(FailoverRole::Backup),
             _ => None,
+        }
+    }
+}
+
+/// Atlas role as `get_appliances` reports it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClusterRole {
+    /// Not clustered.
+    Single,
+    /// A primary node of an Atlas cluster (one of the failover pair).
+    Primary,
+    /// A traffic node of an Atlas cluster.
+    Traffic,
+}
+
+impl ClusterRole {
+    /// Wire spelling: `single`, `primary`, `traffic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterRole::Single => "single",
+            ClusterRole::Primary => "primary",
+            ClusterRole::Traffic => "traffic",
         }
     }
 }
@@ -446,6 +479,7 @@ pub struct Sim {
     ca_pem: String,
     ca_pem_path: PathBuf,
     leaf_sha256: String,
+    site_address: Arc<site_address::SiteAddress>,
     _dir: tempfile::TempDir,
     shutdown_tx: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -462,50 +496,88 @@ impl Sim {
         Sim::start(cfg, true).await
     }
 
+    /// Starts an Atlas cluster: a failover pair of primary nodes (appliance 0 primary, 1
+    /// backup) and one traffic node per hostname in `traffic_nodes` (appliances 2, 3, …), each
+    /// on its own port. `get_appliances` lists the primaries with cluster role `primary` and
+    /// the nodes with `traffic`; each node answers `check_health` (with its last sync) and the
+    /// connected-client listings for itself.
+    pub async fn start_atlas(cfg: SimConfig, traffic_nodes: &[&str]) -> std::io::Result<Sim> {
+        let nodes: Vec<String> = traffic_nodes.iter().map(|h| h.to_string()).collect();
+        Sim::start_with(cfg, true, &nodes).await
+    }
+
     async fn start(cfg: SimConfig, pair: bool) -> std::io::Result<Sim> {
+        Sim::start_with(cfg, pair, &[]).await
+    }
+
+    async fn start_with(cfg: SimConfig, pair: bool, traffic: &[String]) -> std::io::Result<Sim> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let certs = tls::generate(&cfg).map_err(std::io::Error::other)?;
-        let acceptor = tls::acceptor(&certs).map_err(std::io::Error::other)?;
         let dir = tempfile::Builder::new().prefix("bt-dr-sim-").tempdir()?;
         let ca_pem_path = dir.path().join("ca.pem");
         std::fs::write(&ca_pem_path, certs.ca_pem.as_bytes())?;
 
-        let count = if pair { 2 } else { 1 };
+        let members = if pair { 2 } else { 1 };
+        let count = members + traffic.len();
         let mut listeners = Vec::with_capacity(count);
         let mut states = Vec::with_capacity(count);
         for index in 0..count {
             let listener = TcpListener::bind("127.0.0.1:0").await?;
             let port = listener.local_addr()?.port();
-            states.push(Arc::new(ApplianceState::new(
-                cfg.appliance_hostnames[index].clone(),
-                port,
-            )));
+            let (hostname, role) = match index.checked_sub(members) {
+                None if traffic.is_empty() => {
+                    (cfg.appliance_hostnames[index].clone(), ClusterRole::Single)
+                }
+                None => (cfg.appliance_hostnames[index].clone(), ClusterRole::Primary),
+                Some(t) => (traffic[t].clone(), ClusterRole::Traffic),
+            };
+            states.push(Arc::new(
+                ApplianceState::new(hostname, port).with_cluster_role(role),
+            ));
             listeners.push(listener);
         }
         let site = Arc::new(SiteState::new(cfg, pair, states));
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::with_capacity(count);
+        let mut leaves = Vec::with_capacity(count);
         for (index, listener) in listeners.into_iter().enumerate() {
+            let acceptor = tls::acceptor(&certs, index).map_err(std::io::Error::other)?;
+            leaves.push(certs.leaf(index).sha256_hex.clone());
             tasks.push(tokio::spawn(server::accept_loop(
                 listener,
                 site.clone(),
                 index,
-                acceptor.clone(),
+                acceptor,
                 shutdown_rx.clone(),
             )));
         }
-        let appliances = (0..count)
-            .map(|index| SimAppliance {
+        let site_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let site_address = Arc::new(site_address::SiteAddress::new(
+            site_listener.local_addr()?.port(),
+            site.appliances.iter().map(|a| a.port).collect(),
+        ));
+        tasks.push(tokio::spawn(site_address::forward_loop(
+            site_listener,
+            site_address.clone(),
+            shutdown_rx.clone(),
+        )));
+        let appliances = leaves
+            .into_iter()
+            .enumerate()
+            .map(|(index, leaf_sha256)| SimAppliance {
                 site: site.clone(),
                 index,
+                leaf_sha256: leaf_sha256.into(),
+                site_address: site_address.clone(),
             })
             .collect();
         Ok(Sim {
             site,
             appliances,
+            leaf_sha256: certs.leaf(0).sha256_hex.clone(),
             ca_pem: certs.ca_pem,
             ca_pem_path,
-            leaf_sha256: certs.leaf_sha256_hex,
+            site_address,
             _dir: dir,
             shutdown_tx,
             tasks,
@@ -527,6 +599,16 @@ impl Sim {
         &self.appliances
     }
 
+    /// The traffic nodes of an Atlas cluster (empty otherwise).
+    pub fn traffic_nodes(&self) -> &[SimAppliance] {
+        let first = self
+            .appliances
+            .iter()
+            .position(|a| a.cluster_role() == ClusterRole::Traffic)
+            .unwrap_or(self.appliances.len());
+        &self.appliances[first..]
+    }
+
     /// PEM of the generated root CA that signed the server certificate.
     pub fn ca_pem(&self) -> &str {
         &self.ca_pem
@@ -537,9 +619,28 @@ impl Sim {
         &self.ca_pem_path
     }
 
-    /// SHA-256 of the server leaf certificate DER, lowercase hex, for pinning tests.
+    /// SHA-256 of the server leaf certificate DER, lowercase hex, for pinning tests (the
+    /// primary's; see [`SimAppliance::leaf_cert_sha256_hex`] with distinct certificates).
     pub fn leaf_cert_sha256_hex(&self) -> String {
         self.leaf_sha256.clone()
+    }
+
+    /// The site's own address, `https://127.0.0.1:<port>`: it stands for the FQDN clients use
+    /// and reaches whichever appliance it points at (appliance 0 at start), like a DNS record
+    /// or NAT rule. Only new connections follow a swing.
+    pub fn site_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.site_address.port)
+    }
+
+    /// Swings the site address to appliance `index` (a DNS or NAT swing). Returns false, and
+    /// changes nothing, for an index that does not exist.
+    pub fn point_site_at(&self, index: usize) -> bool {
+        self.site_address.point_at(index)
+    }
+
+    /// The appliance the site address points at.
+    pub fn site_target(&self) -> usize {
+        self.site_address.target()
     }
 
     /// The configuration the site was started with (later secret changes are not reflected).
@@ -584,6 +685,8 @@ impl Drop for Sim {
 pub struct SimAppliance {
     site: Arc<SiteState>,
     index: usize,
+    leaf_sha256: Arc<str>,
+    site_address: Arc<site_address::SiteAddress>,
 }
 
 impl std::fmt::Debug for SimAppliance {
@@ -608,6 +711,22 @@ impl SimAppliance {
         self.index
     }
 
+    /// SHA-256 (lowercase hex) of the DER of the leaf certificate this appliance serves.
+    pub fn leaf_cert_sha256_hex(&self) -> String {
+        self.leaf_sha256.to_string()
+    }
+
+    /// Points the site address ([`Sim::site_url`]) at this appliance, as a DNS or NAT swing
+    /// to it would.
+    pub fn take_site_address(&self) {
+        self.site_address.point_at(self.index);
+    }
+
+    /// Whether the site address points at this appliance now.
+    pub fn has_site_address(&self) -> bool {
+        self.site_address.target() == self.index
+    }
+
     /// Base URL, `https://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("https://127.0.0.1:{}", self.state().port)
@@ -628,6 +747,50 @@ impl SimAppliance {
         &self.state().id
     }
 
+    /// Adds `n` sessions held just now to the site (both appliances of a pair serve the same
+    /// sessions), so incremental reporting runs have something new to take.
+    pub fn add_sessions(&self, n: u32) {
+        self.site.add_sessions(n);
+    }
+
+    /// Atlas role (fixed at start).
+    pub fn cluster_role(&self) -> ClusterRole {
+        self.state().cluster_role
+    }
+
+    /// The connected-client counts the next listings serve, one per `get_connected_client_list`
+    /// or `get_connected_clients` call, the last one for every call after (so a test can make
+    /// a node's clients rise, hold or fall between two samples). Every other client is a
+    /// representative console. Empty restores the default handful.
+    pub fn set_connected_clients(&self, counts: &[u32]) {
+        *lock(&self.state().client_counts) = counts.iter().copied().collect();
+    }
+
+    /// Whether `get_appliances` lists this appliance (false: it left the cluster).
+    pub fn set_cluster_member(&self, member: bool) {
+        self.state().cluster_member.store(member, Ordering::SeqCst);
+    }
+
+    /// Whether `get_appliances` reports `accepting_connections` 1 for it.
+    pub fn set_accepting_connections(&self, accepting: bool) {
+        self.state().accepting.store(accepting, Ordering::SeqCst);
+    }
+
+    /// The release this appliance reports in `check_health` instead of the site's (None:
+    /// the site's), as a traffic node that has not synced the site's software would.
+    pub fn set_version(&self, version: Option<&str>) {
+        *lock(&self.state().version) = version.map(str::to_string);
+    }
+
+    /// Whether it is listed and accepting connections, as `get_appliances` reports it.
+    pub fn cluster_membership(&self) -> (bool, bool) {
+        let s = self.state();
+        (
+            s.cluster_member.load(Ordering::SeqCst),
+            s.accepting.load(Ordering::SeqCst),
+        )
+    }
+
     /// Takes the appliance off the network: new connections are dropped at once and its peer
     /// treats it as unreachable.
     pub fn set_down(&self, down: bool) {
@@ -641,14 +804,16 @@ impl SimAppliance {
 
     /// The role this appliance reports now.
     pub fn failover_role(&self) -> FailoverRole {
-        lock(&self.site.failover).roles[self.index]
+        self.site.role_of(self.index)
     }
 
     /// Forces a role without touching the peer (test setup, e.g. to create split brain); cancels
     /// a data sync in progress.
     pub fn set_failover_role(&self, role: FailoverRole) {
         let mut fo = lock(&self.site.failover);
-        fo.roles[self.index] = role;
+        if let Some(r) = fo.roles.get_mut(self.index) {
+            *r = role;
+        }
         fo.syncing = false;
         fo.sync_gen += 1;
     }
@@ -660,8 +825,9 @@ impl SimAppliance {
 
     /// Last data sync time and status reported by `check_health` on this appliance.
     pub fn set_last_sync(&self, unix_secs: i64, status: &str) {
-        lock(&self.site.failover).last_sync[self.index] =
-            (unix_secs.saturating_mul(1000), status.to_string());
+        if let Some(entry) = lock(&self.site.failover).last_sync.get_mut(self.index) {
+            *entry = (unix_secs.saturating_mul(1000), status.to_string());
+        }
     }
 
     /// Arms a fault; `times: None` keeps it until [`SimAppliance::clear_faults`], `Some(n)` for
@@ -703,8 +869,10 @@ impl SimAppliance {
     /// Last data sync (unix seconds, status) as `check_health` reports it.
     pub fn last_sync(&self) -> (i64, String) {
         let fo = lock(&self.site.failover);
-        let (ms, status) = &fo.last_sync[self.index];
-        (ms.div_euclid(1000), status.clone())
+        match fo.last_sync.get(self.index) {
+            Some((ms, status)) => (ms.div_euclid(1000), status.clone()),
+            None => (0, String::new()),
+        }
     }
 }
 

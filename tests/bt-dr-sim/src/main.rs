@@ -10,10 +10,12 @@ use bt_dr_sim::{Account, Product, Sim, SimConfig, XmlNamespace};
 
 const USAGE: &str = "usage: bt-dr-sim [--single] [--product rs|pra] [--version 24.1.2] \
 [--namespace bomgar|beyondtrust] [--backup-size BYTES] [--client-id ID --client-secret S] \
-[--control-port PORT]";
+[--control-port PORT] [--traffic-node HOST]... [--distinct-certificates]";
 
 struct Args {
     single: bool,
+    /// Traffic nodes of an Atlas cluster (none: a pair or a single appliance).
+    traffic_nodes: Vec<String>,
     control_port: u16,
     cfg: SimConfig,
 }
@@ -21,6 +23,7 @@ struct Args {
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut cfg = SimConfig::default();
     let mut single = false;
+    let mut traffic_nodes: Vec<String> = Vec::new();
     let mut control_port = 0u16;
     let mut client_id: Option<String> = None;
     let mut client_secret: Option<String> = None;
@@ -37,6 +40,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         };
         match flag.as_str() {
             "--single" => single = true,
+            "--distinct-certificates" => cfg.distinct_certificates = true,
             "--product" => {
                 cfg.product = match value("--product")?.as_str() {
                     "rs" => Product::Rs,
@@ -68,6 +72,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                     .parse()
                     .map_err(|_| "--control-port needs a port number".to_string())?
             }
+            "--traffic-node" => traffic_nodes.push(value("--traffic-node")?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -83,8 +88,12 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     // tests in every language can see a permission error.
     cfg.accounts
         .push(Account::read_only(READ_ONLY_ID, READ_ONLY_SECRET));
+    if single && !traffic_nodes.is_empty() {
+        return Err("--traffic-node needs the primary pair; drop --single".to_string());
+    }
     Ok(Args {
         single,
+        traffic_nodes,
         control_port,
         cfg,
     })
@@ -128,7 +137,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let started = if args.single {
+    let started = if !args.traffic_nodes.is_empty() {
+        let nodes: Vec<&str> = args.traffic_nodes.iter().map(String::as_str).collect();
+        Sim::start_atlas(args.cfg, &nodes).await
+    } else if args.single {
         Sim::start_single(args.cfg).await
     } else {
         Sim::start_pair(args.cfg).await
@@ -152,6 +164,7 @@ async fn main() -> ExitCode {
     let line = serde_json::json!({
         "primary_url": sim.primary().url(),
         "backup_url": sim.backup().map(|b| b.url()),
+        "traffic_urls": sim.traffic_nodes().iter().map(|t| t.url()).collect::<Vec<_>>(),
         "ca_pem_path": sim.ca_pem_path().to_string_lossy(),
         "client_id": account.as_ref().map(|a| a.client_id.clone()),
         "client_secret": account.as_ref().map(|a| a.client_secret.clone()),
@@ -161,6 +174,8 @@ async fn main() -> ExitCode {
         "product": cfg.product.as_str(),
         "version": cfg.version,
         "leaf_cert_sha256": sim.leaf_cert_sha256_hex(),
+        "backup_leaf_cert_sha256": sim.backup().map(|b| b.leaf_cert_sha256_hex()),
+        "site_url": sim.site_url(),
         "control_url": control.url(),
     });
     {
@@ -183,6 +198,7 @@ async fn main() -> ExitCode {
             app.failover_role().as_str()
         );
     }
+    eprintln!("  site address    {}", sim.site_url());
     eprintln!("  CA certificate  {}", sim.ca_pem_path().display());
     eprintln!("  control API     {}", control.url());
     eprintln!("  stop with Ctrl-C or SIGTERM");
@@ -213,6 +229,17 @@ mod tests {
         assert_eq!(a.cfg.accounts[0].client_secret, "y");
         assert!(args("--product zz").is_err());
         assert!(args("--bogus").is_err());
+        assert!(!a.cfg.distinct_certificates);
+        assert!(
+            args("--distinct-certificates")
+                .expect("valid")
+                .cfg
+                .distinct_certificates
+        );
         assert!(args("--version").is_err());
+        let a = args("--traffic-node tn-eu.example.com --traffic-node=tn-us.example.com")
+            .expect("valid");
+        assert_eq!(a.traffic_nodes, ["tn-eu.example.com", "tn-us.example.com"]);
+        assert!(args("--single --traffic-node tn.example.com").is_err());
     }
 }

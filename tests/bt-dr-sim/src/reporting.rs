@@ -1,4 +1,5 @@
-//! `/api/reporting`: session listing and session reports, recordings, and RS archives.
+//! `/api/reporting`: session listings and reports, every kind of recording, exit surveys, and
+//! RS archives.
 
 use std::io::Write;
 
@@ -14,25 +15,79 @@ use crate::{Account, Product, backup};
 const NO_ARCHIVES: &str = "No archives found for the given search criteria.";
 const DAY: i64 = 86_400;
 
-/// Report type names per product.
-struct Names {
-    listing: &'static str,
-    session: &'static str,
-    recording: &'static str,
+/// What a report type asks for.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+enum Report {
+    Listing,
+    Session,
+    /// A recording of one session.
+    Recording(Rec),
+    PresentationListing,
+    CustomerSurvey,
+    RepSurvey,
 }
 
-fn names(product: Product) -> Names {
+/// The recordings a session can have.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+enum Rec {
+    Screen,
+    ShowMyScreen,
+    CommandShell,
+    Presentation,
+}
+
+impl Rec {
+    fn has(self, s: &SessionInfo, product: Product) -> bool {
+        match self {
+            Rec::Screen => s.has_recording() && !s.is_presentation(product),
+            Rec::ShowMyScreen => s.has_show_my_screen(product) && !s.is_presentation(product),
+            Rec::CommandShell => s.has_shell() && !s.is_presentation(product),
+            Rec::Presentation => s.is_presentation(product),
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Rec::Screen => "session",
+            Rec::ShowMyScreen => "show_my_screen",
+            Rec::CommandShell => "command_shell",
+            Rec::Presentation => "presentation",
+        }
+    }
+}
+
+/// Report types per product, as the vendor documents them (RS names sessions "support", PRA
+/// "access"; only RS has Show My Screen, presentations and exit surveys).
+fn report_types(product: Product) -> &'static [(&'static str, Report)] {
     match product {
-        Product::Rs => Names {
-            listing: "SupportSessionListing",
-            session: "SupportSession",
-            recording: "SupportSessionRecording",
-        },
-        Product::Pra => Names {
-            listing: "AccessSessionListing",
-            session: "AccessSession",
-            recording: "AccessSessionRecording",
-        },
+        Product::Rs => &[
+            ("SupportSessionListing", Report::Listing),
+            ("SupportSession", Report::Session),
+            ("SupportSessionRecording", Report::Recording(Rec::Screen)),
+            (
+                "ShowMyScreenRecording",
+                Report::Recording(Rec::ShowMyScreen),
+            ),
+            (
+                "CommandShellRecording",
+                Report::Recording(Rec::CommandShell),
+            ),
+            ("PresentationSessionListing", Report::PresentationListing),
+            (
+                "PresentationSessionRecording",
+                Report::Recording(Rec::Presentation),
+            ),
+            ("SupportCustExitSurvey", Report::CustomerSurvey),
+            ("SupportRepExitSurvey", Report::RepSurvey),
+        ],
+        Product::Pra => &[
+            ("AccessSessionListing", Report::Listing),
+            ("AccessSession", Report::Session),
+            ("AccessSessionRecording", Report::Recording(Rec::Screen)),
+            (
+                "CommandShellRecording",
+                Report::Recording(Rec::CommandShell),
+            ),
+        ],
     }
 }
 
@@ -51,11 +106,6 @@ pub(crate) fn handle(
             "Missing required parameter: generate_report.",
         );
     };
-    let mine = names(cfg.product);
-    let other = names(match cfg.product {
-        Product::Rs => Product::Pra,
-        Product::Pra => Product::Rs,
-    });
     let is_archive = report == "ArchiveListing" || report == "Archive";
     if is_archive && cfg.product == Product::Rs {
         if !account.perm_reporting_archive {
@@ -71,59 +121,64 @@ pub(crate) fn handle(
             archive(site, params)
         };
     }
-    let kind = if report == mine.listing {
-        Report::Listing
-    } else if report == mine.session {
-        Report::Session
-    } else if report == mine.recording {
-        Report::Recording
-    } else if [other.listing, other.session, other.recording].contains(&report) || is_archive {
-        return Reply::xml_error(
-            StatusCode::OK,
-            ns,
-            &format!(
+    let mine = report_types(cfg.product);
+    let Some(&(_, kind)) = mine.iter().find(|(name, _)| *name == report) else {
+        let other = report_types(match cfg.product {
+            Product::Rs => Product::Pra,
+            Product::Pra => Product::Rs,
+        });
+        let known_elsewhere = is_archive || other.iter().any(|(name, _)| *name == report);
+        let message = if known_elsewhere {
+            format!(
                 "Invalid report type: {report} is not available on this product; use {}.",
-                [mine.listing, mine.session, mine.recording].join(", ")
-            ),
-        );
-    } else {
-        return Reply::xml_error(
-            StatusCode::OK,
-            ns,
-            &format!("Invalid report type: {report}."),
-        );
+                mine.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!("Invalid report type: {report}.")
+        };
+        return Reply::xml_error(StatusCode::OK, ns, &message);
     };
-    if !account.perm_reporting_support {
+    let presentation = matches!(
+        kind,
+        Report::PresentationListing | Report::Recording(Rec::Presentation)
+    );
+    let (allowed, perm) = if presentation {
+        (
+            account.perm_reporting_presentation,
+            "perm_reporting_presentation",
+        )
+    } else {
+        (account.perm_reporting_support, "perm_reporting_support")
+    };
+    if !allowed {
         return Reply::xml_error(
             StatusCode::FORBIDDEN,
             ns,
-            "This API account is not allowed to run session reports or download recordings (perm_reporting_support).",
+            &format!(
+                "This API account is not allowed to run this report or download its recordings ({perm})."
+            ),
         );
     }
-    match kind {
-        Report::Listing | Report::Session => {
-            let now = now_unix();
-            let window = match parse_window(params, kind == Report::Session, now) {
-                Ok(w) => w,
-                Err(e) => return Reply::xml_error(StatusCode::OK, ns, &e),
-            };
-            let sessions: Vec<&SessionInfo> =
-                site.sessions.iter().filter(|s| window.matches(s)).collect();
-            if kind == Report::Listing {
-                listing_xml(ns, &sessions)
-            } else {
-                session_xml(ns, &sessions, base_url, mine.recording)
-            }
-        }
-        Report::Recording => recording(site, params),
+    let product = cfg.product;
+    if let Report::Recording(rec) = kind {
+        return recording(site, params, rec);
     }
-}
-
-#[derive(Copy, Clone, PartialEq, Eq)]
-enum Report {
-    Listing,
-    Session,
-    Recording,
+    let now = now_unix();
+    let window = match parse_window(params, kind == Report::Session, now) {
+        Ok(w) => w,
+        Err(e) => return Reply::xml_error(StatusCode::OK, ns, &e),
+    };
+    let all = site.sessions();
+    let sessions: Vec<&SessionInfo> = all
+        .iter()
+        .filter(|s| window.matches(s))
+        .filter(|s| s.is_presentation(product) == (kind == Report::PresentationListing))
+        .collect();
+    match kind {
+        Report::Listing | Report::PresentationListing => listing_xml(ns, &sessions),
+        Report::Session => session_xml(ns, &sessions, base_url, mine, product),
+        _ => survey_xml(ns, &sessions, kind == Report::CustomerSurvey),
+    }
 }
 
 /// The time window (or explicit session ids) a report covers.
@@ -251,7 +306,13 @@ fn listing_xml(ns: &str, sessions: &[&SessionInfo]) -> Reply {
     Reply::xml(x)
 }
 
-fn session_xml(ns: &str, sessions: &[&SessionInfo], base_url: &str, recording: &str) -> Reply {
+fn session_xml(
+    ns: &str,
+    sessions: &[&SessionInfo],
+    base_url: &str,
+    types: &[(&str, Report)],
+    product: Product,
+) -> Reply {
     let mut x = format!("{PROLOG}<session_list xmlns=\"{}\">\n", esc(ns));
     for s in sessions {
         let n = s.number;
@@ -262,36 +323,74 @@ fn session_xml(ns: &str, sessions: &[&SessionInfo], base_url: &str, recording: &
         x += "\t\t<session_type>support</session_type>\n";
         x += &format!("\t\t<primary_customer gsnumber=\"1\">Customer {n}</primary_customer>\n");
         x += &format!("\t\t<primary_rep gsnumber=\"2\" id=\"1\">Rep {n}</primary_rep>\n");
-        let url = format!(
-            "{base_url}/api/reporting?generate_report={recording}&lsid={}",
-            s.lsid
-        );
-        x += &format!(
-            "\t\t<session_recording_download_url>{}</session_recording_download_url>\n",
-            esc(&url)
-        );
+        for (name, kind) in types {
+            let Report::Recording(rec) = kind else {
+                continue;
+            };
+            if !rec.has(s, product) || *rec == Rec::Presentation {
+                continue;
+            }
+            let url = format!(
+                "{base_url}/api/reporting?generate_report={name}&lsid={}",
+                s.lsid
+            );
+            x += &format!(
+                "\t\t<{0}_recording_download_url>{1}</{0}_recording_download_url>\n",
+                rec.label(),
+                esc(&url)
+            );
+        }
         x += "\t</session>\n";
     }
     x += "</session_list>\n";
     Reply::xml(x)
 }
 
-fn recording(site: &SiteState, params: &Params) -> Reply {
+/// Exit surveys of the sessions in the window: one `<exit_survey>` per session.
+fn survey_xml(ns: &str, sessions: &[&SessionInfo], customer: bool) -> Reply {
+    let root = if customer {
+        "customer_exit_survey_list"
+    } else {
+        "rep_exit_survey_list"
+    };
+    let mut x = format!("{PROLOG}<{root} xmlns=\"{}\">\n", esc(ns));
+    for s in sessions {
+        x += &format!("\t<exit_survey lsid=\"{}\">\n", esc(&s.lsid));
+        x += &format!(
+            "\t\t<question id=\"1\">Was the problem solved?</question>\n\t\t<answer>{}</answer>\n",
+            if s.number % 2 == 0 { "yes" } else { "no" }
+        );
+        x += "\t</exit_survey>\n";
+    }
+    x += &format!("</{root}>\n");
+    Reply::xml(x)
+}
+
+fn recording(site: &SiteState, params: &Params, rec: Rec) -> Reply {
     let ns = site.cfg.namespace.reporting_uri();
     let Some(lsid) = params.get("lsid").filter(|l| !l.is_empty()) else {
         return Reply::xml_error(StatusCode::OK, ns, "Missing required parameter: lsid.");
     };
-    let Some(session) = site.sessions.iter().find(|s| s.lsid == lsid) else {
+    let sessions = site.sessions();
+    let Some(session) = sessions
+        .iter()
+        .find(|s| s.lsid == lsid && rec.has(s, site.cfg.product))
+    else {
         return Reply::xml_error(
             StatusCode::OK,
             ns,
             &format!("No recording found for session {lsid}."),
         );
     };
+    // Each kind has its own bytes, so a recording filed under the wrong kind would not verify.
+    let key = match rec {
+        Rec::Screen => session.lsid.clone(),
+        other => format!("{}:{}", other.label(), session.lsid),
+    };
     Reply::stream(
         Kind::Binary,
         site.cfg.recording_size,
-        backup::recording_gen(&site.cfg, &session.lsid).into_stream(),
+        backup::recording_gen(&site.cfg, &key).into_stream(),
     )
     .header(
         "Content-Disposition",
@@ -299,7 +398,6 @@ fn recording(site: &SiteState, params: &Params) -> Reply {
     )
 }
 
-/// Midnight (UTC) of `date` when it is today or one of the six days before.
 fn archive_day(params: &Params) -> Result<i64, String> {
     let Some(date) = params.get("date") else {
         return Err("Missing required parameter: date (YYYY-MM-DD).".to_string());
@@ -420,7 +518,7 @@ fn archive(site: &SiteState, params: &Params) -> Reply {
 fn state_json(site: &SiteState, t: i64) -> String {
     let mut reps = serde_json::Map::new();
     let mut sessions = serde_json::Map::new();
-    for s in &site.sessions {
+    for s in &site.sessions() {
         reps.insert(
             s.number.to_string(),
             serde_json::json!({ "id": s.number, "display_name": format!("Rep {}", s.number) }),
@@ -442,7 +540,7 @@ fn state_json(site: &SiteState, t: i64) -> String {
 
 fn event_lines(site: &SiteState, start: i64, end: i64) -> String {
     let mut out = String::new();
-    for (i, s) in site.sessions.iter().enumerate() {
+    for (i, s) in site.sessions().iter().enumerate() {
         let t = start + (i as i64 * 37) % (end - start).max(1);
         for (offset, event) in [(0, "session_start"), (5, "session_end")] {
             out += &serde_json::json!({

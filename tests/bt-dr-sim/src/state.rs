@@ -9,7 +9,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
 
-use crate::{Account, Endpoint, FailoverRole, Fault, SimConfig};
+use crate::{Account, ClusterRole, Endpoint, FailoverRole, Fault, SimConfig};
 
 /// Locks a mutex, recovering the data if a previous holder panicked (handlers must not panic).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -93,6 +93,17 @@ pub(crate) struct ApplianceState {
     pub health: Mutex<(bool, Option<String>)>,
     pub faults: Mutex<Vec<FaultSlot>>,
     pub counts: [AtomicU64; 6],
+    /// Atlas role, fixed at start.
+    pub cluster_role: ClusterRole,
+    /// Listed by `get_appliances` (a node removed from the cluster is not).
+    pub cluster_member: AtomicBool,
+    /// `accepting_connections` in `get_appliances`.
+    pub accepting: AtomicBool,
+    /// Connected-client counts still to serve, one per client listing; the last one stays.
+    /// Empty: the fixed default handful.
+    pub client_counts: Mutex<VecDeque<u32>>,
+    /// Release this appliance reports instead of the site's (a node that has not synced).
+    pub version: Mutex<Option<String>>,
 }
 
 impl ApplianceState {
@@ -107,6 +118,27 @@ impl ApplianceState {
             health: Mutex::new((true, None)),
             faults: Mutex::new(Vec::new()),
             counts: Default::default(),
+            cluster_role: ClusterRole::Single,
+            cluster_member: AtomicBool::new(true),
+            accepting: AtomicBool::new(true),
+            client_counts: Mutex::new(VecDeque::new()),
+            version: Mutex::new(None),
+        }
+    }
+
+    /// The same appliance in another Atlas role (set before it is shared).
+    pub fn with_cluster_role(mut self, role: ClusterRole) -> Self {
+        self.cluster_role = role;
+        self
+    }
+
+    /// The next connected-client count of its schedule, if it has one.
+    pub fn next_client_count(&self) -> Option<u32> {
+        let mut counts = lock(&self.client_counts);
+        if counts.len() > 1 {
+            counts.pop_front()
+        } else {
+            counts.front().copied()
         }
     }
 
@@ -329,13 +361,35 @@ pub(crate) struct FailoverState {
     pub syncing: bool,
 }
 
-/// A synthetic session with a recording.
+/// A synthetic session. What it holds follows from its number, so every run of the simulator
+/// serves the same mix: most sessions have a screen recording, some a command shell recording
+/// or a Show My Screen recording, and on RS some are presentations (listed only by the
+/// presentation reports).
 #[derive(Debug, Clone)]
 pub(crate) struct SessionInfo {
     pub lsid: String,
     pub start: i64,
     pub end: i64,
     pub number: u32,
+}
+
+impl SessionInfo {
+    /// Every fifth session was not recorded.
+    pub fn has_recording(&self) -> bool {
+        !self.number.is_multiple_of(5)
+    }
+    /// Sessions 1, 5, 9, … opened a command shell.
+    pub fn has_shell(&self) -> bool {
+        self.number % 4 == 1
+    }
+    /// Every third session (RS) used Show My Screen.
+    pub fn has_show_my_screen(&self, product: crate::Product) -> bool {
+        product == crate::Product::Rs && self.number.is_multiple_of(3)
+    }
+    /// Every sixth session (RS) is a presentation.
+    pub fn is_presentation(&self, product: crate::Product) -> bool {
+        product == crate::Product::Rs && self.number.is_multiple_of(6)
+    }
 }
 
 #[derive(Debug)]
@@ -345,7 +399,7 @@ pub(crate) struct SiteState {
     pub appliances: Vec<Arc<ApplianceState>>,
     pub auth: Mutex<AuthState>,
     pub failover: Mutex<FailoverState>,
-    pub sessions: Vec<SessionInfo>,
+    pub sessions: Mutex<Vec<SessionInfo>>,
     backup_counter: AtomicU32,
     backup_salt: u32,
 }
@@ -357,17 +411,29 @@ pub(crate) const MSG_SYNC_STARTED: &str =
 impl SiteState {
     pub fn new(cfg: SimConfig, pair: bool, appliances: Vec<Arc<ApplianceState>>) -> Self {
         let now_ms = now_unix_ms();
+        // One entry per appliance: the pair (appliances 0 and 1) and, in an Atlas cluster, the
+        // traffic nodes after them, which have no failover role but report their last sync.
+        let count = appliances.len().max(if pair { 2 } else { 1 });
         let failover = if pair {
+            let mut roles = vec![FailoverRole::None; count];
+            roles[0] = FailoverRole::Primary;
+            roles[1] = FailoverRole::Backup;
             FailoverState {
-                roles: vec![FailoverRole::Primary, FailoverRole::Backup],
-                last_sync: vec![(now_ms - 60_000, "success".to_string()); 2],
+                roles,
+                last_sync: vec![(now_ms - 60_000, "success".to_string()); count],
                 sync_gen: 0,
                 syncing: false,
             }
         } else {
+            let mut last_sync = vec![(0, String::new()); count];
+            for (i, a) in appliances.iter().enumerate() {
+                if a.cluster_role == ClusterRole::Traffic {
+                    last_sync[i] = (now_ms - 60_000, "success".to_string());
+                }
+            }
             FailoverState {
-                roles: vec![FailoverRole::None],
-                last_sync: vec![(0, String::new())],
+                roles: vec![FailoverRole::None; count],
+                last_sync,
                 sync_gen: 0,
                 syncing: false,
             }
@@ -376,7 +442,7 @@ impl SiteState {
         SiteState {
             auth: Mutex::new(AuthState::new(&cfg.accounts)),
             failover: Mutex::new(failover),
-            sessions,
+            sessions: Mutex::new(sessions),
             backup_counter: AtomicU32::new(0),
             backup_salt: rand::rng().random(),
             cfg,
@@ -385,8 +451,23 @@ impl SiteState {
         }
     }
 
+    /// A copy of the sessions (reports are built from a snapshot).
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        lock(&self.sessions).clone()
+    }
+
+    /// Adds `n` sessions that start and end now (as if they had just been held).
+    pub fn add_sessions(&self, n: u32) {
+        let now = now_unix();
+        let mut sessions = lock(&self.sessions);
+        for _ in 0..n {
+            let number = sessions.len() as u32 + 1;
+            sessions.push(session(&self.cfg, number, now, now));
+        }
+    }
+
     pub fn peer_of(&self, idx: usize) -> Option<&ApplianceState> {
-        if self.pair {
+        if self.pair && idx < 2 {
             self.appliances.get(1 - idx).map(|a| a.as_ref())
         } else {
             None
@@ -425,7 +506,8 @@ pub(crate) fn request_role_change(
     data_sync_first: bool,
     force: bool,
 ) -> Result<&'static str, String> {
-    if !site.pair {
+    // Traffic nodes of an Atlas cluster (index 2 on) are in no failover relationship.
+    if !site.pair || idx > 1 {
         return Err("Failover is not configured on this appliance.".to_string());
     }
     let peer_idx = 1 - idx;
@@ -447,7 +529,8 @@ pub(crate) fn request_role_change(
             );
         }
         let previous = fo.roles.clone();
-        fo.roles = vec![FailoverRole::Backup, FailoverRole::Backup];
+        fo.roles[0] = FailoverRole::Backup;
+        fo.roles[1] = FailoverRole::Backup;
         fo.syncing = true;
         fo.sync_gen += 1;
         let generation = fo.sync_gen;
@@ -455,7 +538,7 @@ pub(crate) fn request_role_change(
         let site = site.clone();
         tokio::spawn(async move {
             tokio::time::sleep(site.cfg.data_sync_duration).await;
-            let both_up = site.appliances.iter().all(|a| !a.is_down());
+            let both_up = site.appliances.iter().take(2).all(|a| !a.is_down());
             let mut fo = lock(&site.failover);
             if fo.sync_gen != generation {
                 return;
@@ -465,12 +548,12 @@ pub(crate) fn request_role_change(
                 fo.roles[idx] = role;
                 fo.roles[peer_idx] = opposite(role);
                 let now = now_unix_ms();
-                for entry in fo.last_sync.iter_mut() {
+                for entry in fo.last_sync.iter_mut().take(2) {
                     *entry = (now, "success".to_string());
                 }
             } else {
                 fo.roles = previous;
-                for entry in fo.last_sync.iter_mut() {
+                for entry in fo.last_sync.iter_mut().take(2) {
                     entry.1 = "failed".to_string();
                 }
             }
@@ -503,15 +586,19 @@ fn make_sessions(cfg: &SimConfig, now: i64) -> Vec<SessionInfo> {
             let k = i64::from(i);
             let start = now - span + (k + 1) * span / (n + 1);
             let end = (start + 300 + (k * 397) % 1500).min(now - 1).max(start);
-            let digest = Sha256::digest(format!("{}|session|{i}", cfg.site_hostname).as_bytes());
-            SessionInfo {
-                lsid: hex::encode(&digest[..16]),
-                start,
-                end,
-                number: i + 1,
-            }
+            session(cfg, i + 1, start, end)
         })
         .collect()
+}
+
+fn session(cfg: &SimConfig, number: u32, start: i64, end: i64) -> SessionInfo {
+    let digest = Sha256::digest(format!("{}|session|{}", cfg.site_hostname, number - 1).as_bytes());
+    SessionInfo {
+        lsid: hex::encode(&digest[..16]),
+        start,
+        end,
+        number,
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
-//! Certificates: a private root CA and one leaf for every appliance of the site (failover peers
-//! must present identical certificates, so the pair shares it).
+//! Certificates: a private root CA and the leaf the appliances serve. Failover peers must
+//! present identical certificates, so by default the pair shares one leaf; with
+//! `SimConfig::distinct_certificates` each appliance gets its own (same CA, same names, another
+//! key), as after a renewal imported on one appliance only.
 
 use std::sync::Arc;
 
@@ -14,12 +16,28 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::SimConfig;
 
+/// One server certificate with its key.
+#[derive(Clone)]
+pub(crate) struct Leaf {
+    pub der: CertificateDer<'static>,
+    pub key: Vec<u8>,
+    pub sha256_hex: String,
+}
+
 pub(crate) struct Certs {
     pub ca_pem: String,
     pub ca_der: CertificateDer<'static>,
-    pub leaf_der: CertificateDer<'static>,
-    pub leaf_key: Vec<u8>,
-    pub leaf_sha256_hex: String,
+    /// One per appliance index (0 and 1); the same leaf twice unless distinct certificates
+    /// were asked for.
+    pub leaves: [Leaf; 2],
+}
+
+impl Certs {
+    /// The leaf appliance `index` serves: only the backup (index 1) can differ; traffic nodes
+    /// carry the primary's.
+    pub fn leaf(&self, index: usize) -> &Leaf {
+        &self.leaves[usize::from(index == 1)]
+    }
 }
 
 pub(crate) fn generate(cfg: &SimConfig) -> Result<Certs, rcgen::Error> {
@@ -56,39 +74,49 @@ pub(crate) fn generate(cfg: &SimConfig) -> Result<Certs, rcgen::Error> {
             names.push(name.to_string());
         }
     }
-    let leaf_key = KeyPair::generate()?;
-    let mut leaf_params = CertificateParams::new(names)?;
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, cfg.site_hostname.as_str());
-    leaf_params
-        .distinguished_name
-        .push(DnType::OrganizationName, "bt-dr-sim");
-    leaf_params.use_authority_key_identifier_extension = true;
-    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf_params.not_before = now - Duration::days(1);
-    leaf_params.not_after = now + Duration::days(397);
-    let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer)?;
-
-    let leaf_der = leaf_cert.der().clone();
+    let make_leaf = || -> Result<Leaf, rcgen::Error> {
+        let leaf_key = KeyPair::generate()?;
+        let mut leaf_params = CertificateParams::new(names.clone())?;
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, cfg.site_hostname.as_str());
+        leaf_params
+            .distinguished_name
+            .push(DnType::OrganizationName, "bt-dr-sim");
+        leaf_params.use_authority_key_identifier_extension = true;
+        leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        leaf_params.not_before = now - Duration::days(1);
+        leaf_params.not_after = now + Duration::days(397);
+        let der = leaf_params.signed_by(&leaf_key, &issuer)?.der().clone();
+        Ok(Leaf {
+            sha256_hex: hex::encode(Sha256::digest(der.as_ref())),
+            der,
+            key: leaf_key.serialize_der(),
+        })
+    };
+    let first = make_leaf()?;
+    let second = if cfg.distinct_certificates {
+        make_leaf()?
+    } else {
+        first.clone()
+    };
     Ok(Certs {
         ca_pem: ca_cert.pem(),
         ca_der: ca_cert.der().clone(),
-        leaf_sha256_hex: hex::encode(Sha256::digest(leaf_der.as_ref())),
-        leaf_der,
-        leaf_key: leaf_key.serialize_der(),
+        leaves: [first, second],
     })
 }
 
-/// TLS acceptor presenting leaf + CA, HTTP/1.1 only.
-pub(crate) fn acceptor(certs: &Certs) -> Result<TlsAcceptor, rustls::Error> {
+/// TLS acceptor for appliance `index`, presenting its leaf + CA, HTTP/1.1 only.
+pub(crate) fn acceptor(certs: &Certs, index: usize) -> Result<TlsAcceptor, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certs.leaf_key.clone()));
+    let leaf = certs.leaf(index);
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key.clone()));
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_single_cert(vec![certs.leaf_der.clone(), certs.ca_der.clone()], key)?;
+        .with_single_cert(vec![leaf.der.clone(), certs.ca_der.clone()], key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
