@@ -558,6 +558,75 @@ impl Default for FailoverOptions {
     }
 }
 
+/// The JSON form of [`FailoverOptions`] every binding passes (times in milliseconds).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct FailoverOptionsJson {
+    settle_timeout_ms: Option<u64>,
+    poll_interval_ms: Option<u64>,
+    force_unknown: Option<bool>,
+    demote_old_primary: Option<bool>,
+    force_certificate_mismatch: Option<bool>,
+    redirect: Option<TrafficRedirect>,
+    site_url: Option<String>,
+    redirect_verify_timeout_ms: Option<u64>,
+    confirm_timeout_ms: Option<u64>,
+}
+
+impl FailoverOptions {
+    /// Options from their JSON form: `settle_timeout_ms`, `poll_interval_ms`,
+    /// `redirect_verify_timeout_ms`, `confirm_timeout_ms` (0 keeps the default),
+    /// `force_unknown`, `demote_old_primary`, `force_certificate_mismatch`, `site_url` and
+    /// `redirect` (`{"command": [argv…], "timeout_ms": N}`); every field optional, `null`
+    /// means the defaults, an unknown field is refused.
+    ///
+    /// ```
+    /// use bt_dr_core::FailoverOptions;
+    /// let o = FailoverOptions::from_json(serde_json::json!({
+    ///     "confirm_timeout_ms": 5000,
+    ///     "redirect": {"command": ["/usr/local/bin/swing-dns"]},
+    /// })).unwrap();
+    /// assert_eq!(o.confirm_timeout, std::time::Duration::from_secs(5));
+    /// assert!(FailoverOptions::from_json(serde_json::json!({"force": true})).is_err());
+    /// ```
+    pub fn from_json(value: serde_json::Value) -> Result<Self> {
+        let o: FailoverOptionsJson = if value.is_null() {
+            FailoverOptionsJson::default()
+        } else {
+            serde_json::from_value(value).map_err(|e| {
+                let msg = e.to_string();
+                // serde may quote the value; a redirect argument can hold a DNS key.
+                let msg = if msg.starts_with("unknown field") {
+                    msg.split(", expected").next().unwrap_or(&msg).to_string()
+                } else {
+                    "an option has the wrong type or value".to_string()
+                };
+                Error::invalid_input("failover options", msg)
+            })?
+        };
+        let mut opts = Self::default();
+        for (ms, slot) in [
+            (o.settle_timeout_ms, &mut opts.settle_timeout),
+            (o.poll_interval_ms, &mut opts.poll_interval),
+            (
+                o.redirect_verify_timeout_ms,
+                &mut opts.redirect_verify_timeout,
+            ),
+            (o.confirm_timeout_ms, &mut opts.confirm_timeout),
+        ] {
+            if let Some(ms) = ms.filter(|ms| *ms > 0) {
+                *slot = Duration::from_millis(ms);
+            }
+        }
+        opts.force_unknown = o.force_unknown.unwrap_or(false);
+        opts.demote_old_primary = o.demote_old_primary.unwrap_or(false);
+        opts.force_certificate_mismatch = o.force_certificate_mismatch.unwrap_or(false);
+        opts.redirect = o.redirect;
+        opts.site_url = o.site_url;
+        Ok(opts)
+    }
+}
+
 /// One observation during execution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEvent {
