@@ -20,8 +20,9 @@ use bt_dr_core::api::Client;
 use bt_dr_core::backup_set::VaultKeyInput;
 use bt_dr_core::{
     AuditInput, AuditOptions, BackupSetOptions, BackupStore, BundleCheckOptions, FailoverMode,
-    FailoverOptions, Inventory, SecretString, Site, UpgradeTable, audit, check_certificate_bundle,
-    collect_live, execute_failover, plan_failover, render_runbook, run_backup_set,
+    FailoverOptions, Inventory, SecretString, Site, TrafficRedirect, UpgradeTable, audit,
+    check_certificate_bundle, collect_live, execute_failover, plan_failover, render_runbook,
+    run_backup_set,
 };
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -245,7 +246,7 @@ async fn main() -> Res<()> {
     say(
         t0,
         format!(
-            "  NSB {} ({} files in the set, {} recordings)",
+            "  NSB {} ({} files in the set, {} reporting files in the site's archive)",
             m.nsb.file,
             m.files.len(),
             m.recordings.as_ref().map(|r| r.count).unwrap_or(0)
@@ -372,17 +373,22 @@ async fn main() -> Res<()> {
         for w in &plan.warnings {
             say(t0, format!("  warning: {w}"));
         }
-        let t = execute_failover(
-            site,
-            (ha, a),
-            (hb, b),
-            &plan,
-            &FailoverOptions {
-                poll_interval: Duration::from_millis(100),
-                ..Default::default()
-            },
-        )
-        .await?;
+        let mut opts = FailoverOptions {
+            poll_interval: Duration::from_millis(100),
+            ..Default::default()
+        };
+        // On the simulated pair the site address is a local forwarder, so the drill runs the
+        // guide's order for real: the redirect hook swings it, bt-dr checks the site answers
+        // as the new primary, then changes roles and confirms clients through it.
+        if let Some(sim) = &target._sim {
+            let to = sim.backup().ok_or("pair")?.clone();
+            opts.site_url = Some(sim.site_url());
+            opts.redirect = Some(TrafficRedirect::callback(move |_| {
+                to.take_site_address();
+                Ok(())
+            }));
+        }
+        let t = execute_failover(site, (ha, a), (hb, b), &plan, &opts).await?;
         for e in &t.events {
             say(
                 t0,
@@ -410,7 +416,11 @@ async fn main() -> Res<()> {
             format!(
                 "failover drill: {:?}; follow-up: {}",
                 t.outcome,
-                t.follow_up.join("; ")
+                if t.follow_up.is_empty() {
+                    "none".to_string()
+                } else {
+                    t.follow_up.join("; ")
+                }
             ),
         );
     }

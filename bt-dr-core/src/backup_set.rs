@@ -366,6 +366,9 @@ pub struct BackupSetOptions {
     pub certificate_bundle: Option<PathBuf>,
     /// Its passphrase.
     pub certificate_passphrase: Option<SecretString>,
+    /// Expiry horizon and RSA minimum of the bundle check (normally the inventory's
+    /// `[thresholds]`).
+    pub thresholds: crate::inventory::Thresholds,
     /// `/appliance` record files (TOML/JSON).
     pub appliance_records: Vec<PathBuf>,
     /// The Vault key.
@@ -390,6 +393,7 @@ impl Default for BackupSetOptions {
             first_run_recordings_days: 7,
             certificate_bundle: None,
             certificate_passphrase: None,
+            thresholds: Default::default(),
             appliance_records: Vec::new(),
             vault_key: None,
             other_appliances: Vec::new(),
@@ -409,6 +413,7 @@ struct BackupSetOptionsJson {
     first_run_recordings_days: Option<u32>,
     certificate_bundle: Option<PathBuf>,
     certificate_passphrase: Option<SecretString>,
+    thresholds: Option<crate::inventory::Thresholds>,
     appliance_records: Vec<PathBuf>,
     vault_key: Option<VaultKeyInput>,
 }
@@ -416,8 +421,8 @@ struct BackupSetOptionsJson {
 impl BackupSetOptions {
     /// Options from their JSON form — the one every binding passes through: `backup_password`,
     /// `recordings`, `reporting_kinds` (snake-case [`ReportKind`] names), `first_run_recordings_days`,
-    /// `certificate_bundle`, `certificate_passphrase`, `appliance_records`, `vault_key`
-    /// (`{"path", "password_protected"}`); every field optional, `null` means the defaults, an
+    /// `certificate_bundle`, `certificate_passphrase`, `thresholds` (as in an inventory),
+    /// `appliance_records`, `vault_key` (`{"path", "password_protected"}`); every field optional, `null` means the defaults, an
     /// unknown field is refused. Clients, progress and cancellation are not JSON: set them on
     /// the result.
     ///
@@ -453,6 +458,7 @@ impl BackupSetOptions {
                 .unwrap_or(d.first_run_recordings_days),
             certificate_bundle: o.certificate_bundle,
             certificate_passphrase: o.certificate_passphrase,
+            thresholds: o.thresholds.unwrap_or_default(),
             appliance_records: o.appliance_records,
             vault_key: o.vault_key,
             ..d
@@ -1130,7 +1136,8 @@ async fn build_set(
                 .unwrap_or_else(|| SecretString::from(""));
             let bytes = std::fs::read(&dest).map_err(|e| Error::io("reading", &dest, e))?;
             let check_opts = BundleCheckOptions::for_site(&site.fqdn)
-                .with_appliances(site.appliances.iter().map(|a| a.hostname.clone()));
+                .with_appliances(site.appliances.iter().map(|a| a.hostname.clone()))
+                .with_thresholds(&opts.thresholds);
             let (leaf_sha256, leaf_not_after, cert_findings) =
                 match check_certificate_bundle(&bytes, &pass, &check_opts) {
                     Ok(r) => (

@@ -15,6 +15,7 @@
 //! | [`records`] | `/appliance` settings and Vault key records |
 //! | [`api`] | the appliance API client (OAuth, Command, Backup, Reporting) |
 //! | [`store`], [`backup_set`], [`retention`] | backup sets with manifests, verify, retention |
+//! | [`reporting_archive`] | the per-site archive of recordings, session reports and exit surveys |
 //! | [`audit`] | the readiness audit |
 //! | [`runbook`] | the recovery runbook |
 //! | [`failover`] | failover plan and execution |
