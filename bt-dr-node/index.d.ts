@@ -150,6 +150,19 @@ export type ApplianceKind =
   | 'cloud'
   | 'hosted'
 export type RoutingMethod = 'shared-ip' | 'dns-swing' | 'nat-swing'
+/**
+ * A kind of Reporting API data a backup set archives itself (the core's `ReportKind`).
+ * Per-session kinds are fetched by `lsid`; exit surveys by time window. RS has every kind; PRA
+ * has session reports, session recordings and command shell recordings.
+ */
+export type ReportKind =
+  | 'session_report'
+  | 'session_recording'
+  | 'show_my_screen_recording'
+  | 'command_shell_recording'
+  | 'presentation_recording'
+  | 'customer_exit_survey'
+  | 'rep_exit_survey'
 export type Severity = 'info' | 'warning' | 'error' | 'critical'
 /** `toml`, `json` or `yaml`. */
 export type DocumentFormat = 'toml' | 'json' | 'yaml'
@@ -244,10 +257,38 @@ export interface Site {
   atlas?: AtlasCluster | null
   coldSpare?: ColdSpare | null
   api?: ApiAccess | null
+  /**
+   * The site serves a certificate of its own (default false). A Cloud site works with
+   * BeyondTrust's default certificate; only a custom one needs backing up.
+   */
+  customCertificate?: boolean
+  /** The site has custom SSL/TLS settings, which `/appliance` records must then hold (default false). */
+  customTls?: boolean
+}
+
+/**
+ * The limits the vendor guide leaves open, which bt-dr chooses (the inventory's optional
+ * `[thresholds]` table; every value has a documented default).
+ */
+export interface Thresholds {
+  /** Newest backup older than this is stale (default 26: a nightly job plus slack). */
+  maxBackupAgeHours: number
+  /** Warn when a certificate expires within this many days (default 30). */
+  certificateHorizonDays: number
+  /** A data sync is stale after this many sync intervals (default 2)… */
+  syncStaleFactor: number
+  /** …and never before this many hours (default 1). */
+  syncStaleMinHours: number
+  /** Automatic failover wants at least this many connectivity test IPs (default 2). */
+  minConnectivityTestIps: number
+  /** Smallest acceptable RSA key in bits (default 2048). */
+  minRsaBits: number
 }
 
 export interface Inventory {
   sites: Site[]
+  /** Always present in a loaded inventory (defaults filled in); partial or absent on input. */
+  thresholds?: Partial<Thresholds>
 }
 
 /** `load_inventory` from text. Throws `BT_DR_PARSE` / `BT_DR_INVALID_INPUT`. */
@@ -295,6 +336,12 @@ export interface RestoreCheck {
   siteVersion: string
   reason: string
   warning: string | null
+  /**
+   * What to do around the restore, in order (empty when nothing special applies). For a site
+   * with a failover pair, `checkRestoreOnto` gives the guide's order: break failover, restore,
+   * reset the inter-appliance pre-shared key, re-establish failover.
+   */
+  steps: string[]
 }
 
 export interface UpgradeEntry {
@@ -321,6 +368,23 @@ export declare function checkRestore(
   siteVersion: string,
   options?: CheckRestoreOptions | null,
 ): RestoreCheck
+export interface CheckRestoreOntoOptions {
+  /** The supported-upgrade table (default: empty, so older backups are `untested`). */
+  table?: UpgradeTable | null
+  /** The product the backup was taken from (default: not checked). */
+  backupProduct?: Product | null
+}
+
+/**
+ * `check_restore_onto`: `checkRestore` for a restore onto an inventory `site` (its version and
+ * product). For a failover pair the verdict gains a warning and the guide's `steps`; a refused
+ * restore gets none. Throws `BT_DR_PARSE` / `BT_DR_INVALID_INPUT`.
+ */
+export declare function checkRestoreOnto(
+  site: Site,
+  backupVersion: string,
+  options?: CheckRestoreOntoOptions | null,
+): RestoreCheck
 /** `load_upgrade_table` from text (`toml` or `json`). */
 export declare function parseUpgradeTable(text: string, format: 'toml' | 'json'): UpgradeTable
 /** `load_upgrade_table`. */
@@ -330,7 +394,14 @@ export interface NsbCoverage {
   product: Product
   includeLoggedHistory: boolean
   included: Array<{ id: string; label: string; note: string | null }>
-  excluded: Array<{ id: string; label: string; saveInstead: string; btDrOperation: string | null }>
+  excluded: Array<{
+    id: string
+    label: string
+    saveInstead: string
+    btDrOperation: string | null
+    /** The Reporting API kinds that hold it (a backup set archives them). */
+    reportKinds: ReportKind[]
+  }>
 }
 
 /** `nsb_coverage`: what an NSB holds and what must be saved another way. */
@@ -656,6 +727,11 @@ export declare class Client {
   readonly baseUrl: string
   readonly host: string
   readonly product: Product
+  /**
+   * SHA-256 (lowercase hex) of the leaf certificate the appliance presented in this client's
+   * most recent TLS handshake, trusted or not; `null` before the first connection.
+   */
+  readonly servedLeafSha256: string | null
   /** `check_health`. */
   checkHealth(): Promise<Health>
   /** `probe_health`: unauthenticated `/check_health`. */
@@ -679,6 +755,13 @@ export declare class Client {
   getSession(lsid: string): Promise<Session>
   /** `download_recording`: streams a recording into `dir` as `<lsid>.<ext>`. */
   downloadRecording(lsid: string, dir: string, options?: TransferOptions): Promise<DownloadedFile>
+  /**
+   * `download_report`: saves one piece of Reporting API data into `dir` under a name bt-dr
+   * chooses: a recording of any kind or a session report for `{ type: 'lsid', lsid }`, exit
+   * surveys for a time window. Rejects with `BT_DR_INVALID_INPUT` for a kind the product does
+   * not have (or the wrong window form), `BT_DR_NOT_FOUND` for a session without that data.
+   */
+  downloadReport(kind: ReportKind, window: TimeWindow, dir: string, options?: TransferOptions): Promise<DownloadedFile>
   /** `list_archives`: the archives of one day. */
   listArchives(date: DateLike): Promise<ArchiveEntry[]>
   /** `download_archive`: one archive, kept gzip-compressed. */
@@ -705,6 +788,7 @@ export declare class CancelToken {
 export type FileKind =
   | 'nsb'
   | 'sidecar'
+  /** Only in manifests of format 2 and older: recordings now live in the reporting archive. */
   | 'recording'
   | 'certificate_bundle'
   | 'appliance_record'
@@ -719,8 +803,51 @@ export interface ManifestFile {
   sha256: string
 }
 
+/** One file of the site's reporting archive a set refers to. */
+export interface ReportingRef {
+  kind: ReportKind
+  /** The session it belongs to (absent for exit surveys, which cover a time window). */
+  lsid?: string
+  /** Relative to the site's folder (`<store>/<site>/`), `reporting/<kind>/<file>`. */
+  path: string
+  size: number
+  sha256: string
+}
+
+/** How one kind of reporting data went in a set. */
+export interface ReportingKindOutcome {
+  kind: ReportKind
+  /** `not_permitted`: the API account may not take this kind (a finding, not a failure). */
+  status: 'ok' | 'not_permitted' | 'failed'
+  /** Files of this kind the set refers to. */
+  count: number
+  /** Window start (UNIX seconds). */
+  since: number
+  /** Covered up to here (UNIX seconds). */
+  until: number
+  /** The typed error, when it failed or was refused. */
+  error?: ErrorReport
+}
+
+/** The NSB of one appliance, in a set that took one from each appliance of a pair. */
+export interface ApplianceNsb {
+  /** The appliance's host, as the client reached it. */
+  host: string
+  /** Base URL of its API (tells two appliances on one host apart). */
+  baseUrl: string
+  /** Its failover role when the set was taken (null: it did not say). */
+  role: FailoverRole | null
+  /** Path of the NSB in the set, `/`-separated (`appliances/<host>/…` for the others). */
+  file: string
+  version: string
+  passwordProtected: boolean
+  /** This is the set's main NSB (`manifest.nsb`). */
+  main: boolean
+}
+
 /** The manifest of a backup set (`manifest.json` in the set folder, camelCased). */
 export interface Manifest {
+  /** Manifest format version (3 since reporting data moved to the site's archive). */
   format: number
   site: string
   fqdn: string
@@ -730,8 +857,19 @@ export interface Manifest {
   createdAt: string
   completedAt: string
   nsb: { file: string; version: string; passwordProtected: boolean }
+  /**
+   * Every appliance's NSB, main one first, with its role — present when `otherAppliances`
+   * were given (absent otherwise).
+   */
+  applianceNsbs?: ApplianceNsb[]
   files: ManifestFile[]
-  recordings: { since: number; until: number; count: number } | null
+  /** Reporting data of this run: earliest start, covered-until, file count, and how each kind went. */
+  recordings: { since: number; until: number; count: number; kinds: ReportingKindOutcome[] } | null
+  /**
+   * The reporting archive files (recordings of every kind, session reports, exit surveys) this
+   * set took. They live in the site's archive, not in the set, so removing the set keeps them.
+   */
+  reporting: ReportingRef[]
   certificate: {
     file: string
     leafSha256: string | null
@@ -749,7 +887,7 @@ export interface Manifest {
 }
 
 /** A part of a backup set. */
-export type SetPart = 'nsb' | 'recordings' | 'certificate' | 'appliance_records' | 'vault_key'
+export type SetPart = 'nsb' | 'appliance_nsbs' | 'recordings' | 'certificate' | 'appliance_records' | 'vault_key'
 
 /** How one part of a set went; a failed part carries its typed error. */
 export interface PartOutcome {
@@ -781,20 +919,36 @@ export interface BackupSetReport {
   cleaned: CleanReport
 }
 
+/**
+ * Options of a backup set. Every key except `signal`, `onProgress` and `otherAppliances` goes to
+ * the core's one options parser: an unknown key rejects with `BT_DR_INVALID_INPUT`.
+ */
 export interface BackupSetOptions extends TransferOptions {
   /** The site backup password, when backups are password protected. */
   backupPassword?: string
-  /** Download recordings since the last run (default true). */
+  /** Take reporting data (recordings, session reports, exit surveys) since the last run (default true). */
   recordings?: boolean
-  /** How far back the first run reaches for recordings (default 7). */
+  /** Which reporting kinds to take (default: every kind the product has; `[]`: none). */
+  reportingKinds?: ReportKind[] | null
+  /** How far back the first run reaches for each kind, in days (default 7). */
   firstRunRecordingsDays?: number
+  /** Expiry horizon and RSA minimum of the bundle check, as in an inventory's `thresholds`. */
+  thresholds?: Partial<Thresholds> | null
   /** The p12 exported from `/appliance`, kept and checked with the set. */
   certificateBundle?: string
   certificatePassphrase?: string
   /** `/appliance` record files (TOML/JSON). */
   applianceRecords?: string[]
   /** The downloaded Vault key file. */
-  vaultKey?: { path: string; passwordProtected: boolean }
+  /** `exportedOn` (`YYYY-MM-DD`): the day the key was exported (default: the file's modification day). */
+  vaultKey?: { path: string; passwordProtected: boolean; exportedOn?: string }
+  /**
+   * Clients of the site's other appliances (normally a failover pair's backup) to take an NSB
+   * from too: failover settings are not part of the data sync. Their NSBs go to
+   * `appliances/<host>/` in the set and `manifest.applianceNsbs` says which is which; a failure
+   * makes the set partial.
+   */
+  otherAppliances?: Client[]
 }
 
 /**
@@ -874,6 +1028,11 @@ export interface RetentionPolicy {
   keepYearly?: number | null
   keepWithinHours?: number | null
   /**
+   * On top of the rules above, the newest verified set of each of the last N product versions
+   * (default 2; 0 switches it off). Does not make an otherwise empty policy acceptable.
+   */
+  keepVersions?: number | null
+  /**
    * Retention floor in bytes: a set whose NSB is smaller never counts as the protected newest
    * verified set (default 16 KiB). Not a keep rule.
    */
@@ -950,11 +1109,15 @@ export interface AuditOptions {
   /** Live state per site, from `collectLive` (live rules are skipped for sites without it). */
   live?: SiteLive[]
   upgradeTable?: UpgradeTable | null
-  /** Default 26. */
-  maxBackupAgeHours?: number
+  /** Overrides the inventory's `thresholds.maxBackupAgeHours` (default 26). */
+  maxBackupAgeHours?: number | null
+  /**
+   * A data sync older than this is stale (default: the inventory's `syncStaleFactor` times the
+   * pair's sync interval, at least `syncStaleMinHours`).
+   */
   maxSyncAgeHours?: number | null
-  /** Default 30. */
-  certificateHorizonDays?: number
+  /** Overrides the inventory's `thresholds.certificateHorizonDays` (default 30). */
+  certificateHorizonDays?: number | null
   /** RFC 3339 instant to judge at (default now). */
   now?: string | null
 }
@@ -982,6 +1145,65 @@ export declare function collectLive(
   site: string,
   appliances: Array<{ hostname: string; client: Client }>,
 ): Promise<SiteLive>
+export interface AtlasCheckOptions {
+  /** Milliseconds between the two samples of connected clients (default 30000, at most 3600000). */
+  sampleIntervalMs?: number
+}
+
+/** How a node's connected clients moved between the two samples. */
+export type ClientTrend = 'increasing' | 'steady' | 'decreasing'
+
+export interface ClientSample {
+  /** RFC 3339. */
+  at: string
+  total: number
+  /** Representative consoles among them. */
+  representatives: number
+}
+
+export interface AtlasNode {
+  hostname: string
+  /** `traffic` for traffic nodes, `primary` for the site's failover pair. */
+  role: ClusterRole
+  /** Listed by the cluster's `get_appliances` (null: no primary node answered it). */
+  listed: boolean | null
+  listedRole: ClusterRole | null
+  acceptingConnections: boolean | null
+  /** It answered at all. */
+  reachable: boolean
+  healthy: boolean | null
+  /** `X.Y.Z`. */
+  version: string | null
+  lastSyncTime: string | null
+  lastSyncStatus: string | null
+  /** The connected-client samples that succeeded, oldest first. */
+  samples: ClientSample[]
+  trend: ClientTrend | null
+  /** The first error met asking it. */
+  error: ErrorReport | null
+}
+
+export interface AtlasReport {
+  site: string
+  checkedAt: string
+  sampleIntervalMs: number
+  /** Primary nodes first, then traffic nodes, in inventory order. */
+  nodes: AtlasNode[]
+  /** Most severe first (`traffic_node_not_in_cluster`, `traffic_node_clients_decreasing`, …). */
+  findings: Finding[]
+}
+
+/**
+ * `check_atlas_cluster`: checks an Atlas cluster after a change — membership as the primary
+ * lists it, `check_health` of every node, connected clients sampled twice per node. Give a
+ * client for every node. Rejects with `BT_DR_INVALID_INPUT` when the site has no Atlas cluster,
+ * a node has no client, or a hostname is not the site's.
+ */
+export declare function checkAtlasCluster(
+  site: Site,
+  appliances: Array<{ hostname: string; client: Client }>,
+  options?: AtlasCheckOptions | null,
+): Promise<AtlasReport>
 /** Health of many appliances at once, in input order. */
 export declare function healthSweep(
   clients: Client[],
@@ -1022,7 +1244,27 @@ export interface ApplianceState {
   probeStatus: number | null
   /** Why the probe failed, when it did. */
   probeError: ErrorReport | null
+  /**
+   * SHA-256 of the leaf certificate the appliance presented in the TLS handshake; null when no
+   * handshake reached that point.
+   */
+  servedLeafSha256: string | null
 }
+
+/** The stages of a failover, in the guide's order. */
+export type FailoverStep = 'redirect' | 'verify_redirect' | 'role_change' | 'settle' | 'demote' | 'confirm'
+
+/** One step of a plan. */
+export interface PlanStep {
+  action: string
+  /** Done by bt-dr (true) or by a person (false). */
+  automated: boolean
+  /** The stage it belongs to (null in plans made before stages were recorded). */
+  step: FailoverStep | null
+}
+
+/** How the leaf certificates the two appliances serve compare. */
+export type LeafComparison = 'identical' | 'different' | 'unknown'
 
 export interface FailoverPlan {
   site: string
@@ -1030,24 +1272,75 @@ export interface FailoverPlan {
   from: ApplianceState
   to: ApplianceState
   connectedClients: number | null
-  steps: Array<{ action: string; automated: boolean }>
+  /** Steps in order: redirect, role change, settle, confirm. */
+  steps: PlanStep[]
   warnings: string[]
+  /** A planned failover is refused on `different` unless `forceCertificateMismatch`. */
+  certificates: LeafComparison
+  /** The URL through which clients reach the site (`siteUrl`, by default `https://<fqdn>`). */
+  siteUrl: string | null
 }
 
-export type FailoverOutcome = 'settled' | 'timed_out' | 'split_brain'
+export type FailoverOutcome = 'settled' | 'timed_out' | 'split_brain' | 'redirect_failed' | 'redirect_mismatch'
+
+/** Who moved the traffic: `automatic` (shared IP), the `command` hook, a `callback` (Rust only) or `manual`. */
+export type RedirectMethod = 'automatic' | 'command' | 'callback' | 'manual'
+
+/** What happened to the traffic redirect during execution. */
+export interface RedirectReport {
+  routing: RoutingMethod
+  method: RedirectMethod
+  /** The URL checked. */
+  siteUrl: string
+  /** A hook ran and succeeded. */
+  ran: boolean
+  /** The site URL answered as the promoted appliance. */
+  verified: boolean
+  /** The appliance (hostname from `check_health`) the site URL last answered as. */
+  answeredBy: string | null
+  /** Why the hook or the check failed. */
+  error: ErrorReport | null
+}
+
+/** Whether clients work on the new primary after the role change. */
+export interface ClientConfirmation {
+  siteUrl: string
+  connectedClients: number | null
+  siteStatus: number | null
+  siteHealthy: boolean
+  siteAnsweredBy: string | null
+  siteReachesTarget: boolean
+  /** At least one client on the new primary, and the site URL healthy and answering as it. */
+  confirmed: boolean
+  clientsError: ErrorReport | null
+  siteError: ErrorReport | null
+  waitedMs: number
+}
+
+export interface TimelineEvent {
+  elapsedMs: number
+  event: string
+  fromRole: FailoverRole | null
+  toRole: FailoverRole | null
+  /** The stage it belongs to (null in timelines recorded before stages were). */
+  step: FailoverStep | null
+  /** The error this event reports, if any. */
+  error: ErrorReport | null
+}
 
 export interface FailoverTimeline {
   site: string
   mode: FailoverMode
-  events: Array<{
-    elapsedMs: number
-    event: string
-    fromRole: FailoverRole | null
-    toRole: FailoverRole | null
-  }>
+  events: TimelineEvent[]
   outcome: FailoverOutcome
   /** Remaining manual steps (traffic swing, demotion). */
   followUp: string[]
+  /** What happened to the traffic redirect. */
+  redirect: RedirectReport | null
+  /** Whether clients work on the new primary (after a settled role change only). */
+  confirmation: ClientConfirmation | null
+  /** The error that stopped execution early, when one did. */
+  error: ErrorReport | null
 }
 
 /** The two appliances of a failover pair, in any order. */
@@ -1056,18 +1349,39 @@ export type PairAppliances = [
   { hostname: string; client: Client },
 ]
 
-export interface PlanFailoverOptions {
+/**
+ * The hook that moves client traffic for a DNS or NAT swing: a program and its arguments, run
+ * directly (no shell) with `BT_DR_SITE`, `BT_DR_FQDN`, `BT_DR_FROM`, `BT_DR_TO`, `BT_DR_TO_IP`,
+ * `BT_DR_ROUTING`, `BT_DR_MODE` and `BT_DR_SITE_URL` in its environment. Exit status 0 is
+ * success; anything else, or running past the timeout, stops the failover before the role
+ * change. Plans and timelines name the program only, never its arguments.
+ */
+export interface TrafficRedirect {
+  command: string[]
+  /** Longest the hook may run (default 120000). */
+  timeoutMs?: number
+}
+
+/**
+ * Options of planning and execution, read by the core's one parser: an unknown key rejects
+ * with `BT_DR_INVALID_INPUT`. Times are milliseconds; 0 or absent keeps the default.
+ */
+export interface FailoverOptions {
   /**
    * Plan although the old primary's state is `unknown` (it answered, but with a TLS, pin,
    * authentication, permission, rate-limit, parse or API error); a warning says so. Only when
    * you have confirmed by other means that it is down or no longer serving: otherwise an
-   * unplanned failover leaves two primaries. Default false.
+   * unplanned failover leaves two primaries. Needed again at execution. Default false.
    */
   forceUnknown?: boolean
-}
-
-export interface ExecuteFailoverOptions extends PlanFailoverOptions {
+  /**
+   * Go ahead with a planned failover although the two appliances serve different certificates
+   * (the plan then carries a warning). Default false.
+   */
+  forceCertificateMismatch?: boolean
+  /** Give up waiting for the roles to settle after this long (default 180000). */
   settleTimeoutMs?: number
+  /** Poll interval (default 500). */
   pollIntervalMs?: number
   /**
    * After an unplanned promotion, if the old primary still claims primary, demote it with
@@ -1075,11 +1389,25 @@ export interface ExecuteFailoverOptions extends PlanFailoverOptions {
    * outcome is then `split_brain` with the demotion as a follow-up step.
    */
   demoteOldPrimary?: boolean
+  /** The DNS/NAT swing hook; without it the swing is a manual step (not used with a shared IP). */
+  redirect?: TrafficRedirect | null
+  /** How clients reach the site, for the redirect check and the confirmation (default `https://<fqdn>`). */
+  siteUrl?: string | null
+  /** After the hook, how long to wait for the site URL to answer as the target (default 180000). */
+  redirectVerifyTimeoutMs?: number
+  /** After the role change, how long to wait for clients on the new primary (default 120000). */
+  confirmTimeoutMs?: number
 }
+
+/** Options of `planFailover` (the same as execution's: they shape the plan's steps). */
+export type PlanFailoverOptions = FailoverOptions
+/** Options of `executeFailover`. */
+export type ExecuteFailoverOptions = FailoverOptions
 
 /**
  * `plan_failover_with`: a dry run; rejects with `BT_DR_REFUSED` where the move would be unsafe
- * (unplanned while the primary is healthy, or while its state is unknown without `forceUnknown`).
+ * (unplanned while the primary is healthy, or while its state is unknown without `forceUnknown`;
+ * planned while the appliances serve different certificates without `forceCertificateMismatch`).
  */
 export declare function planFailover(
   site: Site,
@@ -1090,7 +1418,10 @@ export declare function planFailover(
 
 /**
  * `execute_failover`: plans afresh (`forceUnknown` is needed again here), refuses when the
- * fresh plan differs from `plan`, changes the role once and polls until the pair settles.
+ * fresh plan differs from `plan`, then in the guide's order: redirects traffic (the `redirect`
+ * hook, checked through `siteUrl`; a failing hook stops before any role change with outcome
+ * `redirect_failed` / `redirect_mismatch`), changes the role once, polls until the pair settles
+ * and confirms clients on the new primary.
  */
 export declare function executeFailover(
   site: Site,

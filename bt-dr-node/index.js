@@ -106,6 +106,9 @@ class Client {
   get product() {
     return this.#native.product
   }
+  get servedLeafSha256() {
+    return this.#native.servedLeafSha256 ?? null
+  }
 
   checkHealth() {
     return this.#native.checkHealth()
@@ -139,6 +142,11 @@ class Client {
   downloadRecording(lsid, dir, options = {}) {
     return transfer(options, (progress, token) =>
       this.#native.downloadRecording(lsid, dir, progress, token),
+    )
+  }
+  downloadReport(kind, window, dir, options = {}) {
+    return transfer(options, (progress, token) =>
+      this.#native.downloadReport(kind, window, dir, progress, token),
     )
   }
   listArchives(date) {
@@ -176,11 +184,21 @@ function pairArg(appliances) {
   return [hosts[0], clients[0], hosts[1], clients[1]]
 }
 
+/** `options.otherAppliances` (clients, not JSON) split from the options the core parses. */
+function otherAppliancesArg(options) {
+  const { otherAppliances, ...rest } = options ?? {}
+  if (otherAppliances != null && !Array.isArray(otherAppliances)) {
+    throw new TypeError('options.otherAppliances must be an array of bt-dr Clients')
+  }
+  return [(otherAppliances ?? []).map(nativeClient), rest]
+}
+
 function runBackupSet(store, site, client, options = {}) {
-  const { signal, onProgress, ...rest } = options ?? {}
+  const { signal, onProgress, ...json } = options ?? {}
   const c = nativeClient(client)
+  const [others, rest] = otherAppliancesArg(json)
   return transfer({ signal, onProgress }, (progress, token) =>
-    native.runBackupSet(store, site, c, rest, progress, token),
+    native.runBackupSet(store, site, c, rest, progress, token, others),
   )
 }
 
@@ -189,9 +207,12 @@ function runBackupJob(store, jobs, options = {}) {
   if (!Array.isArray(jobs)) throw new TypeError('jobs must be an array of { site, client, options? }')
   const sites = jobs.map((j) => j.site)
   const clients = jobs.map((j) => nativeClient(j.client))
-  const opts = jobs.map((j) => j.options ?? null)
+  const split = jobs.map((j) => otherAppliancesArg(j.options))
+  const opts = jobs.map((j, i) => (j.options == null ? null : split[i][1]))
+  const others = split.flatMap(([o]) => o)
+  const counts = split.map(([o]) => o.length)
   return transfer({ signal, onProgress }, (progress, token) =>
-    native.runBackupJob(store, sites, clients, opts, concurrency ?? null, progress, token),
+    native.runBackupJob(store, sites, clients, opts, concurrency ?? null, progress, token, others, counts),
   )
 }
 
@@ -218,6 +239,8 @@ module.exports = {
   formatBackupName: (parts) => native.formatBackupName({ ...parts, date: dateArg(parts?.date) }),
   checkRestore: (backupVersion, siteVersion, options) =>
     native.checkRestore(backupVersion, siteVersion, options ?? null),
+  checkRestoreOnto: (site, backupVersion, options) =>
+    native.checkRestoreOnto(site, backupVersion, options ?? null),
   parseUpgradeTable: (text, format) => native.parseUpgradeTable(text, format),
   loadUpgradeTable: (path) => native.loadUpgradeTable(path),
   nsbCoverage: (product, options) => native.nsbCoverage(product, options?.includeLoggedHistory ?? false),
@@ -243,6 +266,8 @@ module.exports = {
   audit: (inventory, options) => native.audit(inventory, options ?? null),
   auditMarkdown: (report) => native.auditMarkdown(report),
   collectLive: (site, appliances) => native.collectLive(site, ...appliancesArg(appliances, 'appliances')),
+  checkAtlasCluster: (site, appliances, options) =>
+    native.checkAtlasCluster(site, ...appliancesArg(appliances, 'appliances'), options ?? null),
   healthSweep: (clients, options) =>
     native.healthSweep(clients.map(nativeClient), options?.concurrency ?? null),
   // runbook and failover

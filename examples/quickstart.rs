@@ -112,6 +112,7 @@ routing = "dns-swing"
         vault_key: Some(VaultKeyInput {
             path: key,
             password_protected: true,
+            exported_on: None,
         }),
         // A real job reads it from a secret store; an NSB without one is an audit finding.
         backup_password: Some("quickstart-backup-pass".into()),

@@ -349,6 +349,11 @@ pub struct VaultKeyInput {
     pub path: PathBuf,
     /// It was downloaded with a password.
     pub password_protected: bool,
+    /// The day it was exported from `/login`, when the caller knows it; otherwise the day of
+    /// the file's modification time. The record carries this day (not the set's), so "pairs
+    /// with the same day's backup" fails for a key kept from an earlier day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_on: Option<time::Date>,
 }
 
 /// Options of a backup set run.
@@ -1215,11 +1220,13 @@ async fn build_set(
         let r = (|| -> Result<()> {
             // The day the key was exported (its file's time), not the day the set was taken:
             // a key kept from an earlier day may no longer decrypt this NSB's Vault.
-            let exported = std::fs::metadata(&vk.path)
-                .and_then(|m| m.modified())
-                .ok()
-                .map(|t| OffsetDateTime::from(t).date())
-                .unwrap_or(started.date());
+            let exported = vk.exported_on.unwrap_or_else(|| {
+                std::fs::metadata(&vk.path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .map(|t| OffsetDateTime::from(t).date())
+                    .unwrap_or(started.date())
+            });
             let record =
                 VaultKeyRecord::from_file(&vk.path, &site.name, exported, vk.password_protected)?;
             // An unprotected key is recorded but not copied: spreading it would widen the

@@ -133,6 +133,11 @@ pub const OPERATIONS: &[Operation] = &[
         "api",
         "Stream a session recording to disk",
     ),
+    op(
+        "download_report",
+        "api",
+        "Save one kind of Reporting API data (a recording of any kind, a session report, exit surveys)",
+    ),
     op("list_archives", "api", "ArchiveListing for a day"),
     op(
         "download_archive",

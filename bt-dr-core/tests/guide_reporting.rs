@@ -308,6 +308,22 @@ async fn a_missing_reporting_permission_is_a_finding_not_a_failure() {
             .any(|f| f.id == "reporting_not_permitted"
                 && f.message.contains("perm_reporting_presentation"))
     );
+    // The audit names the kind never archived (and only that one).
+    let report = bt_dr_core::audit(bt_dr_core::AuditInput {
+        inventory: &bt_dr_core::Inventory {
+            sites: vec![site.clone()],
+            ..Default::default()
+        },
+        store: Some(&store),
+        live: &[],
+        upgrade_table: &bt_dr_core::UpgradeTable::default(),
+        options: &bt_dr_core::AuditOptions::default(),
+    })
+    .unwrap();
+    let never: Vec<_> = report.with_id("recordings_never_archived").collect();
+    assert_eq!(never.len(), 1, "{:?}", report.findings);
+    assert!(never[0].finding.message.contains("presentation_recording"));
+    assert!(!never[0].finding.message.contains("session_recording"));
     // Its checkpoint does not move: it catches up once allowed.
     let cp = store.checkpoint("support").unwrap();
     assert!(
@@ -391,4 +407,58 @@ async fn a_failover_pair_set_takes_the_nsb_of_each_appliance_and_says_which_is_w
     assert!(part.error.is_some());
     assert_eq!(r.manifest.files_of(FileKind::Nsb).count(), 1);
     assert!(verify_backup_set(&r.path).unwrap().ok());
+}
+
+#[tokio::test]
+async fn the_inventory_thresholds_reach_the_bundle_check_of_a_set() {
+    let sim = Sim::start_pair(config()).await.unwrap();
+    let site = pair_site(&sim);
+    let inputs = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let store = BackupStore::open(root.path()).unwrap();
+    // The simulator's certificate runs to 2044: a horizon of 30 years reaches it.
+    let mut opts = full_options(&sim, inputs.path());
+    opts.thresholds = bt_dr_core::inventory::Thresholds {
+        certificate_horizon_days: 30 * 366,
+        ..Default::default()
+    };
+    let r = run_backup_set(&store, &site, &client(&sim, sim.primary()), &opts)
+        .await
+        .unwrap();
+    // The Vault key record carries the day the caller says the key was exported.
+    let mut opts_day = full_options(&sim, inputs.path());
+    opts_day.recordings = false;
+    opts_day.vault_key.as_mut().unwrap().exported_on = Some(time::macros::date!(2026 - 11 - 01));
+    let r_day = run_backup_set(&store, &site, &client(&sim, sim.primary()), &opts_day)
+        .await
+        .unwrap();
+    assert_eq!(
+        r_day.manifest.vault_key.as_ref().unwrap().date,
+        time::macros::date!(2026 - 11 - 01)
+    );
+    let findings = &r.manifest.certificate.as_ref().unwrap().findings;
+    assert!(
+        findings.iter().any(|f| f.id == "expiring_soon"),
+        "{findings:?}"
+    );
+    // And the same through the JSON form every binding passes.
+    let o = BackupSetOptions::from_json(serde_json::json!({
+        "thresholds": {"certificate_horizon_days": 400},
+        "reporting_kinds": ["session_recording", "exit_survey"],
+    }));
+    assert_eq!(
+        o.unwrap_err().kind(),
+        bt_dr_core::ErrorKind::InvalidInput,
+        "an unknown kind is refused"
+    );
+    let o = BackupSetOptions::from_json(serde_json::json!({
+        "thresholds": {"certificate_horizon_days": 400},
+        "backup_password": "s3cret-value",
+    }))
+    .unwrap();
+    assert_eq!(o.thresholds.certificate_horizon_days, 400);
+    assert!(!format!("{o:?}").contains("s3cret-value"));
+    let e =
+        BackupSetOptions::from_json(serde_json::json!({"backup_password": 12345678})).unwrap_err();
+    assert!(!e.to_string().contains("12345678"), "{e}");
 }

@@ -143,6 +143,7 @@ async fn a_vault_key_exported_on_another_day_is_a_finding() {
         vault_key: Some(bt_dr_core::backup_set::VaultKeyInput {
             path: key.to_path_buf(),
             password_protected: true,
+            exported_on: None,
         }),
         ..Default::default()
     };

@@ -449,6 +449,7 @@ async fn a_vault_key_file_named_like_the_record_keeps_both() {
         vault_key: Some(bt_dr_core::backup_set::VaultKeyInput {
             path: key,
             password_protected: true,
+            exported_on: None,
         }),
         ..Default::default()
     };

@@ -216,6 +216,15 @@ typedef enum {
    * Both appliances claim primary: demote the old primary by hand or with force.
    */
   BT_DR_FAILOVER_OUTCOME_SPLIT_BRAIN = 2,
+  /**
+   * The redirect command failed or ran out of time; no role was changed.
+   */
+  BT_DR_FAILOVER_OUTCOME_REDIRECT_FAILED = 3,
+  /**
+   * After the redirect command, the site URL kept answering as another appliance (or not at
+   * all); no role was changed.
+   */
+  BT_DR_FAILOVER_OUTCOME_REDIRECT_MISMATCH = 4,
 } bt_dr_failover_outcome;
 
 /**
@@ -372,8 +381,12 @@ bt_dr_status bt_dr_inventory_site_count(const bt_dr_inventory *inventory, size_t
 /**
  * The inventory as JSON: `{"sites": [{"name", "fqdn", "product": "rs"|"pra", "version",
  * "appliances": [...], "failover": {...}|null, "atlas": {...}|null, "cold_spare": {...}|null,
- * "api": {"client_id", "client_secret_env", "ca_file", "pin_sha256"}|null}]}` — the fields of
- * the inventory file, validated. Secrets are never part of an inventory.
+ * "api": {"client_id", "client_secret_env", "ca_file", "pin_sha256"}|null,
+ * "custom_certificate": bool, "custom_tls": bool, ...}], "thresholds":
+ * {"max_backup_age_hours", "certificate_horizon_days", "sync_stale_factor",
+ * "sync_stale_min_hours", "min_connectivity_test_ips", "min_rsa_bits"}}` — the fields of the
+ * inventory file, validated, with bt-dr's default for every threshold the file leaves out.
+ * Secrets are never part of an inventory.
  */
 bt_dr_status bt_dr_inventory_to_json(const bt_dr_inventory *inventory, char **out_json);
 
@@ -436,7 +449,8 @@ bt_dr_status bt_dr_upgrade_table_free(bt_dr_upgrade_table *table);
  * restore is a verdict, not an error: the call succeeds with `BT_DR_RESTORE_COMPATIBILITY_REFUSED`.
  *
  * `*out_json`: `{"compatibility": "supported"|"untested"|"refused", "backup_version",
- * "site_version", "reason": "...", "warning": "..." | null}`.
+ * "site_version", "reason": "...", "warning": "..." | null, "steps": ["..."]}` (`steps` is
+ * empty here; see `bt_dr_check_restore_onto`).
  */
 bt_dr_status bt_dr_check_restore(const char *backup_version,
                                  const char *site_version,
@@ -447,10 +461,31 @@ bt_dr_status bt_dr_check_restore(const char *backup_version,
                                  char **out_json);
 
 /**
+ * Checks a restore of a backup taken at `backup_version` onto `site` (a site of `inventory`:
+ * its version and product), as `bt_dr_check_restore` does, aware of failover: when the site
+ * has a failover pair, the verdict keeps its compatibility but gains a warning and the steps to
+ * follow (break failover, restore, reset the inter-appliance pre-shared key, re-establish
+ * failover); a refused restore gets no steps. `backup_product` (`"rs"`/`"pra"`) may be NULL
+ * (unknown); `table` may be NULL (no listed upgrade sources).
+ *
+ * `*out_compatibility`: the verdict. `*out_json`: as for `bt_dr_check_restore`, with
+ * `"steps": ["Break failover between ...", ...]` in order (empty for a single appliance).
+ */
+bt_dr_status bt_dr_check_restore_onto(const bt_dr_inventory *inventory,
+                                      const char *site,
+                                      const char *backup_version,
+                                      const char *backup_product,
+                                      const bt_dr_upgrade_table *table,
+                                      bt_dr_restore_compatibility *out_compatibility,
+                                      char **out_json);
+
+/**
  * What an NSB backup of `product` (`"rs"`/`"pra"`) holds and leaves out.
  *
  * `*out_json`: `{"product", "include_logged_history", "included": [{"id", "label", "note"}],
- * "excluded": [{"id", "label", "save_instead", "bt_dr_operation"}]}`.
+ * "excluded": [{"id", "label", "save_instead", "bt_dr_operation", "report_kinds":
+ * ["session_recording", ...]}]}` (`report_kinds`: the Reporting API kinds that hold the item,
+ * which a backup set archives).
  */
 bt_dr_status bt_dr_nsb_coverage(const char *product, bool include_logged_history, char **out_json);
 
@@ -678,6 +713,14 @@ bt_dr_status bt_dr_client_builder_free(bt_dr_client_builder *builder);
 bt_dr_status bt_dr_client_free(bt_dr_client *client);
 
 /**
+ * The SHA-256 (64 hex digits) of the leaf certificate the appliance presented in this client's
+ * most recent TLS handshake (or a clone's), whether or not it was then trusted; what the
+ * failover plan and the audit compare between the two appliances of a pair. `*out_sha256` is
+ * set to NULL before the first connection and over plain http. Free with `bt_dr_string_free`.
+ */
+bt_dr_status bt_dr_client_served_leaf_sha256(const bt_dr_client *client, char **out_sha256);
+
+/**
  * Makes a cancellation token. Free with `bt_dr_cancel_token_free` once no operation uses it.
  */
 bt_dr_status bt_dr_cancel_token_new(bt_dr_cancel_token **out_token);
@@ -823,6 +866,28 @@ bt_dr_status bt_dr_download_recording(const bt_dr_client *client,
                                       char **out_json);
 
 /**
+ * Saves one piece of Reporting API data into `dir` under a name bt-dr chooses: a recording of
+ * any kind or a session report for one session (`window_json` `{"type": "lsid", "lsid":
+ * "..."}`), exit surveys for a time window (the other forms of `bt_dr_list_sessions`). `kind`
+ * is `"session_report"`, `"session_recording"`, `"show_my_screen_recording"`,
+ * `"command_shell_recording"`, `"presentation_recording"`, `"customer_exit_survey"` or
+ * `"rep_exit_survey"`. An unknown kind, a kind the product does not have, or a window of the
+ * wrong form is `BT_DR_STATUS_INVALID_INPUT`; a session without that recording
+ * `BT_DR_STATUS_NOT_FOUND`; an error answer is never saved. `progress`, `userdata`, `cancel` as
+ * for `bt_dr_download_backup`.
+ *
+ * `*out_json`: `{"path", "file_name", "size", "sha256"}`.
+ */
+bt_dr_status bt_dr_download_report(const bt_dr_client *client,
+                                   const char *kind,
+                                   const char *window_json,
+                                   const char *dir,
+                                   bt_dr_progress_callback progress,
+                                   void *userdata,
+                                   const bt_dr_cancel_token *cancel,
+                                   char **out_json);
+
+/**
  * `ArchiveListing` for a day (`date` is `YYYY-MM-DD`; an empty day is `[]`). `*out_json`:
  * `[{"kind": "state"|"event", "index": N, "start": RFC 3339 | null, "end": RFC 3339 | null}]`.
  */
@@ -845,29 +910,51 @@ bt_dr_status bt_dr_download_archive(const bt_dr_client *client,
 
 /**
  * Takes one backup set of `site` (a site of `inventory`) through `client` into the backup store
- * at `store_dir`: the NSB, recordings since the last set, the certificate bundle, `/appliance`
- * records, the Vault key record, and a manifest. A failed or cancelled run leaves nothing.
+ * at `store_dir`: the NSB, reporting data since the last set (into the site's reporting
+ * archive, which the set refers to), the certificate bundle, `/appliance` records, the Vault
+ * key record, and a manifest. A failed or cancelled run leaves nothing.
  *
- * `options_json` may be NULL or `{"recordings": true, "first_run_recordings_days": 7,
- * "certificate_bundle": "/path/site.p12", "appliance_records": ["/path/bt-a.toml"],
- * "vault_key": {"path": "/path/vault.key", "password_protected": true}}` (every field
- * optional). `backup_password` and `certificate_passphrase` may be NULL. `progress`,
- * `userdata` and `cancel` as for `bt_dr_download_backup` (progress is the NSB download's).
+ * `other_appliances` (`other_count` clients; NULL when 0) are the site's other appliances to
+ * take an NSB from too, each through its own client — normally the backup appliance of a
+ * failover pair, whose failover settings the data sync does not carry. Their NSBs go to
+ * `appliances/<host>/` in the set and are listed in `manifest.appliance_nsbs`; a failure there
+ * makes the set partial, not the call.
  *
- * `*out_json`: `{"site", "set_id", "path", "manifest": {"format", "site", "fqdn", "product",
- * "site_version", "source_host", "created_at", "completed_at", "nsb": {"file", "version",
- * "password_protected"}, "files": [{"path", "kind": "nsb"|"sidecar"|"recording"|
- * "certificate_bundle"|"appliance_record"|"vault_key"|"vault_key_record", "size", "sha256"}],
- * "recordings": {"since", "until", "count"} | null, "certificate": {"file", "leaf_sha256",
+ * `options_json` may be NULL or `{"recordings": true, "reporting_kinds": ["session_report",
+ * "session_recording", "show_my_screen_recording", "command_shell_recording",
+ * "presentation_recording", "customer_exit_survey", "rep_exit_survey"],
+ * "first_run_recordings_days": 7, "certificate_bundle": "/path/site.p12", "thresholds":
+ * {"certificate_horizon_days": 30, "min_rsa_bits": 2048, ...}, "appliance_records":
+ * ["/path/bt-a.toml"], "vault_key": {"path": "/path/vault.key", "password_protected": true}}`
+ * (every field optional, parsed by the core; `reporting_kinds` absent = every kind the
+ * product has; `thresholds` absent = the inventory's `[thresholds]`). An unknown field, or a
+ * secret in the JSON, is `BT_DR_STATUS_INVALID_INPUT`; malformed JSON `BT_DR_STATUS_PARSE`.
+ * `backup_password` and `certificate_passphrase` may be NULL. `progress`, `userdata` and
+ * `cancel` as for `bt_dr_download_backup` (progress is the NSB download's).
+ *
+ * `*out_json`: `{"site", "set_id", "path", "partial": bool, "cleaned": {...}, "manifest":
+ * {"format": 3, "site", "fqdn", "product", "site_version", "source_host", "created_at",
+ * "completed_at", "nsb": {"file", "version", "password_protected"}, "appliance_nsbs":
+ * [{"host", "base_url", "role": "primary"|"backup"|"none"|null, "file", "version",
+ * "password_protected", "main": bool}] (absent unless other appliances were given), "files":
+ * [{"path", "kind": "nsb"|"sidecar"|"certificate_bundle"|"appliance_record"|"vault_key"|
+ * "vault_key_record", "size", "sha256"}], "recordings": {"since", "until", "count", "kinds":
+ * [{"kind", "status": "ok"|"not_permitted"|"failed", "count", "since", "until", "error"?}]} |
+ * null, "reporting": [{"kind", "lsid"?, "path" (relative to the site folder,
+ * `reporting/<kind>/<file>`), "size", "sha256"}], "certificate": {"file", "leaf_sha256",
  * "leaf_not_after", "findings"} | null, "appliance_records": [identity], "vault_key": {"site",
  * "date": "YYYY-MM-DD", "file_name", "sha256", "size", "password_protected", "recorded_at"} |
  * null, "not_covered": [{"id", "label", "in_this_set", "save_instead"}], "findings":
- * [finding]}}`.
+ * [finding], "parts": [{"part": "nsb"|"appliance_nsbs"|"recordings"|"certificate"|
+ * "appliance_records"|"vault_key", "status": "ok"|"failed"|"skipped", "error"?}], "partial":
+ * bool}}`.
  */
 bt_dr_status bt_dr_run_backup_set(const char *store_dir,
                                   const bt_dr_inventory *inventory,
                                   const char *site,
                                   const bt_dr_client *client,
+                                  const bt_dr_client *const *other_appliances,
+                                  size_t other_count,
                                   const char *options_json,
                                   const char *backup_password,
                                   const char *certificate_passphrase,
@@ -882,13 +969,16 @@ bt_dr_status bt_dr_run_backup_set(const char *store_dir,
 bt_dr_status bt_dr_backup_job_new(bt_dr_backup_job **out_job);
 
 /**
- * Adds a site to a job: `site` of `inventory`, backed up through `client`, with the options and
- * secrets of `bt_dr_run_backup_set` (the options are checked now; the job keeps copies).
+ * Adds a site to a job: `site` of `inventory`, backed up through `client` (and the
+ * `other_count` clients of `other_appliances`, NULL when 0), with the options and secrets of
+ * `bt_dr_run_backup_set` (the options are checked now; the job keeps copies).
  */
 bt_dr_status bt_dr_backup_job_add(bt_dr_backup_job *job,
                                   const bt_dr_inventory *inventory,
                                   const char *site,
                                   const bt_dr_client *client,
+                                  const bt_dr_client *const *other_appliances,
+                                  size_t other_count,
                                   const char *options_json,
                                   const char *backup_password,
                                   const char *certificate_passphrase);
@@ -903,9 +993,9 @@ bt_dr_status bt_dr_backup_job_free(bt_dr_backup_job *job);
  * `concurrency` (at least 1) at a time; one failing site does not stop the others, so the call
  * succeeds with per-site errors. `cancel` may be NULL; it stops every site.
  *
- * `*out_failed`: how many sites failed. `*out_json`: `{"sites": [{"site", "report": (the
- * JSON of bt_dr_run_backup_set) | null, "error": {"kind", "message", ...} | null,
- * "elapsed_ms"}]}` in the order the sites were added.
+ * `*out_failed`: how many sites failed (no set taken). `*out_json`: `{"sites": [{"site",
+ * "report": (the JSON of bt_dr_run_backup_set) | null, "error": {"kind", "code", "message",
+ * "details"} | null, "partial": bool, "elapsed_ms"}]}` in the order the sites were added.
  */
 bt_dr_status bt_dr_run_backup_job(const char *store_dir,
                                   const bt_dr_backup_job *job,
@@ -1001,8 +1091,8 @@ bt_dr_status bt_dr_live_state_collect(bt_dr_live_state *live,
 
 /**
  * The collection as JSON: `[{"site", "appliances": [{"hostname", "health": (health JSON) |
- * null, "error": {"kind", "message", ...} | null, "served_cert_sha256", "appliances": [...] |
- * null}]}]`.
+ * null, "error": {"kind", "code", "message", "details"} | null, "served_cert_sha256",
+ * "appliances": [...] | null, ...}]}]`.
  */
 bt_dr_status bt_dr_live_state_to_json(const bt_dr_live_state *live, char **out_json);
 
@@ -1015,9 +1105,10 @@ bt_dr_status bt_dr_live_state_free(bt_dr_live_state *live);
  * Runs the readiness audit over every site of `inventory`. `store_dir` (the backup store) may
  * be NULL: backup, certificate, record and key rules are then skipped. `live` may be NULL: live
  * rules are then skipped. `table` may be NULL (no listed upgrade sources). `options_json` may be
- * NULL or `{"max_backup_age_hours": 26, "max_sync_age_hours": N | null,
- * "certificate_horizon_days": 30, "now": RFC 3339 | null}` (every field optional). Free
- * `*out_report` with `bt_dr_audit_report_free`.
+ * NULL or `{"max_backup_age_hours": N, "max_sync_age_hours": N, "certificate_horizon_days": N,
+ * "now": RFC 3339}` (every field optional; an absent or null limit is the inventory's
+ * `[thresholds]`: 26 h, the sync-stale rule, 30 days unless the inventory says otherwise).
+ * Free `*out_report` with `bt_dr_audit_report_free`.
  */
 bt_dr_status bt_dr_audit(const bt_dr_inventory *inventory,
                          const char *store_dir,
@@ -1065,6 +1156,32 @@ bt_dr_status bt_dr_audit_report_summary(const bt_dr_audit_report *report,
 bt_dr_status bt_dr_audit_report_free(bt_dr_audit_report *report);
 
 /**
+ * Checks `site`'s Atlas cluster (a site of `inventory` with an `[atlas]` table) after a change:
+ * asks every node `check_health`, the primary nodes `get_appliances` (is each traffic node a
+ * member, in its role, accepting connections), and samples each node's connected clients
+ * twice, `sample_interval_ms` apart, for the trend. `hostnames[i]` (as in the inventory) is
+ * reached through `clients[i]`; every traffic node and at least one primary node need a client
+ * (`BT_DR_STATUS_INVALID_INPUT` otherwise, also for a site without Atlas). `options_json` may be
+ * NULL or `{"sample_interval_ms": N}` (default 30 000, at most 3 600 000). Blocks for the
+ * interval.
+ *
+ * `*out_worst`: the most severe finding (`BT_DR_SEVERITY_NONE`: nothing found). `*out_json`:
+ * `{"site", "checked_at", "sample_interval_ms", "nodes": [{"hostname", "role":
+ * "primary"|"traffic", "listed": bool | null, "listed_role", "accepting_connections",
+ * "reachable", "healthy", "version", "last_sync_time", "last_sync_status", "samples": [{"at",
+ * "total", "representatives"}], "trend": "increasing"|"steady"|"decreasing" | null, "error":
+ * report | null}], "findings": [finding]}`, primary nodes first, findings most severe first.
+ */
+bt_dr_status bt_dr_check_atlas_cluster(const bt_dr_inventory *inventory,
+                                       const char *site,
+                                       const char *const *hostnames,
+                                       const bt_dr_client *const *clients,
+                                       size_t count,
+                                       const char *options_json,
+                                       bt_dr_severity *out_worst,
+                                       char **out_json);
+
+/**
  * Renders the recovery runbook of `site` (a site of `inventory`) as Markdown — the core writes
  * the runbook as a Markdown document, meant to be printed or stored next to the backups.
  * `store_dir` may be NULL; with it, the runbook names the files of the newest set. `table` may
@@ -1095,12 +1212,14 @@ bt_dr_status bt_dr_plan_failover(const bt_dr_inventory *inventory,
                                  bt_dr_failover_plan **out_plan);
 
 /**
- * `bt_dr_plan_failover` with options. `options_json` may be NULL (defaults) or
- * `{"force_unknown": bool}` (the other fields of `bt_dr_execute_failover_with` are accepted
- * and do not matter here). `"force_unknown": true` plans an unplanned failover although the
- * old primary's state is unknown (a warning in the plan says so): only when it has been
- * confirmed by other means that it is down or no longer serving, otherwise the site ends up
- * with two primaries.
+ * `bt_dr_plan_failover` with options. `options_json` may be NULL (defaults) or the options of
+ * `bt_dr_execute_failover_with`; planning uses `force_unknown`, `force_certificate_mismatch`,
+ * `redirect` and `site_url` (the plan's redirect step and URL). `"force_unknown": true` plans
+ * an unplanned failover although the old primary's state is unknown (a warning in the plan
+ * says so): only when it has been confirmed by other means that it is down or no longer
+ * serving, otherwise the site ends up with two primaries. A planned failover between
+ * appliances serving different certificates is refused (`BT_DR_STATUS_REFUSED`) unless
+ * `"force_certificate_mismatch": true`.
  */
 bt_dr_status bt_dr_plan_failover_with(const bt_dr_inventory *inventory,
                                       const char *site,
@@ -1119,15 +1238,20 @@ bt_dr_status bt_dr_failover_plan_from_json(const char *plan_json, bt_dr_failover
 
 /**
  * The plan as JSON: `{"site", "mode": "planned"|"unplanned", "from": appliance, "to":
- * appliance, "connected_clients": N | null, "steps": [{"action", "automated": bool}],
- * "warnings": ["..."]}` where an appliance is `{"hostname", "reachability":
+ * appliance, "connected_clients": N | null, "steps": [{"action", "automated": bool, "step":
+ * "redirect"|"verify_redirect"|"role_change"|"settle"|"demote"|"confirm" | null}], "warnings":
+ * ["..."], "certificates": "identical"|"different"|"unknown" (the leaf certificates the two
+ * appliances serve), "site_url": "https://..." | null}` where an appliance is `{"hostname", "reachability":
  * "reachable"|"unreachable"|"unknown", "reachable", "healthy", "role":
  * "none"|"primary"|"backup"|null, "error": report | null, "probe_status": N | null,
- * "probe_error": report | null}` and a report is `{"kind", "code", "message", "details"}`.
+ * "probe_error": report | null, "served_leaf_sha256": hex | null}` and a report is `{"kind",
+ * "code", "message", "details"}`. Steps come in the guide's order: redirect traffic, role
+ * change, confirm clients.
  * `unreachable`: the API and the unauthenticated `/check_health` probe both failed at the
  * network level; `unknown`: something answered but not usably (TLS, pin, auth, parse...).
  */
-bt_dr_status bt_dr_failover_plan_to_json(const bt_dr_failover_plan *plan, char **out_json);
+bt_dr_status bt_dr_failover_plan_to_json(const bt_dr_failover_plan *plan,
+                                         char **out_json);
 
 /**
  * The hostname of the appliance the plan makes primary. Free with `bt_dr_string_free`.
@@ -1140,15 +1264,24 @@ bt_dr_status bt_dr_failover_plan_target(const bt_dr_failover_plan *plan, char **
 bt_dr_status bt_dr_failover_plan_free(bt_dr_failover_plan *plan);
 
 /**
- * Executes `plan` for `site`: plans again and refuses (`BT_DR_STATUS_REFUSED`) when the roles
- * changed since, changes the role once (never retried blindly), then polls both appliances
- * until they agree. Appliances and clients as for `bt_dr_plan_failover`. `settle_timeout_ms`
- * and `poll_interval_ms` of 0 keep the defaults (180 s, 500 ms). No override: the same as
+ * Executes `plan` for `site` in the guide's order: plans again and refuses
+ * (`BT_DR_STATUS_REFUSED`) when the roles changed since; redirects traffic (shared IP:
+ * automatic; DNS or NAT swing: a manual step here, a command with
+ * `bt_dr_execute_failover_with`); changes the role once (never retried blindly) and polls both
+ * appliances until they agree; then confirms clients (connected clients on the new primary,
+ * health through the site URL). Appliances and clients as for `bt_dr_plan_failover`.
+ * `settle_timeout_ms` and `poll_interval_ms` of 0 keep the core's defaults. The same as
  * `bt_dr_execute_failover_with` with `{"settle_timeout_ms", "poll_interval_ms"}`.
  *
- * `*out_outcome`: how it ended (a timeout or split brain is an outcome, not an error).
- * `*out_json`: `{"site", "mode", "events": [{"elapsed_ms", "event", "from_role", "to_role"}],
- * "outcome": "settled"|"timed_out"|"split_brain", "follow_up": ["..."]}`.
+ * `*out_outcome`: how it ended (a timeout, split brain or failed redirect is an outcome, not
+ * an error). `*out_json`: `{"site", "mode", "events": [{"elapsed_ms", "event", "from_role",
+ * "to_role", "step", "error": report | null}], "outcome": "settled"|"timed_out"|
+ * "split_brain"|"redirect_failed"|"redirect_mismatch", "follow_up": ["..."], "redirect":
+ * {"routing": "shared-ip"|"dns-swing"|"nat-swing", "method": "automatic"|"command"|"manual",
+ * "site_url", "ran": bool, "verified": bool, "answered_by": hostname | null, "error": report |
+ * null} | null, "confirmation": {"site_url", "connected_clients": N | null, "site_status": N |
+ * null, "site_healthy", "site_answered_by", "site_reaches_target", "confirmed": bool,
+ * "clients_error", "site_error", "waited_ms"} | null, "error": report | null}`.
  */
 bt_dr_status bt_dr_execute_failover(const bt_dr_inventory *inventory,
                                     const char *site,
@@ -1164,13 +1297,23 @@ bt_dr_status bt_dr_execute_failover(const bt_dr_inventory *inventory,
 
 /**
  * `bt_dr_execute_failover` with options. `options_json` may be NULL (defaults) or
- * `{"settle_timeout_ms": N, "poll_interval_ms": N, "force_unknown": bool,
- * "demote_old_primary": bool}` (every field optional; 0 ms keeps a default; unknown fields are
- * `BT_DR_STATUS_PARSE`). `force_unknown` as for `bt_dr_plan_failover_with`, needed again here
- * because execution plans afresh. `demote_old_primary`: after an unplanned promotion, if the
- * old primary still claims primary, demote it with force; off (the default) nothing is
- * demoted by bt-dr and the outcome is then `BT_DR_FAILOVER_OUTCOME_SPLIT_BRAIN` with the demotion as a
- * follow-up step. `*out_outcome` and `*out_json` as for `bt_dr_execute_failover`.
+ * `{"settle_timeout_ms": N, "poll_interval_ms": N, "redirect_verify_timeout_ms": N,
+ * "confirm_timeout_ms": N, "force_unknown": bool, "demote_old_primary": bool,
+ * "force_certificate_mismatch": bool, "site_url": "https://...", "redirect": {"command":
+ * ["/path/swing-dns", "arg", ...], "timeout_ms": N}}`, parsed by the core (every field
+ * optional; 0 ms keeps a default; an unknown field is `BT_DR_STATUS_INVALID_INPUT`, malformed
+ * JSON `BT_DR_STATUS_PARSE`). `force_unknown` and `force_certificate_mismatch` as for
+ * `bt_dr_plan_failover_with`, needed again here because execution plans afresh.
+ * `demote_old_primary`: after an unplanned promotion, if the old primary still claims primary,
+ * demote it with force; off (the default) nothing is demoted by bt-dr and the outcome is then
+ * `BT_DR_FAILOVER_OUTCOME_SPLIT_BRAIN` with the demotion as a follow-up step. `redirect`: for a
+ * DNS or NAT swing, the command (run directly, no shell; the facts in `BT_DR_SITE`,
+ * `BT_DR_FQDN`, `BT_DR_FROM`, `BT_DR_TO`, `BT_DR_TO_IP`, `BT_DR_ROUTING`, `BT_DR_MODE`,
+ * `BT_DR_SITE_URL`) that moves traffic before the role change; then the site URL (`site_url`,
+ * default `https://<fqdn>`) must answer as the target within `redirect_verify_timeout_ms`, or
+ * no role is changed (`BT_DR_FAILOVER_OUTCOME_REDIRECT_FAILED` /
+ * `BT_DR_FAILOVER_OUTCOME_REDIRECT_MISMATCH`). `*out_outcome` and `*out_json` as for
+ * `bt_dr_execute_failover`.
  */
 bt_dr_status bt_dr_execute_failover_with(const bt_dr_inventory *inventory,
                                          const char *site,

@@ -6,20 +6,24 @@
 //! `"primary"`, a JSON time window) with the core's own parsers, and turns core values into the
 //! JSON documents described in `include/bt_dr.h`.
 
-use std::path::{Path, PathBuf};
+use std::future::Future;
+use std::path::Path;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bt_dr_core::api::{
-    ArchiveKind, BlockingClient, CancelToken, Client, Progress, RetryPolicy, TimeWindow,
+    ArchiveKind, BlockingClient, CancelToken, Client, DownloadedFile, Progress, ReportKind,
+    RetryPolicy, TimeWindow,
 };
-use bt_dr_core::backup_set::{JobSite, VaultKeyInput};
+use bt_dr_core::backup_set::JobSite;
 use bt_dr_core::document::{Format, parse_document};
 use bt_dr_core::retention::RetentionCandidate;
 use bt_dr_core::{
-    ApplianceRecord, AuditInput, AuditOptions, AuditReport, BackupName, BackupSetOptions,
-    BackupStore, BundleCheckOptions, BundleReport, Error, FailoverMode, FailoverOptions,
-    FailoverPlan, FailoverRole, FailoverTimeline, Inventory, Product, ProductVersion, Result,
-    RetentionPlan, RetentionPolicy, SecretString, Site, SiteLive, UpgradeTable, VaultKeyRecord,
+    ApplianceRecord, AtlasCheckOptions, AtlasReport, AuditInput, AuditOptions, AuditReport,
+    BackupName, BackupSetOptions, BackupStore, BundleCheckOptions, BundleReport, Error,
+    FailoverMode, FailoverOptions, FailoverPlan, FailoverRole, FailoverTimeline, Inventory,
+    JobReport, Product, ProductVersion, Result, RetentionPlan, RetentionPolicy, SecretString, Site,
+    SiteLive, UpgradeTable, VaultKeyRecord,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -169,12 +173,38 @@ pub fn check_restore(
     ))
 }
 
+/// `check_restore_onto`: [`check_restore`] onto `site` (its version and product); for a site
+/// with a failover pair, the core's warning and steps. A missing table is the empty table.
+pub fn check_restore_onto(
+    site: &Site,
+    backup_version: &str,
+    backup_product: Option<&str>,
+    table: Option<&UpgradeTable>,
+) -> Result<bt_dr_core::RestoreCheck> {
+    let empty = UpgradeTable::default();
+    Ok(bt_dr_core::check_restore_onto(
+        site,
+        &backup_version.parse()?,
+        parse_opt_product(backup_product)?,
+        table.unwrap_or(&empty),
+    ))
+}
+
 /// `nsb_coverage`.
 pub fn nsb_coverage(product: &str, include_logged_history: bool) -> Result<Value> {
     to_value(&bt_dr_core::nsb_coverage(
         parse_product(product)?,
         include_logged_history,
     ))
+}
+
+/// An optional JSON document as a value: `None`, `""` and `null` are JSON `null` (the core's
+/// "defaults"); malformed JSON is [`Error::Parse`] naming `what`.
+pub fn json_or_null(text: Option<&str>, what: &str) -> Result<Value> {
+    match text.map(str::trim) {
+        None | Some("") | Some("null") => Ok(Value::Null),
+        Some(text) => parse_document(text, Format::Json, what, None),
+    }
 }
 
 /// Bundle-check options from JSON (`null`/absent = defaults).
@@ -439,6 +469,20 @@ pub fn download_recording(
     to_value(&c.download_recording(lsid, dir, t.options())?)
 }
 
+/// `download_report`: one piece of Reporting API data of `kind` (the core's snake-case names)
+/// for `window_json` (a time window, see [`time_window`]) saved into `dir`.
+pub fn download_report(
+    c: &BlockingClient,
+    kind: &str,
+    window_json: &str,
+    dir: &str,
+    t: &Transfer,
+) -> Result<DownloadedFile> {
+    let kind: ReportKind = kind.parse()?;
+    let window = time_window(window_json)?;
+    c.block_on(c.client().download_report(kind, &window, dir, t.options()))
+}
+
 /// `list_archives`.
 pub fn list_archives(c: &BlockingClient, date: &str) -> Result<Value> {
     to_value(&c.list_archives(parse_date(date, "date")?)?)
@@ -500,46 +544,41 @@ pub fn store(dir: &str) -> Result<BackupStore> {
     BackupStore::open(dir)
 }
 
-/// The non-secret options of a backup set, as JSON.
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct SetOptionsJson {
-    recordings: Option<bool>,
-    first_run_recordings_days: Option<u32>,
-    certificate_bundle: Option<PathBuf>,
-    #[serde(default)]
-    appliance_records: Vec<PathBuf>,
-    vault_key: Option<VaultKeyInput>,
-}
+/// The secrets of a backup set, which the C and uniffi APIs take as separate arguments.
+const SET_SECRETS: [&str; 2] = ["backup_password", "certificate_passphrase"];
 
-/// Backup-set options: `options_json` (`{"recordings": bool, "first_run_recordings_days": N,
-/// "certificate_bundle": path, "appliance_records": [paths], "vault_key": {"path",
-/// "password_protected"}}`, every field optional, `None` = defaults) plus the secrets, which
-/// never travel in JSON, and the transfer's progress and cancellation.
+/// Backup-set options: `options_json` parsed by the core ([`BackupSetOptions::from_json`]:
+/// every field optional, `None`/`null` = defaults, an unknown field is
+/// [`Error::InvalidInput`]) plus what is not JSON: the secrets (separate arguments here, so a
+/// secret in `options_json` is refused), the clients of the site's other appliances, and the
+/// transfer's progress and cancellation. Without `"thresholds"` in `options_json` the
+/// bundle check uses `inventory`'s (the inventory the site comes from).
 pub fn backup_set_options(
     options_json: Option<&str>,
     backup_password: Option<&str>,
     certificate_passphrase: Option<&str>,
+    inventory: &Inventory,
+    other_appliances: Vec<Client>,
     t: &Transfer,
 ) -> Result<BackupSetOptions> {
-    let o: SetOptionsJson = match options_json.map(str::trim) {
-        None | Some("") | Some("null") => SetOptionsJson::default(),
-        Some(text) => parse_document(text, Format::Json, "backup set options", None)?,
-    };
-    let d = BackupSetOptions::default();
-    Ok(BackupSetOptions {
-        backup_password: backup_password.map(SecretString::from),
-        recordings: o.recordings.unwrap_or(d.recordings),
-        first_run_recordings_days: o
-            .first_run_recordings_days
-            .unwrap_or(d.first_run_recordings_days),
-        certificate_bundle: o.certificate_bundle,
-        certificate_passphrase: certificate_passphrase.map(SecretString::from),
-        appliance_records: o.appliance_records,
-        vault_key: o.vault_key,
-        progress: t.progress.clone(),
-        cancel: t.cancel.clone(),
-    })
+    let value = json_or_null(options_json, "backup set options")?;
+    if let Some(key) = SET_SECRETS.into_iter().find(|k| value.get(k).is_some()) {
+        return Err(Error::invalid_input(
+            "backup set options",
+            format!("`{key}` is a separate argument, never part of the options JSON"),
+        ));
+    }
+    let own_thresholds = value.get("thresholds").is_some();
+    let mut o = BackupSetOptions::from_json(value)?;
+    if !own_thresholds {
+        o.thresholds = inventory.thresholds.clone();
+    }
+    o.backup_password = backup_password.map(SecretString::from);
+    o.certificate_passphrase = certificate_passphrase.map(SecretString::from);
+    o.other_appliances = other_appliances;
+    o.progress = t.progress.clone();
+    o.cancel = t.cancel.clone();
+    Ok(o)
 }
 
 /// `run_backup_set` on the client's runtime.
@@ -576,10 +615,10 @@ pub fn run_backup_job(
     jobs: &[JobEntry],
     concurrency: usize,
     cancel: Option<&CancelToken>,
-) -> Result<Value> {
+) -> Result<JobReport> {
     let store = store(store_dir)?;
     let Some(rt) = jobs.first().map(|j| j.client.clone()) else {
-        return Ok(json!({ "sites": [] }));
+        return Ok(JobReport { sites: Vec::new() });
     };
     let sites = jobs
         .iter()
@@ -592,7 +631,7 @@ pub fn run_backup_job(
             },
         })
         .collect();
-    to_value(&rt.block_on(bt_dr_core::run_backup_job(&store, sites, concurrency)))
+    Ok(rt.block_on(bt_dr_core::run_backup_job(&store, sites, concurrency)))
 }
 
 /// `verify_backup_set`: the report as JSON with `ok`.
@@ -644,29 +683,14 @@ pub fn apply_retention(store_dir: &str, plan: &RetentionPlan) -> Result<Vec<Stri
     store(store_dir)?.apply_retention(plan)
 }
 
-/// Audit options from JSON over the defaults (`{"max_backup_age_hours", "max_sync_age_hours",
-/// "certificate_horizon_days", "now": RFC 3339}`, every field optional).
+/// Audit options from JSON (`{"max_backup_age_hours", "max_sync_age_hours",
+/// "certificate_horizon_days", "now": RFC 3339}`, every field optional; an absent limit is the
+/// inventory's `[thresholds]`, applied by the core).
 pub fn audit_options(options_json: Option<&str>) -> Result<AuditOptions> {
-    let Some(text) = options_json
-        .map(str::trim)
-        .filter(|t| !t.is_empty() && *t != "null")
-    else {
-        return Ok(AuditOptions::default());
-    };
-    let over: Value = parse_document(text, Format::Json, "audit options", None)?;
-    let Value::Object(over) = over else {
-        return Err(Error::invalid_input(
-            "audit options",
-            "must be a JSON object",
-        ));
-    };
-    let mut base = to_value(&AuditOptions::default())?;
-    if let Some(b) = base.as_object_mut() {
-        for (k, x) in over {
-            b.insert(k, x);
-        }
+    match json_or_null(options_json, "audit options")? {
+        Value::Null => Ok(AuditOptions::default()),
+        v => parse_document(&v.to_string(), Format::Json, "audit options", None),
     }
-    parse_document(&base.to_string(), Format::Json, "audit options", None)
 }
 
 /// `audit`.
@@ -714,6 +738,34 @@ pub fn collect_live(site: &str, clients: &[(String, BlockingClient)]) -> SiteLiv
     rt.block_on(bt_dr_core::collect_live(site, &pairs))
 }
 
+/// `check_atlas_cluster`: samples every node of `site`'s Atlas cluster (`clients`: hostname
+/// and client of each) on the first client's runtime. `options_json`: the core's
+/// [`AtlasCheckOptions`] (`{"sample_interval_ms": N}`; `None`/`null` = defaults).
+pub fn check_atlas_cluster(
+    site: &Site,
+    clients: &[(String, BlockingClient)],
+    options_json: Option<&str>,
+) -> Result<AtlasReport> {
+    let opts: AtlasCheckOptions = match json_or_null(options_json, "atlas check options")? {
+        Value::Null => AtlasCheckOptions::default(),
+        v => parse_document(&v.to_string(), Format::Json, "atlas check options", None)?,
+    };
+    let pairs: Vec<(String, Client)> = clients
+        .iter()
+        .map(|(h, c)| (h.clone(), c.client().clone()))
+        .collect();
+    let check = bt_dr_core::check_atlas_cluster(site, &pairs, &opts);
+    match clients.first() {
+        Some((_, rt)) => rt.block_on(check),
+        // No client, so no runtime: the core refuses such a call before its first await, so
+        // one poll gives its answer.
+        None => match std::pin::pin!(check).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(r) => r,
+            Poll::Pending => Err(Error::invalid_input("clients", "no client was given")),
+        },
+    }
+}
+
 /// `render_runbook` (Markdown).
 pub fn render_runbook(
     site: &Site,
@@ -737,46 +789,22 @@ pub fn failover_mode(s: &str) -> Result<FailoverMode> {
     }
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct FailoverOptionsJson {
-    settle_timeout_ms: Option<u64>,
-    poll_interval_ms: Option<u64>,
-    force_unknown: Option<bool>,
-    demote_old_primary: Option<bool>,
-}
-
-/// Failover options from `options_json` (`{"settle_timeout_ms": N, "poll_interval_ms": N,
-/// "force_unknown": bool, "demote_old_primary": bool}`, every field optional; `None`, `""` or
-/// `null` = defaults: 180 s, 500 ms, no override). A timeout or interval of 0 keeps its default.
+/// Failover options parsed by the core ([`FailoverOptions::from_json`]): `{"settle_timeout_ms",
+/// "poll_interval_ms", "redirect_verify_timeout_ms", "confirm_timeout_ms", "force_unknown",
+/// "demote_old_primary", "force_certificate_mismatch", "site_url", "redirect": {"command":
+/// [argv...], "timeout_ms"}}`, every field optional; `None`, `""` or `null` = defaults; an
+/// unknown field is [`Error::InvalidInput`].
 pub fn failover_options(options_json: Option<&str>) -> Result<FailoverOptions> {
-    let o: FailoverOptionsJson = match options_json.map(str::trim) {
-        None | Some("") | Some("null") => FailoverOptionsJson::default(),
-        Some(text) => parse_document(text, Format::Json, "failover options", None)?,
-    };
-    let mut opts = FailoverOptions::default();
-    if let Some(ms) = o.settle_timeout_ms.filter(|ms| *ms > 0) {
-        opts.settle_timeout = Duration::from_millis(ms);
-    }
-    if let Some(ms) = o.poll_interval_ms.filter(|ms| *ms > 0) {
-        opts.poll_interval = Duration::from_millis(ms);
-    }
-    opts.force_unknown = o.force_unknown.unwrap_or(opts.force_unknown);
-    opts.demote_old_primary = o.demote_old_primary.unwrap_or(opts.demote_old_primary);
-    Ok(opts)
+    FailoverOptions::from_json(json_or_null(options_json, "failover options")?)
 }
 
-/// Failover options from the timing arguments of the older entry points (0 ms = default) and
-/// no override.
-pub fn failover_timing(settle_timeout_ms: u64, poll_interval_ms: u64) -> FailoverOptions {
-    let mut opts = FailoverOptions::default();
-    if settle_timeout_ms > 0 {
-        opts.settle_timeout = Duration::from_millis(settle_timeout_ms);
-    }
-    if poll_interval_ms > 0 {
-        opts.poll_interval = Duration::from_millis(poll_interval_ms);
-    }
-    opts
+/// Failover options from the timing arguments of the older entry points (0 ms = the core's
+/// default), through the same parser.
+pub fn failover_timing(settle_timeout_ms: u64, poll_interval_ms: u64) -> Result<FailoverOptions> {
+    FailoverOptions::from_json(json!({
+        "settle_timeout_ms": settle_timeout_ms,
+        "poll_interval_ms": poll_interval_ms,
+    }))
 }
 
 /// `plan_failover_with` (no side effects); of `opts` only `force_unknown` matters here.
@@ -836,8 +864,63 @@ mod tests {
         assert_eq!(o.settle_timeout, d.settle_timeout);
         assert_eq!(o.poll_interval, Duration::from_millis(50));
         assert!(o.force_unknown && o.demote_old_primary);
-        assert!(failover_options(Some(r#"{"force": true}"#)).is_err());
-        assert_eq!(failover_timing(0, 0), d);
+        assert_eq!(
+            failover_options(Some(r#"{"force": true}"#))
+                .unwrap_err()
+                .kind(),
+            bt_dr_core::ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            failover_options(Some("{")).unwrap_err().kind(),
+            bt_dr_core::ErrorKind::Parse
+        );
+        assert_eq!(failover_timing(0, 0).unwrap(), d);
+        let r = failover_options(Some(
+            r#"{"redirect": {"command": ["swing", "--key", "k3y"], "timeout_ms": 2000}, "site_url": "https://support.example.com", "confirm_timeout_ms": 900}"#,
+        ))
+        .unwrap();
+        assert_eq!(r.redirect.unwrap().command, ["swing", "--key", "k3y"]);
+        assert_eq!(r.confirm_timeout, Duration::from_millis(900));
+    }
+
+    #[test]
+    fn backup_set_options_keep_secrets_out_of_json() {
+        let inv = Inventory::default();
+        let t = Transfer::default();
+        let o = backup_set_options(
+            Some(r#"{"reporting_kinds": ["session_recording"]}"#),
+            Some("s3cret-pw"),
+            None,
+            &inv,
+            Vec::new(),
+            &t,
+        )
+        .unwrap();
+        assert!(o.backup_password.is_some() && o.certificate_passphrase.is_none());
+        assert!(!format!("{o:?}").contains("s3cret-pw"));
+        for bad in [
+            r#"{"backup_password": "s3cret-pw"}"#,
+            r#"{"recordingz": true}"#,
+            r#"{"reporting_kinds": ["exit_survey"]}"#,
+        ] {
+            let e = backup_set_options(Some(bad), None, None, &inv, Vec::new(), &t).unwrap_err();
+            assert_eq!(e.kind(), bt_dr_core::ErrorKind::InvalidInput, "{bad}");
+            assert!(!e.to_string().contains("s3cret-pw"));
+        }
+        let mut inv = Inventory::default();
+        inv.thresholds.certificate_horizon_days = 45;
+        let o = backup_set_options(None, None, None, &inv, Vec::new(), &t).unwrap();
+        assert_eq!(o.thresholds.certificate_horizon_days, 45);
+        let o = backup_set_options(
+            Some(r#"{"thresholds": {"certificate_horizon_days": 400}}"#),
+            None,
+            None,
+            &inv,
+            Vec::new(),
+            &t,
+        )
+        .unwrap();
+        assert_eq!(o.thresholds.certificate_horizon_days, 400);
     }
 
     #[test]

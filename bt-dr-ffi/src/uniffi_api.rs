@@ -368,6 +368,28 @@ pub fn check_restore(
     Ok(mapping::to_json(&check)?)
 }
 
+/// Checks a restore onto a site of `inventory`, aware of failover (JSON as
+/// `bt_dr_check_restore_onto`: for a pair, a warning and the steps in order).
+/// `upgrade_table_json` as for [`check_restore`].
+#[uniffi::export]
+pub fn check_restore_onto(
+    inventory: Arc<Inventory>,
+    site: String,
+    backup_version: String,
+    backup_product: Option<String>,
+    upgrade_table_json: Option<String>,
+) -> R<String> {
+    let site = mapping::site_of(&inventory.inner, &site)?;
+    let table = table(upgrade_table_json)?;
+    let check = mapping::check_restore_onto(
+        &site,
+        &backup_version,
+        backup_product.as_deref(),
+        table.as_ref(),
+    )?;
+    Ok(mapping::to_json(&check)?)
+}
+
 /// What an NSB backup holds and leaves out (JSON as `bt_dr_nsb_coverage`).
 #[uniffi::export]
 pub fn nsb_coverage(product: String, include_logged_history: bool) -> R<String> {
@@ -713,6 +735,32 @@ impl Client {
         )?))
     }
 
+    /// Saves one piece of Reporting API data (`kind` and `window_json` as for
+    /// `bt_dr_download_report`) into `dir`; `{"path", "file_name", "size", "sha256"}`.
+    pub fn download_report(
+        &self,
+        kind: String,
+        window_json: String,
+        dir: String,
+        listener: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> R<String> {
+        let t = transfer(listener, cancel);
+        Ok(mapping::to_json(&mapping::download_report(
+            &self.inner,
+            &kind,
+            &window_json,
+            &dir,
+            &t,
+        )?)?)
+    }
+
+    /// SHA-256 (hex) of the leaf certificate the appliance presented in the most recent TLS
+    /// handshake; `None` before the first connection.
+    pub fn served_leaf_sha256(&self) -> Option<String> {
+        self.inner.client().served_leaf_sha256()
+    }
+
     /// `ArchiveListing` for a day (`date` YYYY-MM-DD).
     pub fn list_archives(&self, date: String) -> R<String> {
         Ok(json(mapping::list_archives(&self.inner, &date)?))
@@ -749,7 +797,13 @@ fn table(upgrade_table_json: Option<String>) -> R<Option<bt_dr_core::UpgradeTabl
         .transpose()?)
 }
 
-/// Takes one backup set of `site` (options and result as `bt_dr_run_backup_set`).
+fn core_clients(clients: &[Arc<Client>]) -> Vec<bt_dr_core::api::Client> {
+    clients.iter().map(|c| c.inner.client().clone()).collect()
+}
+
+/// Takes one backup set of `site` (options and result as `bt_dr_run_backup_set`);
+/// `other_appliances`: clients of the site's other appliances (a pair's backup) to take an NSB
+/// from too.
 #[uniffi::export]
 #[allow(clippy::too_many_arguments)]
 pub fn run_backup_set(
@@ -757,6 +811,7 @@ pub fn run_backup_set(
     inventory: Arc<Inventory>,
     site: String,
     client: Arc<Client>,
+    other_appliances: Vec<Arc<Client>>,
     options_json: Option<String>,
     backup_password: Option<String>,
     certificate_passphrase: Option<String>,
@@ -769,6 +824,8 @@ pub fn run_backup_set(
         options_json.as_deref(),
         backup_password.as_deref(),
         certificate_passphrase.as_deref(),
+        &inventory.inner,
+        core_clients(&other_appliances),
         &t,
     )?;
     Ok(json(mapping::run_backup_set(
@@ -792,12 +849,15 @@ impl BackupJob {
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
     }
-    /// Adds a site with its client, options and secrets (as [`run_backup_set`]).
+    /// Adds a site with its client, other appliances, options and secrets (as
+    /// [`run_backup_set`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &self,
         inventory: Arc<Inventory>,
         site: String,
         client: Arc<Client>,
+        other_appliances: Vec<Arc<Client>>,
         options_json: Option<String>,
         backup_password: Option<String>,
         certificate_passphrase: Option<String>,
@@ -807,6 +867,8 @@ impl BackupJob {
             options_json.as_deref(),
             backup_password.as_deref(),
             certificate_passphrase.as_deref(),
+            &inventory.inner,
+            core_clients(&other_appliances),
             &Transfer::default(),
         )?;
         self.entries
@@ -836,12 +898,12 @@ pub fn run_backup_job(
         .unwrap_or_else(|p| p.into_inner())
         .clone();
     let cancel = cancel.map(|c| c.inner.clone());
-    Ok(json(mapping::run_backup_job(
+    Ok(mapping::to_json(&mapping::run_backup_job(
         &store_dir,
         &entries,
         concurrency as usize,
         cancel.as_ref(),
-    )?))
+    )?)?)
 }
 
 /// Re-hashes a backup set against its manifest (JSON as `bt_dr_verify_backup_set`).
@@ -921,6 +983,31 @@ pub fn audit(
     Ok(json(mapping::audit_report_value(&report)?))
 }
 
+/// Checks a site's Atlas cluster after a change (`hostnames[i]` through `clients[i]`;
+/// `options_json` and result as `bt_dr_check_atlas_cluster`).
+#[uniffi::export]
+pub fn check_atlas_cluster(
+    inventory: Arc<Inventory>,
+    site: String,
+    hostnames: Vec<String>,
+    clients: Vec<Arc<Client>>,
+    options_json: Option<String>,
+) -> R<String> {
+    if hostnames.len() != clients.len() {
+        return Err(Error::invalid_input("clients", "one client per hostname").into());
+    }
+    let site = mapping::site_of(&inventory.inner, &site)?;
+    let pairs: Vec<_> = hostnames
+        .into_iter()
+        .zip(clients.iter().map(|c| c.inner.clone()))
+        .collect();
+    Ok(mapping::to_json(&mapping::check_atlas_cluster(
+        &site,
+        &pairs,
+        options_json.as_deref(),
+    )?)?)
+}
+
 /// The recovery runbook of a site, in Markdown.
 #[uniffi::export]
 pub fn render_runbook(
@@ -939,8 +1026,8 @@ pub fn render_runbook(
 }
 
 /// Plans a failover (`mode`: planned or unplanned) without side effects; the plan as JSON.
-/// `options_json`: None or `{"force_unknown": bool}` (plan although the old primary's state
-/// is unknown; see `execute_failover`).
+/// `options_json`: None or the options of [`execute_failover`] (planning uses
+/// `force_unknown`, `force_certificate_mismatch`, `redirect` and `site_url`).
 #[uniffi::export]
 #[allow(clippy::too_many_arguments)]
 pub fn plan_failover(
@@ -965,10 +1052,12 @@ pub fn plan_failover(
 }
 
 /// Executes a plan (the JSON of [`plan_failover`]); the timeline as JSON. `options_json`: None
-/// or `{"settle_timeout_ms", "poll_interval_ms", "force_unknown": bool, "demote_old_primary":
-/// bool}` (every field optional; 0 ms keeps a default). `force_unknown` is needed again here
-/// (execution plans afresh); `demote_old_primary` lets the settle loop demote an old primary
-/// that still claims primary (off: nothing is demoted, the outcome is then split brain).
+/// or the options of `bt_dr_execute_failover_with` (`settle_timeout_ms`, `poll_interval_ms`,
+/// `redirect_verify_timeout_ms`, `confirm_timeout_ms`, `force_unknown`, `demote_old_primary`,
+/// `force_certificate_mismatch`, `site_url`, `redirect: {"command": [argv], "timeout_ms"}`),
+/// parsed by the core. `force_unknown` is needed again here (execution plans afresh);
+/// `demote_old_primary` lets the settle loop demote an old primary that still claims primary
+/// (off: nothing is demoted, the outcome is then split brain).
 #[uniffi::export]
 #[allow(clippy::too_many_arguments)]
 pub fn execute_failover(
@@ -1071,6 +1160,23 @@ mod tests {
         assert!(matches!(
             render_runbook(inv, "t".into(), None, None),
             Err(BtDrError::NotFound { .. })
+        ));
+        let pair = parse_inventory(
+            "[[sites]]\nname = \"p\"\nfqdn = \"p.example.com\"\nproduct = \"rs\"\nversion = \"24.1.2\"\n\
+             appliances = [{ hostname = \"a.example.com\", kind = \"b300\" }, { hostname = \"b.example.com\", kind = \"b300\" }]\n\
+             failover = { primary = \"a.example.com\", backup = \"b.example.com\", routing = \"dns-swing\" }\n"
+                .into(),
+            "toml".into(),
+        )
+        .unwrap();
+        let onto =
+            check_restore_onto(pair.clone(), "p".into(), "24.1.2".into(), None, None).unwrap();
+        assert!(
+            onto.contains("\"steps\":[\"Break failover between a.example.com and b.example.com")
+        );
+        assert!(matches!(
+            check_restore_onto(pair, "p".into(), "24.1.2".into(), Some("xx".into()), None),
+            Err(BtDrError::InvalidInput { .. })
         ));
     }
 

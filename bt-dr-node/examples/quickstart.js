@@ -36,8 +36,11 @@ kind = "b300"`,
     onProgress: ({ done, total }) => process.stdout.write(`\rNSB ${done} of ${total ?? '?'} bytes`),
   })
   console.log(`\nbackup set ${set.setId}: ${set.manifest.files.length} files, NSB ${set.manifest.nsb.file}`)
+  // Recordings, session reports and exit surveys go to the site's reporting archive, which the
+  // set refers to: removing the set by retention keeps them.
+  console.log(`reporting archive: ${set.manifest.reporting.length} new files`)
   if (set.partial) {
-    // The NSB was kept, but a part (recordings, certificate, records, Vault key) failed.
+    // The NSB was kept, but a part (reporting data, certificate, records, Vault key) failed.
     for (const p of set.manifest.parts.filter((p) => p.status === 'failed')) {
       console.log(`PARTIAL: part ${p.part} failed (${p.error?.code}): ${p.error?.message}`)
     }

@@ -6,7 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bt_dr_core::api::{self, ArchiveKind, BackupOptions, RetryPolicy, TimeWindow, TransferOptions};
+use bt_dr_core::api::{
+    self, ArchiveKind, BackupOptions, ReportKind, RetryPolicy, TimeWindow, TransferOptions,
+};
 use bt_dr_core::{FailoverRole, Product, SecretString};
 use napi::Env;
 use napi::Status;
@@ -322,6 +324,13 @@ impl Client {
         crate::convert::guard(&env, || Ok(self.inner.product().as_str().to_string()))
     }
 
+    /// SHA-256 (lowercase hex) of the leaf certificate the appliance presented in this client's
+    /// most recent TLS handshake (trusted or not); `null` before the first connection.
+    #[napi(catch_unwind, getter)]
+    pub fn served_leaf_sha256(&self, env: Env) -> napi::Result<Option<String>> {
+        crate::convert::guard(&env, || Ok(self.inner.served_leaf_sha256()))
+    }
+
     /// `check_health`: version, failover role, last data sync.
     #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn check_health<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Value>> {
@@ -462,6 +471,31 @@ impl Client {
             let t = transfer(on_progress, cancel);
             promise(env, async move {
                 out(&c.download_recording(&lsid, &dir, t).await?)
+            })
+        })
+    }
+
+    /// `download_report`: saves one piece of Reporting API data into `dir` under a name the
+    /// core chooses — a recording of any kind or a session report for `{type: "lsid"}`, exit
+    /// surveys for a time window. `kind` is the core's snake_case report kind.
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
+    pub fn download_report<'e>(
+        &self,
+        env: &'e Env,
+        kind: String,
+        window: Value,
+        dir: String,
+        #[napi(ts_arg_type = "((event: ProgressEvent) => void) | undefined | null")]
+        on_progress: Option<ProgressFn>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'e, Value>> {
+        crate::convert::guard(env, || {
+            let c = self.inner.clone();
+            let t = transfer(on_progress, cancel);
+            promise(env, async move {
+                let kind: ReportKind = kind.parse()?;
+                let w = window_input(window)?;
+                out(&c.download_report(kind, &w, &dir, t).await?)
             })
         })
     }

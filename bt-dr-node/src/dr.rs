@@ -2,15 +2,12 @@
 //! audit with its live inputs, the runbook, and failover (plan, execute). Each is one call into
 //! bt-dr-core; the binding only converts arguments and results.
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use bt_dr_core::backup_set::VaultKeyInput;
 use bt_dr_core::{
-    AuditInput, AuditOptions, AuditReport, BackupSetOptions, BackupStore, Error, ErrorKind,
-    FailoverMode, FailoverOptions, FailoverPlan, Inventory, JobSite, RetentionPlan,
-    RetentionPolicy, SecretString, Site, SiteLive, UpgradeTable,
+    AtlasCheckOptions, AuditInput, AuditOptions, AuditReport, BackupSetOptions, BackupStore, Error,
+    ErrorKind, FailoverMode, FailoverOptions, FailoverPlan, Inventory, JobSite, RetentionPlan,
+    RetentionPolicy, Site, SiteLive, UpgradeTable,
 };
 use napi::Env;
 use napi::Status;
@@ -21,7 +18,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::client::{CancelToken, Client, ProgressFn, progress_of};
-use crate::convert::{blocking, enum_input, input, js_error, out, promise, set_key, to_camel};
+use crate::convert::{
+    blocking, enum_input, input, js_error, out, promise, set_key, to_camel, to_snake,
+};
 
 fn store_at(path: &str) -> bt_dr_core::Result<BackupStore> {
     BackupStore::open(path)
@@ -50,42 +49,22 @@ fn error_value(e: &Error) -> Value {
     with_code(to_camel(e.details()))
 }
 
-/// Options of one backup set, as JavaScript spells them (secrets are wrapped at once).
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-struct SetOptionsIn {
-    backup_password: Option<String>,
-    recordings: Option<bool>,
-    first_run_recordings_days: Option<u32>,
-    certificate_bundle: Option<PathBuf>,
-    certificate_passphrase: Option<String>,
-    appliance_records: Vec<PathBuf>,
-    vault_key: Option<VaultKeyInput>,
-}
-
+/// Options of one backup set: the camelCase object goes to the core's one parser
+/// ([`BackupSetOptions::from_json`]), which owns the defaults and refuses unknown keys.
 fn set_options(v: Option<Value>) -> bt_dr_core::Result<BackupSetOptions> {
-    let o: SetOptionsIn = match v {
-        Some(v) if !v.is_null() => input("options", v)?,
-        _ => SetOptionsIn::default(),
-    };
-    let d = BackupSetOptions::default();
-    Ok(BackupSetOptions {
-        backup_password: o.backup_password.map(SecretString::from),
-        recordings: o.recordings.unwrap_or(d.recordings),
-        first_run_recordings_days: o
-            .first_run_recordings_days
-            .unwrap_or(d.first_run_recordings_days),
-        certificate_bundle: o.certificate_bundle,
-        certificate_passphrase: o.certificate_passphrase.map(SecretString::from),
-        appliance_records: o.appliance_records,
-        vault_key: o.vault_key,
-        progress: None,
-        cancel: None,
-    })
+    BackupSetOptions::from_json(v.map(to_snake).unwrap_or(Value::Null))
 }
 
-/// `run_backup_set`: takes one backup set (NSB, recordings, certificate bundle, `/appliance`
-/// records, Vault key record, manifest) of `site` through `client` into the store at `store`.
+/// Options of failover planning and execution, through the core's one parser
+/// ([`FailoverOptions::from_json`]).
+fn failover_options(v: Option<Value>) -> bt_dr_core::Result<FailoverOptions> {
+    FailoverOptions::from_json(v.map(to_snake).unwrap_or(Value::Null))
+}
+
+/// `run_backup_set`: takes one backup set (NSB, reporting data, certificate bundle,
+/// `/appliance` records, Vault key record, manifest) of `site` through `client` into the store
+/// at `store`; `other_appliances` are the clients of the site's other appliances (a failover
+/// pair's backup) whose NSBs the set takes too.
 #[napi(catch_unwind, ts_return_type = "Promise<any>")]
 #[allow(clippy::too_many_arguments)]
 pub fn run_backup_set<'e>(
@@ -97,15 +76,22 @@ pub fn run_backup_set<'e>(
     #[napi(ts_arg_type = "((event: ProgressEvent) => void) | undefined | null")]
     on_progress: Option<ProgressFn>,
     cancel: Option<&CancelToken>,
+    other_appliances: Option<Vec<ClassInstance<'e, Client>>>,
 ) -> napi::Result<PromiseRaw<'e, Value>> {
     crate::convert::guard(env, || {
         let client = client.core();
+        let others: Vec<_> = other_appliances
+            .iter()
+            .flatten()
+            .map(|c| c.core())
+            .collect();
         let progress = progress_of(on_progress);
         let cancel = cancel.map(CancelToken::core);
         promise(env, async move {
             let store = store_at(&store)?;
             let site = site_input(site)?;
             let mut opts = set_options(options)?;
+            opts.other_appliances = others;
             opts.progress = progress;
             opts.cancel = cancel;
             out(&bt_dr_core::run_backup_set(&store, &site, &client, &opts).await?)
@@ -130,7 +116,8 @@ pub type JobProgressFn =
     ThreadsafeFunction<JobProgressEvent, Unknown<'static>, JobProgressEvent, Status, false>;
 
 /// `run_backup_job`: backs up many sites (`sites[i]` through `clients[i]` with `options[i]`), at
-/// most `concurrency` at a time; one failing site does not stop the others.
+/// most `concurrency` at a time; one failing site does not stop the others. Site `i` also takes
+/// the NSBs of the next `other_counts[i]` clients of `other_appliances` (a flattened list).
 #[napi(catch_unwind, ts_return_type = "Promise<any>")]
 #[allow(clippy::too_many_arguments)]
 pub fn run_backup_job<'e>(
@@ -143,24 +130,44 @@ pub fn run_backup_job<'e>(
     #[napi(ts_arg_type = "((event: JobProgressEvent) => void) | undefined | null")]
     on_progress: Option<JobProgressFn>,
     cancel: Option<&CancelToken>,
+    other_appliances: Option<Vec<ClassInstance<'e, Client>>>,
+    other_counts: Option<Vec<u32>>,
 ) -> napi::Result<PromiseRaw<'e, Value>> {
     crate::convert::guard(env, || {
         let clients: Vec<_> = clients.iter().map(|c| c.core()).collect();
+        let others: Vec<_> = other_appliances
+            .iter()
+            .flatten()
+            .map(|c| c.core())
+            .collect();
+        let other_counts = other_counts.unwrap_or_default();
         let cb = on_progress.map(Arc::new);
         let cancel = cancel.map(CancelToken::core);
         let prepared = (|| {
-            if sites.len() != clients.len() || (!options.is_empty() && options.len() != sites.len())
+            if sites.len() != clients.len()
+                || (!options.is_empty() && options.len() != sites.len())
+                || (!other_counts.is_empty() && other_counts.len() != sites.len())
             {
                 return Err(Error::invalid_input(
                     "sites",
                     "sites, clients and options must have the same length",
                 ));
             }
+            if other_counts.iter().map(|&n| n as usize).sum::<usize>() != others.len() {
+                return Err(Error::invalid_input(
+                    "other_appliances",
+                    "the counts do not add up to the clients given",
+                ));
+            }
             let mut jobs = Vec::with_capacity(sites.len());
             let mut options = options.into_iter();
+            let mut others = others.into_iter();
+            let mut counts = other_counts.into_iter();
             for (site, client) in sites.into_iter().zip(clients) {
                 let site = site_input(site)?;
                 let mut opts = set_options(options.next())?;
+                let n = counts.next().unwrap_or(0) as usize;
+                opts.other_appliances = others.by_ref().take(n).collect();
                 if let Some(cb) = &cb {
                     let cb = cb.clone();
                     let name = site.name.clone();
@@ -289,13 +296,11 @@ pub fn audit(
                 Some(v) if !v.is_null() => input("options", v)?,
                 _ => AuditIn::default(),
             };
-            let d = AuditOptions::default();
+            // Unset limits stay None: the core takes them from the inventory's thresholds.
             let opts = AuditOptions {
-                max_backup_age_hours: o.max_backup_age_hours.unwrap_or(d.max_backup_age_hours),
-                max_sync_age_hours: o.max_sync_age_hours.or(d.max_sync_age_hours),
-                certificate_horizon_days: o
-                    .certificate_horizon_days
-                    .unwrap_or(d.certificate_horizon_days),
+                max_backup_age_hours: o.max_backup_age_hours,
+                max_sync_age_hours: o.max_sync_age_hours,
+                certificate_horizon_days: o.certificate_horizon_days,
                 now: o.now,
             };
             let store = o.store.as_deref().map(store_at).transpose()?;
@@ -409,16 +414,10 @@ pub fn render_runbook(
     })
 }
 
-/// Options of planning (`{ forceUnknown }`).
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-struct PlanIn {
-    force_unknown: Option<bool>,
-}
-
 /// `plan_failover_with`: looks at both appliances of the pair and plans `mode` (`"planned"` or
-/// `"unplanned"`), refusing what is unsafe. No side effects. `options.forceUnknown` plans
-/// although the old primary's state is unknown.
+/// `"unplanned"`), refusing what is unsafe. No side effects. `options` are the failover
+/// options ([`FailoverOptions::from_json`], camelCase): `forceUnknown`,
+/// `forceCertificateMismatch`, `redirect`, `siteUrl`, … shape the plan.
 #[napi(catch_unwind, ts_return_type = "Promise<any>")]
 #[allow(clippy::too_many_arguments)]
 pub fn plan_failover<'e>(
@@ -436,14 +435,7 @@ pub fn plan_failover<'e>(
         promise(env, async move {
             let site = site_input(site)?;
             let mode: FailoverMode = enum_input("mode", &mode)?;
-            let o: PlanIn = match options {
-                Some(v) if !v.is_null() => input("options", v)?,
-                _ => PlanIn::default(),
-            };
-            let opts = FailoverOptions {
-                force_unknown: o.force_unknown.unwrap_or(false),
-                ..FailoverOptions::default()
-            };
+            let opts = failover_options(options)?;
             out(&bt_dr_core::failover::plan_failover_with(
                 &site,
                 (&first_hostname, &a),
@@ -456,17 +448,9 @@ pub fn plan_failover<'e>(
     })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-struct FailoverIn {
-    settle_timeout_ms: Option<u64>,
-    poll_interval_ms: Option<u64>,
-    force_unknown: Option<bool>,
-    demote_old_primary: Option<bool>,
-}
-
-/// `execute_failover`: re-plans, refuses when the world moved, changes the role and polls until
-/// the pair settles; resolves to the timeline.
+/// `execute_failover`: re-plans, refuses when the world moved, redirects traffic (the
+/// `redirect` command hook), changes the role, polls until the pair settles and confirms
+/// clients; resolves to the timeline. `options` as for [`plan_failover`].
 #[napi(catch_unwind, ts_return_type = "Promise<any>")]
 #[allow(clippy::too_many_arguments)]
 pub fn execute_failover<'e>(
@@ -484,23 +468,7 @@ pub fn execute_failover<'e>(
         promise(env, async move {
             let site = site_input(site)?;
             let plan: FailoverPlan = input("plan", plan)?;
-            let o: FailoverIn = match options {
-                Some(v) if !v.is_null() => input("options", v)?,
-                _ => FailoverIn::default(),
-            };
-            let d = FailoverOptions::default();
-            let opts = FailoverOptions {
-                settle_timeout: o
-                    .settle_timeout_ms
-                    .map(Duration::from_millis)
-                    .unwrap_or(d.settle_timeout),
-                poll_interval: o
-                    .poll_interval_ms
-                    .map(Duration::from_millis)
-                    .unwrap_or(d.poll_interval),
-                force_unknown: o.force_unknown.unwrap_or(d.force_unknown),
-                demote_old_primary: o.demote_old_primary.unwrap_or(d.demote_old_primary),
-            };
+            let opts = failover_options(options)?;
             out(&bt_dr_core::execute_failover(
                 &site,
                 (&first_hostname, &a),
@@ -509,6 +477,33 @@ pub fn execute_failover<'e>(
                 &opts,
             )
             .await?)
+        })
+    })
+}
+
+/// `check_atlas_cluster`: checks an Atlas cluster after a change — membership as the primary
+/// lists it, `check_health` of every node, and connected clients sampled twice per node
+/// (`hostnames[i]` through `clients[i]`). `options` is `{ sampleIntervalMs? }`.
+#[napi(catch_unwind, ts_return_type = "Promise<any>")]
+pub fn check_atlas_cluster<'e>(
+    env: &'e Env,
+    site: Value,
+    hostnames: Vec<String>,
+    clients: Vec<ClassInstance<'e, Client>>,
+    options: Option<Value>,
+) -> napi::Result<PromiseRaw<'e, Value>> {
+    crate::convert::guard(env, || {
+        let pairs: Vec<_> = hostnames
+            .into_iter()
+            .zip(clients.iter().map(|c| c.core()))
+            .collect();
+        promise(env, async move {
+            let site = site_input(site)?;
+            let opts: AtlasCheckOptions = match options {
+                Some(v) if !v.is_null() => input("options", v)?,
+                _ => AtlasCheckOptions::default(),
+            };
+            out(&bt_dr_core::check_atlas_cluster(&site, &pairs, &opts).await?)
         })
     })
 }

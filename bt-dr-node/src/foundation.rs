@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use bt_dr_core::document::Format;
 use bt_dr_core::{
     ApplianceRecord, BackupName, BundleCheckOptions, BundleReport, Error, Inventory, Product,
-    ProductVersion, SecretString, UpgradeTable, VaultKeyRecord,
+    ProductVersion, SecretString, Site, UpgradeTable, VaultKeyRecord,
 };
 use napi::Env;
 use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
@@ -176,6 +176,47 @@ pub fn check_restore(
                 &table,
                 o.backup_product,
                 o.site_product,
+            ))
+        })();
+        sync_value(&env, r)
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RestoreOntoOptions {
+    #[serde(default)]
+    table: Option<UpgradeTable>,
+    #[serde(default)]
+    backup_product: Option<Product>,
+}
+
+/// `check_restore_onto`: [`check_restore`] for a restore onto an inventory `site` (its version
+/// and product); for a failover pair the verdict gains a warning and the guide's `steps`
+/// (break failover, restore, reset the pre-shared key, re-establish). `options`:
+/// `{table?, backupProduct?}`.
+#[napi(catch_unwind, ts_return_type = "any")]
+pub fn check_restore_onto(
+    env: Env,
+    site: Value,
+    backup_version: String,
+    options: Option<Value>,
+) -> napi::Result<Value> {
+    crate::convert::guard(&env, || {
+        let r = (|| {
+            let site: Site = input("site", site)?;
+            site.validate()?;
+            let o: RestoreOntoOptions = match options {
+                Some(v) if !v.is_null() => input("options", v)?,
+                _ => RestoreOntoOptions::default(),
+            };
+            let b: ProductVersion = backup_version.parse()?;
+            let table = o.table.unwrap_or_default();
+            out(&bt_dr_core::check_restore_onto(
+                &site,
+                &b,
+                o.backup_product,
+                &table,
             ))
         })();
         sync_value(&env, r)

@@ -103,11 +103,22 @@ test('runBackupSet, listBackupSets, verifyBackupSet', async () => {
   const m = r.manifest
   assert.equal(m.site, 'support')
   assert.equal(m.product, 'rs')
+  assert.equal(m.format, 3)
   const kinds = new Set(m.files.map((f) => f.kind))
-  for (const k of ['nsb', 'sidecar', 'recording', 'certificate_bundle', 'appliance_record', 'vault_key', 'vault_key_record']) {
+  for (const k of ['nsb', 'sidecar', 'certificate_bundle', 'appliance_record', 'vault_key', 'vault_key_record']) {
     assert.ok(kinds.has(/** @type {any} */ (k)), `manifest lists a ${k}`)
   }
-  assert.equal(m.recordings?.count, 3)
+  // Recordings live in the site's reporting archive, which the manifest refers to.
+  assert.ok(!kinds.has('recording'), 'no recording inside the set')
+  const recordings = m.reporting.filter((f) => f.kind === 'session_recording')
+  assert.equal(recordings.length, 3)
+  assert.equal(m.recordings?.count, m.reporting.length)
+  assert.equal(m.recordings?.kinds.find((k) => k.kind === 'session_recording')?.count, 3)
+  for (const f of m.reporting) {
+    assert.ok(f.path.startsWith(`reporting/${f.kind}/`), f.path)
+    const bytes = await fs.readFile(path.join(store, 'support', f.path))
+    assert.equal(bytes.length, f.size)
+  }
   assert.equal(m.applianceRecords.length, 2)
   assert.match(m.vaultKey?.date ?? '', /^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD')
   assert.ok(m.certificate?.leafSha256)
@@ -122,7 +133,7 @@ test('runBackupSet, listBackupSets, verifyBackupSet', async () => {
 
   const v = await bt.verifyBackupSet(r.path)
   assert.equal(v.ok, true)
-  assert.equal(v.filesChecked, m.files.length)
+  assert.equal(v.filesChecked, m.files.length + m.reporting.length)
   assert.deepEqual(v.problems, [])
 
   // tamper with a copy and verify again

@@ -73,7 +73,19 @@ test('parseInventory and loadInventory in every format', async () => {
   assert.equal(site.failover?.routing, 'dns-swing')
   assert.equal(site.api?.clientSecretEnv, 'BT_DR_SUPPORT_SECRET')
   assert.equal(site.appliances?.[0].failoverRole, 'none')
-  assert.deepEqual(bt.parseInventory(JSON.stringify({ sites: [] }), 'json'), { sites: [] })
+  const empty = bt.parseInventory(JSON.stringify({ sites: [] }), 'json')
+  assert.deepEqual(empty.sites, [])
+  // An inventory without [thresholds] gets bt-dr's documented defaults.
+  assert.deepEqual(empty.thresholds, {
+    maxBackupAgeHours: 26,
+    certificateHorizonDays: 30,
+    syncStaleFactor: 2,
+    syncStaleMinHours: 1,
+    minConnectivityTestIps: 2,
+    minRsaBits: 2048,
+  })
+  assert.equal(site.customCertificate, false)
+  assert.equal(site.customTls, false)
   const yaml = 'sites:\n  - name: lab\n    fqdn: lab.example.com\n    product: pra\n    version: 23.2.1\n'
   assert.equal(bt.parseInventory(yaml, 'yaml').sites[0].product, 'pra')
 

@@ -49,6 +49,7 @@ test('the README quickstart runs against the simulator', async () => {
       assert.match(stdout, /bt-a\.example\.com runs 24\.1\.2 \(\d+-[0-9a-f]+\) as primary/)
       assert.match(stdout, /NSB 131072 of 131072 bytes/)
       assert.match(stdout, /backup set \S+: \d+ files, NSB bomgar-24\.1\.2-support-.*\.nsb/)
+      assert.match(stdout, /reporting archive: [1-9]\d* new files/)
       assert.match(stdout, /audit: \d+ critical, \d+ errors/)
       assert.match(stdout, /error vault_key_missing: /, 'the audit reports what the quickstart did not save')
     } finally {

@@ -26,8 +26,9 @@ def main(argv: List[str]) -> int:
         for c in clients.values():
             c.close()
     print(f"{plan.mode} failover of {plan.site}: {plan.from_.hostname} -> {plan.to.hostname}")
+    print(f"certificates: {plan.certificates}; clients reach the site at {plan.site_url}")
     for n, step in enumerate(plan.steps, 1):
-        print(f"{n}. {'[bt-dr] ' if step.automated else ''}{step.action}")
+        print(f"{n}. [{step.step or '-'}] {'[bt-dr] ' if step.automated else ''}{step.action}")
     for w in plan.warnings:
         print(f"warning: {w}")
     return 0

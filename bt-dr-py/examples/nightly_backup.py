@@ -3,7 +3,9 @@
     python nightly_backup.py fleet.toml /srv/bt-dr/store
 
 Each site needs an ``[sites.api]`` section; its secret is read from the environment variable
-it names.
+it names. For a failover pair the set also takes the backup appliance's NSB (its failover
+settings are not part of the data sync). Recordings, session reports and exit surveys go to
+the store's per-site reporting archive, which retention never removes.
 
 Exit status: 0 every site has a complete set; 1 a site failed (no set taken); 3 no site failed
 but a set is partial (a part such as recordings, the certificate, the appliance records or the
@@ -32,8 +34,10 @@ def main(argv: List[str]) -> int:
             print(f"{site.name}: skipped (no [api] section or no appliance)")
             continue
         client = bt_dr.Client.for_appliance(site, primary.hostname)
-        clients.append(client)
-        jobs.append((site, client, bt_dr.BackupSetOptions(recordings=True)))
+        backup = site.intended_backup()
+        others = [] if backup is None else [bt_dr.Client.for_appliance(site, backup.hostname)]
+        clients += [client, *others]
+        jobs.append((site, client, bt_dr.BackupSetOptions(recordings=True), others))
     try:
         report = bt_dr.run_backup_job(store, jobs, concurrency=4)
     finally:
@@ -47,9 +51,11 @@ def main(argv: List[str]) -> int:
         check = bt_dr.verify_backup_set(outcome.report.path)
         plan = bt_dr.plan_retention(store, outcome.site, keep_daily=7, keep_weekly=4)
         removed = bt_dr.apply_retention(store, plan)
+        manifest = outcome.report.manifest
         print(
             f"{outcome.site}: set {outcome.report.set_id} verified={check.ok} "
-            f"files={check.files_checked} removed={removed}"
+            f"files={check.files_checked} nsbs={len(manifest.appliance_nsbs) or 1} "
+            f"reporting={len(manifest.reporting)} removed={removed}"
         )
         if outcome.partial:
             print(f"{outcome.site}: PARTIAL set {outcome.report.set_id}: the NSB was kept, but")

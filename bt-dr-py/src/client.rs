@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bt_dr_core::api::{
     ArchiveKind, BackupOptions, BlockingClient, CancelToken, Client, ClientBuilder, Progress,
-    RetryPolicy, TransferOptions,
+    ReportKind, RetryPolicy, TransferOptions,
 };
 use bt_dr_core::{Error, FailoverRole, SecretString};
 use pyo3::prelude::*;
@@ -536,6 +536,40 @@ impl NativeClient {
             )?;
             to_py(py, &v)
         })
+    }
+
+    /// Saves one piece of Reporting API data of `kind` (snake-case `ReportKind`) into `dir`:
+    /// per-session kinds for an `lsid` window, exit surveys for a time window.
+    #[pyo3(signature = (kind, window, dir, progress=None))]
+    fn download_report<'py>(
+        &self,
+        py: Python<'py>,
+        kind: &str,
+        window: &Bound<'py, PyAny>,
+        dir: PathBuf,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::errors::guard(|| {
+            let kind: ReportKind = py_result(kind.parse())?;
+            let w = window_from(window)?;
+            let bc = self.live()?;
+            let hook = ProgressHook::new(progress);
+            let opts = hook.transfer();
+            let c = bc.client().clone();
+            let v = hook.run(
+                py,
+                &bc,
+                async move { c.download_report(kind, &w, &dir, opts).await },
+                |f| f.size,
+            )?;
+            to_py(py, &v)
+        })
+    }
+
+    /// SHA-256 (hex) of the leaf certificate the appliance presented in this client's most
+    /// recent TLS handshake; None before the first connection and over plain http.
+    fn served_leaf_sha256(&self) -> PyResult<Option<String>> {
+        crate::errors::guard(|| Ok(self.live()?.client().served_leaf_sha256()))
     }
 
     /// Streams one Archive (gzip) into `dir`.

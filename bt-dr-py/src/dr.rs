@@ -2,14 +2,12 @@
 //! bt-dr-core's functions. Network work runs with the GIL released on a client's runtime.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use bt_dr_core::api::CancelToken;
-use bt_dr_core::backup_set::VaultKeyInput;
+use bt_dr_core::api::{CancelToken, Client};
 use bt_dr_core::retention::RetentionCandidate;
 use bt_dr_core::{
-    AuditInput, AuditOptions, AuditReport, BackupSetOptions, BackupStore, Error, FailoverMode,
-    FailoverOptions, FailoverPlan, Inventory, RetentionPlan, RetentionPolicy, SecretString, Site,
+    AtlasCheckOptions, AuditInput, AuditOptions, AuditReport, BackupSetOptions, BackupStore, Error,
+    FailoverMode, FailoverOptions, FailoverPlan, Inventory, RetentionPlan, RetentionPolicy, Site,
     SiteLive, UpgradeTable,
 };
 use pyo3::prelude::*;
@@ -37,64 +35,33 @@ fn table_from(obj: Option<&Bound<'_, PyAny>>) -> PyResult<UpgradeTable> {
     }
 }
 
-fn opt_str(v: &Value, k: &str) -> Option<String> {
-    v.get(k).and_then(Value::as_str).map(str::to_string)
+/// A JSON-compatible Python value, or JSON `null` for None / absent.
+fn json_or_null(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Value> {
+    match obj {
+        Some(o) if !o.is_none() => py_to_json(o),
+        _ => Ok(Value::Null),
+    }
 }
 
-/// Backup set options from a dict; secrets become `SecretString` at once.
-fn set_options(obj: Option<&Bound<'_, PyAny>>) -> PyResult<BackupSetOptions> {
-    let mut o = BackupSetOptions::default();
-    let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(o);
-    };
-    let v = py_to_json(obj)?;
-    let known = [
-        "backup_password",
-        "recordings",
-        "first_run_recordings_days",
-        "certificate_bundle",
-        "certificate_passphrase",
-        "appliance_records",
-        "vault_key",
-    ];
-    if let Some(k) = v
-        .as_object()
-        .and_then(|map| map.keys().find(|k| !known.contains(&k.as_str())))
-    {
-        return py_result(Err(Error::invalid_input(
-            "backup set options",
-            format!("unknown option `{k}`"),
-        )));
-    }
-    o.backup_password = opt_str(&v, "backup_password").map(SecretString::from);
-    if let Some(b) = v.get("recordings").and_then(Value::as_bool) {
-        o.recordings = b;
-    }
-    if let Some(n) = v.get("first_run_recordings_days").and_then(Value::as_u64) {
-        o.first_run_recordings_days = n as u32;
-    }
-    o.certificate_bundle = opt_str(&v, "certificate_bundle").map(PathBuf::from);
-    o.certificate_passphrase = opt_str(&v, "certificate_passphrase").map(SecretString::from);
-    if let Some(list) = v.get("appliance_records").filter(|x| !x.is_null()) {
-        o.appliance_records = from_json(list.clone(), "appliance_records")?;
-    }
-    if let Some(k) = v.get("vault_key").filter(|x| !x.is_null()) {
-        o.vault_key = Some(VaultKeyInput {
-            path: opt_str(k, "path").map(PathBuf::from).ok_or_else(|| {
-                crate::errors::to_pyerr(Error::invalid_input("vault_key.path", "is required"))
-            })?,
-            password_protected: k
-                .get("password_protected")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        });
-    }
+/// Backup set options from their JSON form (the core's parser: unknown keys are refused,
+/// secrets become `SecretString` at once), with the other appliances' clients set on them.
+fn set_options(
+    obj: Option<&Bound<'_, PyAny>>,
+    others: &[PyRef<'_, NativeClient>],
+) -> PyResult<BackupSetOptions> {
+    let mut o = py_result(BackupSetOptions::from_json(json_or_null(obj)?))?;
+    o.other_appliances = others
+        .iter()
+        .map(|c| c.live().map(|bc| bc.client().clone()))
+        .collect::<PyResult<Vec<Client>>>()?;
     Ok(o)
 }
 
 /// Takes one backup set of `site` through `client` into the store at `store`.
+/// `other_appliances`: clients of the site's other appliances (a pair's backup) to take an
+/// NSB from too.
 #[pyfunction]
-#[pyo3(signature = (store, site, client, options=None, progress=None))]
+#[pyo3(signature = (store, site, client, options=None, progress=None, other_appliances=Vec::new()))]
 pub fn run_backup_set<'py>(
     py: Python<'py>,
     store: PathBuf,
@@ -102,11 +69,12 @@ pub fn run_backup_set<'py>(
     client: &NativeClient,
     options: Option<&Bound<'py, PyAny>>,
     progress: Option<Py<PyAny>>,
+    other_appliances: Vec<PyRef<'py, NativeClient>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let store = store_at(store)?;
         let site = site_from(site)?;
-        let mut opts = set_options(options)?;
+        let mut opts = set_options(options, &other_appliances)?;
         let hook = ProgressHook::new(progress);
         opts.progress = Some(hook.progress());
         opts.cancel = Some(hook.token());
@@ -136,7 +104,16 @@ impl NsbSize for bt_dr_core::Manifest {
     }
 }
 
-/// Backs up many sites concurrently: `jobs` is a list of `(site, client, options)`.
+/// One job of [`run_backup_job`] as Python hands it over.
+type JobItem<'py> = (
+    Bound<'py, PyAny>,
+    PyRef<'py, NativeClient>,
+    Option<Bound<'py, PyAny>>,
+    Vec<PyRef<'py, NativeClient>>,
+);
+
+/// Backs up many sites concurrently: `jobs` is a list of `(site, client, options,
+/// other_appliances)`.
 #[pyfunction]
 #[pyo3(signature = (store, jobs, concurrency=4))]
 pub fn run_backup_job<'py>(
@@ -151,18 +128,14 @@ pub fn run_backup_job<'py>(
         let mut runtime = None;
         let token = CancelToken::new();
         for item in jobs.iter() {
-            let (site, client, options): (
-                Bound<'py, PyAny>,
-                PyRef<'py, NativeClient>,
-                Option<Bound<'py, PyAny>>,
-            ) = item.extract()?;
+            let (site, client, options, others): JobItem<'py> = item.extract()?;
             let bc = client.live()?;
             sites.push(bt_dr_core::backup_set::JobSite {
                 site: site_from(&site)?,
                 client: bc.client().clone(),
                 options: BackupSetOptions {
                     cancel: Some(token.clone()),
-                    ..set_options(options.as_ref())?
+                    ..set_options(options.as_ref(), &others)?
                 },
             });
             runtime.get_or_insert(bc);
@@ -315,16 +288,9 @@ pub fn audit<'py>(
             _ => Vec::new(),
         };
         let table = table_from(upgrade_table)?;
+        // Absent values come from the inventory's thresholds (the core's rule).
         let opts: AuditOptions = match options {
-            Some(o) if !o.is_none() => {
-                let mut v = to_json(&AuditOptions::default())?;
-                if let (Some(base), Value::Object(over)) = (v.as_object_mut(), py_to_json(o)?) {
-                    for (k, x) in over {
-                        base.insert(k, x);
-                    }
-                }
-                from_json(v, "audit options")?
-            }
+            Some(o) if !o.is_none() => from_py(o, "audit options")?,
             _ => AuditOptions::default(),
         };
         let report = py
@@ -383,54 +349,29 @@ fn mode_of(s: &str) -> PyResult<FailoverMode> {
 
 type Side<'py> = (String, PyRef<'py, NativeClient>);
 
-/// Failover options from the keyword arguments (None: the core's default).
-fn failover_options(
-    settle_timeout: Option<f64>,
-    poll_interval: Option<f64>,
-    force_unknown: Option<bool>,
-    demote_old_primary: Option<bool>,
-) -> PyResult<FailoverOptions> {
-    let mut opts = FailoverOptions::default();
-    for (v, slot, field) in [
-        (settle_timeout, &mut opts.settle_timeout, "settle_timeout"),
-        (poll_interval, &mut opts.poll_interval, "poll_interval"),
-    ] {
-        if let Some(s) = v {
-            if !(s > 0.0 && s.is_finite()) {
-                return py_result(Err(Error::invalid_input(
-                    field,
-                    "must be a positive number of seconds",
-                )));
-            }
-            *slot = Duration::from_secs_f64(s);
-        }
-    }
-    if let Some(f) = force_unknown {
-        opts.force_unknown = f;
-    }
-    if let Some(d) = demote_old_primary {
-        opts.demote_old_primary = d;
-    }
-    Ok(opts)
+/// Failover options from their JSON form (the core's parser: times in milliseconds, unknown
+/// keys refused, `null` for the defaults).
+fn failover_options(obj: Option<&Bound<'_, PyAny>>) -> PyResult<FailoverOptions> {
+    py_result(FailoverOptions::from_json(json_or_null(obj)?))
 }
 
-/// Plans a failover of `site` (no side effects); `first`/`second` are `(hostname, client)`.
-/// `force_unknown`: plan although the old primary's state is unknown (answered, but with a
-/// TLS, pin, authentication, permission, rate-limit, parse or API error).
+/// Plans a failover of `site` (no side effects); `first`/`second` are `(hostname, client)`,
+/// `options` the core's JSON form of the failover options (`force_unknown`,
+/// `force_certificate_mismatch`, `redirect`, `site_url`... shape the plan).
 #[pyfunction]
-#[pyo3(signature = (site, first, second, mode, force_unknown=false))]
+#[pyo3(signature = (site, first, second, mode, options=None))]
 pub fn plan_failover<'py>(
     py: Python<'py>,
     site: &Bound<'py, PyAny>,
     first: Side<'py>,
     second: Side<'py>,
     mode: &str,
-    force_unknown: bool,
+    options: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let site = site_from(site)?;
         let mode = mode_of(mode)?;
-        let opts = failover_options(None, None, Some(force_unknown), None)?;
+        let opts = failover_options(options)?;
         let (ha, a) = (first.0, first.1.live()?);
         let (hb, b) = (second.0, second.1.live()?);
         let (ca, cb) = (a.client().clone(), b.client().clone());
@@ -442,32 +383,22 @@ pub fn plan_failover<'py>(
     })
 }
 
-/// Executes a plan and returns its timeline. `force_unknown` as for planning (execution
-/// plans afresh); `demote_old_primary`: the settle loop may demote an old primary that still
-/// claims primary with force (off: bt-dr demotes nothing by itself).
+/// Executes a plan and returns its timeline; `options` as for [`plan_failover`] (execution
+/// plans afresh with them), plus the timings.
 #[pyfunction]
-#[pyo3(signature = (site, first, second, plan, settle_timeout=None, poll_interval=None, force_unknown=false, demote_old_primary=false))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (site, first, second, plan, options=None))]
 pub fn execute_failover<'py>(
     py: Python<'py>,
     site: &Bound<'py, PyAny>,
     first: Side<'py>,
     second: Side<'py>,
     plan: &Bound<'py, PyAny>,
-    settle_timeout: Option<f64>,
-    poll_interval: Option<f64>,
-    force_unknown: bool,
-    demote_old_primary: bool,
+    options: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let site = site_from(site)?;
         let plan: FailoverPlan = from_py(plan, "plan")?;
-        let opts = failover_options(
-            settle_timeout,
-            poll_interval,
-            Some(force_unknown),
-            Some(demote_old_primary),
-        )?;
+        let opts = failover_options(options)?;
         let (ha, a) = (first.0, first.1.live()?);
         let (hb, b) = (second.0, second.1.live()?);
         let (ca, cb) = (a.client().clone(), b.client().clone());
@@ -475,6 +406,46 @@ pub fn execute_failover<'py>(
             bt_dr_core::execute_failover(&site, (&ha, &ca), (&hb, &cb), &plan, &opts).await
         })?;
         to_py(py, &t)
+    })
+}
+
+/// Checks an Atlas cluster after a change: `clients` is `[(hostname, client)]` (every traffic
+/// node and at least one primary node), `options` the core's `AtlasCheckOptions` dict.
+#[pyfunction]
+#[pyo3(signature = (site, clients, options=None))]
+pub fn check_atlas_cluster<'py>(
+    py: Python<'py>,
+    site: &Bound<'py, PyAny>,
+    clients: &Bound<'py, PyAny>,
+    options: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    crate::errors::guard(|| {
+        let site = site_from(site)?;
+        let opts: AtlasCheckOptions = match options {
+            Some(o) if !o.is_none() => from_py(o, "atlas check options")?,
+            _ => AtlasCheckOptions::default(),
+        };
+        let list = clients_of(clients)?;
+        let runtime = list.first().map(|(_, bc)| bc.clone());
+        let pairs: Vec<(String, Client)> = list
+            .into_iter()
+            .map(|(h, b)| (h, b.client().clone()))
+            .collect();
+        let fut = async move { bt_dr_core::check_atlas_cluster(&site, &pairs, &opts).await };
+        let report = match runtime {
+            Some(bc) => run_blocking(py, &bc, fut)?,
+            // No client at all: the core refuses before any I/O; a small runtime runs it.
+            None => py_result(
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| Error::Internal {
+                        reason: format!("cannot start a runtime: {e}"),
+                    })
+                    .and_then(|rt| rt.block_on(fut)),
+            )?,
+        };
+        to_py(py, &report)
     })
 }
 

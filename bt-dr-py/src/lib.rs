@@ -31,6 +31,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ops::parse_backup_name, m)?)?;
     m.add_function(wrap_pyfunction!(ops::format_backup_name, m)?)?;
     m.add_function(wrap_pyfunction!(ops::check_restore, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::check_restore_onto, m)?)?;
     m.add_function(wrap_pyfunction!(ops::nsb_coverage, m)?)?;
     m.add_function(wrap_pyfunction!(ops::check_certificate_bundle, m)?)?;
     m.add_function(wrap_pyfunction!(ops::check_certificate_pair, m)?)?;
@@ -55,6 +56,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(dr::render_runbook, m)?,
         wrap_pyfunction!(dr::plan_failover, m)?,
         wrap_pyfunction!(dr::execute_failover, m)?,
+        wrap_pyfunction!(dr::check_atlas_cluster, m)?,
         wrap_pyfunction!(dr::site_pair, m)?,
     ] {
         m.add_function(f)?;

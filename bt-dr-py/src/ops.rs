@@ -197,6 +197,34 @@ pub fn check_restore<'py>(
     })
 }
 
+/// Decides whether a backup restores onto an inventory site (its version and product); for a
+/// failover pair the verdict carries the core's warning and the ordered `steps`.
+#[pyfunction]
+#[pyo3(signature = (site, backup_version, backup_product=None, table=None))]
+pub fn check_restore_onto<'py>(
+    py: Python<'py>,
+    site: &Bound<'py, PyAny>,
+    backup_version: &str,
+    backup_product: Option<&str>,
+    table: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    crate::errors::guard(|| {
+        let site: bt_dr_core::Site = from_py(site, "site")?;
+        py_result(site.validate())?;
+        let table: UpgradeTable = match table {
+            Some(t) if !t.is_none() => from_py(t, "upgrade table")?,
+            _ => UpgradeTable::default(),
+        };
+        let check = bt_dr_core::check_restore_onto(
+            &site,
+            &parse_pv(backup_version)?,
+            backup_product.map(product_of).transpose()?,
+            &table,
+        );
+        to_py(py, &check)
+    })
+}
+
 /// Lists what an NSB holds and what it leaves out.
 #[pyfunction]
 #[pyo3(signature = (product, include_logged_history=false))]

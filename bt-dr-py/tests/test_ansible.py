@@ -113,6 +113,7 @@ def test_playbook_against_the_simulator(fresh_sim: Sim, tmp_path: Path) -> None:
         "bt_p12_dir": str(FIXTURES),
         "bt_inputs": str(inputs),
         "bt_control_url": fresh_sim.control_url,
+        "bt_site_url": fresh_sim.info["site_url"],
     }
     vars_file = tmp_path / "vars.json"
     vars_file.write_text(json.dumps(extra))

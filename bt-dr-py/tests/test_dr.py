@@ -2,6 +2,7 @@
 runbook and the failover drill."""
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Iterator, List, Optional
@@ -95,13 +96,32 @@ def test_backup_set_verify_list_and_retention(sim: Sim, secret_env: None, tmp_pa
     assert m.vault_key is not None and m.vault_key.password_protected
     assert m.certificate is not None and m.certificate.findings == []
     assert len(m.appliance_records) == 2
-    assert m.recordings is not None and m.recordings.count == 3
+    # Reporting data lives in the site's archive; the manifest refers to it (3 sessions, every
+    # kind the simulated RS site has).
+    assert m.recordings is not None and m.recordings.count == len(m.reporting) == 10
+    assert {k.kind: (k.status, k.count) for k in m.recordings.kinds} == {
+        "session_report": ("ok", 3),
+        "session_recording": ("ok", 3),
+        "show_my_screen_recording": ("ok", 1),
+        "command_shell_recording": ("ok", 1),
+        "presentation_recording": ("ok", 0),
+        "customer_exit_survey": ("ok", 1),
+        "rep_exit_survey": ("ok", 1),
+    }
+    recordings = m.reporting_of("session_recording")
+    assert len(recordings) == 3 and all(r.lsid for r in recordings)
+    for r in m.reporting:
+        assert r.path.startswith(f"reporting/{r.kind}/")
+        on_disk = store / "support" / r.path
+        assert hashlib.sha256(on_disk.read_bytes()).hexdigest() == r.sha256 and on_disk.stat().st_size == r.size
+    assert not any(f.path.startswith("recordings") for f in m.files)
     assert first.path.is_dir() and (first.path / "manifest.json").exists()
     assert "BackupSetReport(site='support'" in repr(first)
     assert json.loads(json.dumps(first.to_dict()))["set_id"] == first.set_id
 
     report = bt_dr.verify_backup_set(first.path)
-    assert report.ok and report.problems == [] and report.files_checked == len(m.files)
+    # The set's files and the archive files it refers to.
+    assert report.ok and report.problems == [] and report.files_checked == len(m.files) + len(m.reporting)
 
     # A second set (recordings: none new since the checkpoint).
     second = bt_dr.run_backup_set(str(store), site.to_dict(), primary, {"recordings": True})
@@ -236,7 +256,11 @@ def test_planned_failover_drill(fresh_sim: Sim, monkeypatch: pytest.MonkeyPatch)
         bt_dr.plan_failover(site, clients, "unplanned")
     timeline = bt_dr.execute_failover(site, clients, plan.to_dict(), settle_timeout=10, poll_interval=0.05)
     assert timeline.outcome == "settled", timeline
-    assert timeline.events and timeline.events[-1].to_role == "primary"
+    # The guide's order: redirect (a person's DNS swing), role change, settle, confirm clients.
+    steps = [e.step for e in timeline.events]
+    assert steps.index("redirect") < steps.index("role_change") < steps.index("settle") < steps.index("confirm"), steps
+    assert [e for e in timeline.events if e.step == "settle"][-1].to_role == "primary"
+    assert timeline.confirmation is not None and timeline.confirmation.connected_clients
     assert any("DNS" in s for s in timeline.follow_up)
     assert [a["role"] for a in fresh_sim.state()] == ["backup", "primary"]
     for c in clients.values():

@@ -33,6 +33,8 @@ def test_nightly_backup(sim: Sim, tmp_path: Path) -> None:
     first = run([str(EXAMPLES / "nightly_backup.py"), str(inv), str(tmp_path / "store")], env)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "support: set " in first.stdout and "verified=True" in first.stdout
+    # Both appliances' NSBs, and every kind of reporting data the simulated site has.
+    assert "nsbs=2 reporting=10 " in first.stdout, first.stdout
     bad = run([str(EXAMPLES / "nightly_backup.py"), str(inv), str(tmp_path / "store")], {"EXAMPLE_SECRET": "nope"})
     assert bad.returncode == 1 and "FAILED (auth)" in bad.stdout
 
@@ -68,6 +70,7 @@ def test_failover_drill(sim: Sim, tmp_path: Path) -> None:
     plan = run([str(EXAMPLES / "failover_drill.py"), str(inv), "support"], env)
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert "bt-a.example.com -> bt-b.example.com" in plan.stdout
+    assert "certificates: identical" in plan.stdout and "1. [redirect] " in plan.stdout, plan.stdout
     refused = run([str(EXAMPLES / "failover_drill.py"), str(inv), "support", "unplanned"], env)
     assert refused.returncode == 1 and "refused" in refused.stdout
     assert [a["role"] for a in sim.state()] == ["primary", "backup"]

@@ -152,6 +152,7 @@ pub fn full_options(sim: &Sim, inputs: &std::path::Path) -> bt_dr_core::BackupSe
         vault_key: Some(bt_dr_core::backup_set::VaultKeyInput {
             path: key,
             password_protected: true,
+            exported_on: None,
         }),
         backup_password: Some("nightly-backup-pass".into()),
         ..Default::default()

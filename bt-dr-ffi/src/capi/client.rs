@@ -362,6 +362,28 @@ pub unsafe extern "C" fn bt_dr_client_free(client: *mut bt_dr_client) -> bt_dr_s
     })
 }
 
+/// The SHA-256 (64 hex digits) of the leaf certificate the appliance presented in this client's
+/// most recent TLS handshake (or a clone's), whether or not it was then trusted; what the
+/// failover plan and the audit compare between the two appliances of a pair. `*out_sha256` is
+/// set to NULL before the first connection and over plain http. Free with `bt_dr_string_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bt_dr_client_served_leaf_sha256(
+    client: *const bt_dr_client,
+    out_sha256: *mut *mut c_char,
+) -> bt_dr_status {
+    guard("bt_dr_client_served_leaf_sha256", || {
+        let c = unsafe { arg_ref(client, "client")? };
+        let out = Out::new(out_sha256, "out_sha256")?;
+        match c.inner.client().served_leaf_sha256() {
+            Some(hex) => out.write_string(hex),
+            None => {
+                out.write(std::ptr::null_mut());
+                Ok(())
+            }
+        }
+    })
+}
+
 /// Makes a cancellation token. Free with `bt_dr_cancel_token_free` once no operation uses it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_cancel_token_new(
@@ -661,6 +683,41 @@ pub unsafe extern "C" fn bt_dr_download_recording(
         let out = Out::new(out_json, "out_json")?;
         let t = unsafe { transfer(progress, userdata, cancel) };
         out.write_json(&mapping::download_recording(&c.inner, lsid, dir, &t)?)
+    })
+}
+
+/// Saves one piece of Reporting API data into `dir` under a name bt-dr chooses: a recording of
+/// any kind or a session report for one session (`window_json` `{"type": "lsid", "lsid":
+/// "..."}`), exit surveys for a time window (the other forms of `bt_dr_list_sessions`). `kind`
+/// is `"session_report"`, `"session_recording"`, `"show_my_screen_recording"`,
+/// `"command_shell_recording"`, `"presentation_recording"`, `"customer_exit_survey"` or
+/// `"rep_exit_survey"`. An unknown kind, a kind the product does not have, or a window of the
+/// wrong form is `BT_DR_STATUS_INVALID_INPUT`; a session without that recording
+/// `BT_DR_STATUS_NOT_FOUND`; an error answer is never saved. `progress`, `userdata`, `cancel` as
+/// for `bt_dr_download_backup`.
+///
+/// `*out_json`: `{"path", "file_name", "size", "sha256"}`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bt_dr_download_report(
+    client: *const bt_dr_client,
+    kind: *const c_char,
+    window_json: *const c_char,
+    dir: *const c_char,
+    progress: bt_dr_progress_callback,
+    userdata: *mut c_void,
+    cancel: *const bt_dr_cancel_token,
+    out_json: *mut *mut c_char,
+) -> bt_dr_status {
+    guard("bt_dr_download_report", || {
+        let c = unsafe { arg_ref(client, "client")? };
+        let kind = unsafe { arg_str(kind, "kind")? };
+        let w = unsafe { arg_str(window_json, "window_json")? };
+        let dir = unsafe { arg_str(dir, "dir")? };
+        let out = Out::new(out_json, "out_json")?;
+        let t = unsafe { transfer(progress, userdata, cancel) };
+        out.write_string(mapping::to_json(&mapping::download_report(
+            &c.inner, kind, w, dir, &t,
+        )?)?)
     })
 }
 

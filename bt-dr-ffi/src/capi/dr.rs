@@ -7,7 +7,8 @@
 
 use std::ffi::{c_char, c_void};
 
-use bt_dr_core::{AuditReport, FailoverOutcome, FailoverPlan, RetentionPlan, SiteLive};
+use bt_dr_core::api::BlockingClient;
+use bt_dr_core::{AuditReport, FailoverOutcome, FailoverPlan, Inventory, RetentionPlan, SiteLive};
 
 use super::client::{bt_dr_cancel_token, bt_dr_client, bt_dr_progress_callback, transfer};
 use super::foundation::{bt_dr_inventory, bt_dr_severity, bt_dr_upgrade_table};
@@ -57,6 +58,11 @@ pub enum bt_dr_failover_outcome {
     TimedOut = 1,
     /// Both appliances claim primary: demote the old primary by hand or with force.
     SplitBrain = 2,
+    /// The redirect command failed or ran out of time; no role was changed.
+    RedirectFailed = 3,
+    /// After the redirect command, the site URL kept answering as another appliance (or not at
+    /// all); no role was changed.
+    RedirectMismatch = 4,
 }
 
 impl From<FailoverOutcome> for bt_dr_failover_outcome {
@@ -65,6 +71,8 @@ impl From<FailoverOutcome> for bt_dr_failover_outcome {
             FailoverOutcome::Settled => Self::Settled,
             FailoverOutcome::TimedOut => Self::TimedOut,
             FailoverOutcome::SplitBrain => Self::SplitBrain,
+            FailoverOutcome::RedirectFailed => Self::RedirectFailed,
+            FailoverOutcome::RedirectMismatch => Self::RedirectMismatch,
         }
     }
 }
@@ -73,39 +81,108 @@ unsafe fn site_arg(
     inventory: *const bt_dr_inventory,
     site: *const c_char,
 ) -> FfiResult<bt_dr_core::Site> {
+    Ok(unsafe { inventory_site(inventory, site)? }.1)
+}
+
+/// The inventory and its site named `site`.
+unsafe fn inventory_site<'a>(
+    inventory: *const bt_dr_inventory,
+    site: *const c_char,
+) -> FfiResult<(&'a Inventory, bt_dr_core::Site)> {
     let inv = unsafe { arg_ref(inventory, "inventory")? };
     let name = unsafe { arg_str(site, "site")? };
-    Ok(mapping::site_of(&inv.inner, name)?)
+    Ok((&inv.inner, mapping::site_of(&inv.inner, name)?))
+}
+
+/// `count` clients from an array (NULL allowed only with `count` 0).
+unsafe fn client_array(
+    clients: *const *const bt_dr_client,
+    count: usize,
+    name: &'static str,
+) -> FfiResult<Vec<BlockingClient>> {
+    if count > 0 && clients.is_null() {
+        return Err(Failure::Null(name));
+    }
+    (0..count)
+        .map(|i| {
+            // SAFETY: an array of `count` elements (contract).
+            let c = unsafe { *clients.add(i) };
+            Ok(unsafe { arg_ref(c, name)? }.inner.clone())
+        })
+        .collect()
+}
+
+/// `count` (hostname, client) pairs from two parallel arrays.
+unsafe fn host_clients(
+    hostnames: *const *const c_char,
+    clients: *const *const bt_dr_client,
+    count: usize,
+) -> FfiResult<Vec<(String, BlockingClient)>> {
+    if count > 0 && hostnames.is_null() {
+        return Err(Failure::Null("hostnames"));
+    }
+    let clients = unsafe { client_array(clients, count, "clients")? };
+    clients
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            // SAFETY: an array of `count` elements (contract).
+            let h = unsafe { arg_str(*hostnames.add(i), "hostnames")? };
+            Ok((h.to_string(), c))
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
 // backup sets
 
 /// Takes one backup set of `site` (a site of `inventory`) through `client` into the backup store
-/// at `store_dir`: the NSB, recordings since the last set, the certificate bundle, `/appliance`
-/// records, the Vault key record, and a manifest. A failed or cancelled run leaves nothing.
+/// at `store_dir`: the NSB, reporting data since the last set (into the site's reporting
+/// archive, which the set refers to), the certificate bundle, `/appliance` records, the Vault
+/// key record, and a manifest. A failed or cancelled run leaves nothing.
 ///
-/// `options_json` may be NULL or `{"recordings": true, "first_run_recordings_days": 7,
-/// "certificate_bundle": "/path/site.p12", "appliance_records": ["/path/bt-a.toml"],
-/// "vault_key": {"path": "/path/vault.key", "password_protected": true}}` (every field
-/// optional). `backup_password` and `certificate_passphrase` may be NULL. `progress`,
-/// `userdata` and `cancel` as for `bt_dr_download_backup` (progress is the NSB download's).
+/// `other_appliances` (`other_count` clients; NULL when 0) are the site's other appliances to
+/// take an NSB from too, each through its own client — normally the backup appliance of a
+/// failover pair, whose failover settings the data sync does not carry. Their NSBs go to
+/// `appliances/<host>/` in the set and are listed in `manifest.appliance_nsbs`; a failure there
+/// makes the set partial, not the call.
 ///
-/// `*out_json`: `{"site", "set_id", "path", "manifest": {"format", "site", "fqdn", "product",
-/// "site_version", "source_host", "created_at", "completed_at", "nsb": {"file", "version",
-/// "password_protected"}, "files": [{"path", "kind": "nsb"|"sidecar"|"recording"|
-/// "certificate_bundle"|"appliance_record"|"vault_key"|"vault_key_record", "size", "sha256"}],
-/// "recordings": {"since", "until", "count"} | null, "certificate": {"file", "leaf_sha256",
+/// `options_json` may be NULL or `{"recordings": true, "reporting_kinds": ["session_report",
+/// "session_recording", "show_my_screen_recording", "command_shell_recording",
+/// "presentation_recording", "customer_exit_survey", "rep_exit_survey"],
+/// "first_run_recordings_days": 7, "certificate_bundle": "/path/site.p12", "thresholds":
+/// {"certificate_horizon_days": 30, "min_rsa_bits": 2048, ...}, "appliance_records":
+/// ["/path/bt-a.toml"], "vault_key": {"path": "/path/vault.key", "password_protected": true}}`
+/// (every field optional, parsed by the core; `reporting_kinds` absent = every kind the
+/// product has; `thresholds` absent = the inventory's `[thresholds]`). An unknown field, or a
+/// secret in the JSON, is `BT_DR_STATUS_INVALID_INPUT`; malformed JSON `BT_DR_STATUS_PARSE`.
+/// `backup_password` and `certificate_passphrase` may be NULL. `progress`, `userdata` and
+/// `cancel` as for `bt_dr_download_backup` (progress is the NSB download's).
+///
+/// `*out_json`: `{"site", "set_id", "path", "partial": bool, "cleaned": {...}, "manifest":
+/// {"format": 3, "site", "fqdn", "product", "site_version", "source_host", "created_at",
+/// "completed_at", "nsb": {"file", "version", "password_protected"}, "appliance_nsbs":
+/// [{"host", "base_url", "role": "primary"|"backup"|"none"|null, "file", "version",
+/// "password_protected", "main": bool}] (absent unless other appliances were given), "files":
+/// [{"path", "kind": "nsb"|"sidecar"|"certificate_bundle"|"appliance_record"|"vault_key"|
+/// "vault_key_record", "size", "sha256"}], "recordings": {"since", "until", "count", "kinds":
+/// [{"kind", "status": "ok"|"not_permitted"|"failed", "count", "since", "until", "error"?}]} |
+/// null, "reporting": [{"kind", "lsid"?, "path" (relative to the site folder,
+/// `reporting/<kind>/<file>`), "size", "sha256"}], "certificate": {"file", "leaf_sha256",
 /// "leaf_not_after", "findings"} | null, "appliance_records": [identity], "vault_key": {"site",
 /// "date": "YYYY-MM-DD", "file_name", "sha256", "size", "password_protected", "recorded_at"} |
 /// null, "not_covered": [{"id", "label", "in_this_set", "save_instead"}], "findings":
-/// [finding]}}`.
+/// [finding], "parts": [{"part": "nsb"|"appliance_nsbs"|"recordings"|"certificate"|
+/// "appliance_records"|"vault_key", "status": "ok"|"failed"|"skipped", "error"?}], "partial":
+/// bool}}`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_run_backup_set(
     store_dir: *const c_char,
     inventory: *const bt_dr_inventory,
     site: *const c_char,
     client: *const bt_dr_client,
+    other_appliances: *const *const bt_dr_client,
+    other_count: usize,
     options_json: *const c_char,
     backup_password: *const c_char,
     certificate_passphrase: *const c_char,
@@ -116,14 +193,16 @@ pub unsafe extern "C" fn bt_dr_run_backup_set(
 ) -> bt_dr_status {
     guard("bt_dr_run_backup_set", || {
         let store_dir = unsafe { arg_str(store_dir, "store_dir")? };
-        let site = unsafe { site_arg(inventory, site)? };
+        let (inv, site) = unsafe { inventory_site(inventory, site)? };
         let c = unsafe { arg_ref(client, "client")? };
+        let others = unsafe { client_array(other_appliances, other_count, "other_appliances")? };
         let opts_json = unsafe { opt_str(options_json, "options_json")? };
         let pw = unsafe { opt_str(backup_password, "backup_password")? };
         let pass = unsafe { opt_str(certificate_passphrase, "certificate_passphrase")? };
         let out = Out::new(out_json, "out_json")?;
         let t = unsafe { transfer(progress, userdata, cancel) };
-        let opts = mapping::backup_set_options(opts_json, pw, pass, &t)?;
+        let others = others.iter().map(|o| o.client().clone()).collect();
+        let opts = mapping::backup_set_options(opts_json, pw, pass, inv, others, &t)?;
         out.write_json(&mapping::run_backup_set(store_dir, &site, &c.inner, &opts)?)
     })
 }
@@ -137,14 +216,17 @@ pub unsafe extern "C" fn bt_dr_backup_job_new(out_job: *mut *mut bt_dr_backup_jo
     })
 }
 
-/// Adds a site to a job: `site` of `inventory`, backed up through `client`, with the options and
-/// secrets of `bt_dr_run_backup_set` (the options are checked now; the job keeps copies).
+/// Adds a site to a job: `site` of `inventory`, backed up through `client` (and the
+/// `other_count` clients of `other_appliances`, NULL when 0), with the options and secrets of
+/// `bt_dr_run_backup_set` (the options are checked now; the job keeps copies).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_backup_job_add(
     job: *mut bt_dr_backup_job,
     inventory: *const bt_dr_inventory,
     site: *const c_char,
     client: *const bt_dr_client,
+    other_appliances: *const *const bt_dr_client,
+    other_count: usize,
     options_json: *const c_char,
     backup_password: *const c_char,
     certificate_passphrase: *const c_char,
@@ -152,13 +234,21 @@ pub unsafe extern "C" fn bt_dr_backup_job_add(
     guard("bt_dr_backup_job_add", || {
         // SAFETY: NULL or a live job used from one thread (contract).
         let job = unsafe { job.as_mut() }.ok_or(Failure::Null("job"))?;
-        let site = unsafe { site_arg(inventory, site)? };
+        let (inv, site) = unsafe { inventory_site(inventory, site)? };
         let c = unsafe { arg_ref(client, "client")? };
+        let others = unsafe { client_array(other_appliances, other_count, "other_appliances")? };
         let opts_json = unsafe { opt_str(options_json, "options_json")? };
         let pw = unsafe { opt_str(backup_password, "backup_password")? };
         let pass = unsafe { opt_str(certificate_passphrase, "certificate_passphrase")? };
-        let options =
-            mapping::backup_set_options(opts_json, pw, pass, &mapping::Transfer::default())?;
+        let others = others.iter().map(|o| o.client().clone()).collect();
+        let options = mapping::backup_set_options(
+            opts_json,
+            pw,
+            pass,
+            inv,
+            others,
+            &mapping::Transfer::default(),
+        )?;
         job.entries.push(JobEntry {
             site,
             client: c.inner.clone(),
@@ -181,9 +271,9 @@ pub unsafe extern "C" fn bt_dr_backup_job_free(job: *mut bt_dr_backup_job) -> bt
 /// `concurrency` (at least 1) at a time; one failing site does not stop the others, so the call
 /// succeeds with per-site errors. `cancel` may be NULL; it stops every site.
 ///
-/// `*out_failed`: how many sites failed. `*out_json`: `{"sites": [{"site", "report": (the
-/// JSON of bt_dr_run_backup_set) | null, "error": {"kind", "message", ...} | null,
-/// "elapsed_ms"}]}` in the order the sites were added.
+/// `*out_failed`: how many sites failed (no set taken). `*out_json`: `{"sites": [{"site",
+/// "report": (the JSON of bt_dr_run_backup_set) | null, "error": {"kind", "code", "message",
+/// "details"} | null, "partial": bool, "elapsed_ms"}]}` in the order the sites were added.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_run_backup_job(
     store_dir: *const c_char,
@@ -200,13 +290,9 @@ pub unsafe extern "C" fn bt_dr_run_backup_job(
         let cancel = unsafe { cancel.as_ref() }.map(|t| &t.inner);
         let out_f = Out::new(out_failed, "out_failed")?;
         let out_j = Out::new(out_json, "out_json")?;
-        let v = mapping::run_backup_job(store_dir, &job.entries, concurrency, cancel)?;
-        let failed = v["sites"]
-            .as_array()
-            .map(|s| s.iter().filter(|x| !x["error"].is_null()).count())
-            .unwrap_or(0);
-        out_j.write_json(&v)?;
-        out_f.write(failed);
+        let report = mapping::run_backup_job(store_dir, &job.entries, concurrency, cancel)?;
+        out_j.write_string(mapping::to_json(&report)?)?;
+        out_f.write(report.failed().count());
         Ok(())
     })
 }
@@ -397,29 +483,15 @@ pub unsafe extern "C" fn bt_dr_live_state_collect(
         // SAFETY: NULL or a live collection used from one thread (contract).
         let live = unsafe { live.as_mut() }.ok_or(Failure::Null("live"))?;
         let site = unsafe { arg_str(site, "site")? };
-        if count > 0 && (hostnames.is_null() || clients.is_null()) {
-            return Err(Failure::Null(if hostnames.is_null() {
-                "hostnames"
-            } else {
-                "clients"
-            }));
-        }
-        let mut pairs = Vec::with_capacity(count);
-        for i in 0..count {
-            // SAFETY: arrays of `count` elements (contract).
-            let (h, c) = unsafe { (*hostnames.add(i), *clients.add(i)) };
-            let h = unsafe { arg_str(h, "hostnames[i]")? };
-            let c = unsafe { arg_ref(c, "clients[i]")? };
-            pairs.push((h.to_string(), c.inner.clone()));
-        }
+        let pairs = unsafe { host_clients(hostnames, clients, count)? };
         live.inner.push(mapping::collect_live(site, &pairs));
         Ok(())
     })
 }
 
 /// The collection as JSON: `[{"site", "appliances": [{"hostname", "health": (health JSON) |
-/// null, "error": {"kind", "message", ...} | null, "served_cert_sha256", "appliances": [...] |
-/// null}]}]`.
+/// null, "error": {"kind", "code", "message", "details"} | null, "served_cert_sha256",
+/// "appliances": [...] | null, ...}]}]`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_live_state_to_json(
     live: *const bt_dr_live_state,
@@ -443,9 +515,10 @@ pub unsafe extern "C" fn bt_dr_live_state_free(live: *mut bt_dr_live_state) -> b
 /// Runs the readiness audit over every site of `inventory`. `store_dir` (the backup store) may
 /// be NULL: backup, certificate, record and key rules are then skipped. `live` may be NULL: live
 /// rules are then skipped. `table` may be NULL (no listed upgrade sources). `options_json` may be
-/// NULL or `{"max_backup_age_hours": 26, "max_sync_age_hours": N | null,
-/// "certificate_horizon_days": 30, "now": RFC 3339 | null}` (every field optional). Free
-/// `*out_report` with `bt_dr_audit_report_free`.
+/// NULL or `{"max_backup_age_hours": N, "max_sync_age_hours": N, "certificate_horizon_days": N,
+/// "now": RFC 3339}` (every field optional; an absent or null limit is the inventory's
+/// `[thresholds]`: 26 h, the sync-stale rule, 30 days unless the inventory says otherwise).
+/// Free `*out_report` with `bt_dr_audit_report_free`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_audit(
     inventory: *const bt_dr_inventory,
@@ -559,6 +632,45 @@ pub unsafe extern "C" fn bt_dr_audit_report_free(report: *mut bt_dr_audit_report
     })
 }
 
+/// Checks `site`'s Atlas cluster (a site of `inventory` with an `[atlas]` table) after a change:
+/// asks every node `check_health`, the primary nodes `get_appliances` (is each traffic node a
+/// member, in its role, accepting connections), and samples each node's connected clients
+/// twice, `sample_interval_ms` apart, for the trend. `hostnames[i]` (as in the inventory) is
+/// reached through `clients[i]`; every traffic node and at least one primary node need a client
+/// (`BT_DR_STATUS_INVALID_INPUT` otherwise, also for a site without Atlas). `options_json` may be
+/// NULL or `{"sample_interval_ms": N}` (default 30 000, at most 3 600 000). Blocks for the
+/// interval.
+///
+/// `*out_worst`: the most severe finding (`BT_DR_SEVERITY_NONE`: nothing found). `*out_json`:
+/// `{"site", "checked_at", "sample_interval_ms", "nodes": [{"hostname", "role":
+/// "primary"|"traffic", "listed": bool | null, "listed_role", "accepting_connections",
+/// "reachable", "healthy", "version", "last_sync_time", "last_sync_status", "samples": [{"at",
+/// "total", "representatives"}], "trend": "increasing"|"steady"|"decreasing" | null, "error":
+/// report | null}], "findings": [finding]}`, primary nodes first, findings most severe first.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bt_dr_check_atlas_cluster(
+    inventory: *const bt_dr_inventory,
+    site: *const c_char,
+    hostnames: *const *const c_char,
+    clients: *const *const bt_dr_client,
+    count: usize,
+    options_json: *const c_char,
+    out_worst: *mut bt_dr_severity,
+    out_json: *mut *mut c_char,
+) -> bt_dr_status {
+    guard("bt_dr_check_atlas_cluster", || {
+        let site = unsafe { site_arg(inventory, site)? };
+        let pairs = unsafe { host_clients(hostnames, clients, count)? };
+        let opts = unsafe { opt_str(options_json, "options_json")? };
+        let out_w = Out::new(out_worst, "out_worst")?;
+        let out_j = Out::new(out_json, "out_json")?;
+        let report = mapping::check_atlas_cluster(&site, &pairs, opts)?;
+        out_j.write_string(mapping::to_json(&report)?)?;
+        out_w.write(report.worst().into());
+        Ok(())
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // runbook
 
@@ -621,12 +733,14 @@ pub unsafe extern "C" fn bt_dr_plan_failover(
     }
 }
 
-/// `bt_dr_plan_failover` with options. `options_json` may be NULL (defaults) or
-/// `{"force_unknown": bool}` (the other fields of `bt_dr_execute_failover_with` are accepted
-/// and do not matter here). `"force_unknown": true` plans an unplanned failover although the
-/// old primary's state is unknown (a warning in the plan says so): only when it has been
-/// confirmed by other means that it is down or no longer serving, otherwise the site ends up
-/// with two primaries.
+/// `bt_dr_plan_failover` with options. `options_json` may be NULL (defaults) or the options of
+/// `bt_dr_execute_failover_with`; planning uses `force_unknown`, `force_certificate_mismatch`,
+/// `redirect` and `site_url` (the plan's redirect step and URL). `"force_unknown": true` plans
+/// an unplanned failover although the old primary's state is unknown (a warning in the plan
+/// says so): only when it has been confirmed by other means that it is down or no longer
+/// serving, otherwise the site ends up with two primaries. A planned failover between
+/// appliances serving different certificates is refused (`BT_DR_STATUS_REFUSED`) unless
+/// `"force_certificate_mismatch": true`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_plan_failover_with(
     inventory: *const bt_dr_inventory,
@@ -671,11 +785,15 @@ pub unsafe extern "C" fn bt_dr_failover_plan_from_json(
 }
 
 /// The plan as JSON: `{"site", "mode": "planned"|"unplanned", "from": appliance, "to":
-/// appliance, "connected_clients": N | null, "steps": [{"action", "automated": bool}],
-/// "warnings": ["..."]}` where an appliance is `{"hostname", "reachability":
+/// appliance, "connected_clients": N | null, "steps": [{"action", "automated": bool, "step":
+/// "redirect"|"verify_redirect"|"role_change"|"settle"|"demote"|"confirm" | null}], "warnings":
+/// ["..."], "certificates": "identical"|"different"|"unknown" (the leaf certificates the two
+/// appliances serve), "site_url": "https://..." | null}` where an appliance is `{"hostname", "reachability":
 /// "reachable"|"unreachable"|"unknown", "reachable", "healthy", "role":
 /// "none"|"primary"|"backup"|null, "error": report | null, "probe_status": N | null,
-/// "probe_error": report | null}` and a report is `{"kind", "code", "message", "details"}`.
+/// "probe_error": report | null, "served_leaf_sha256": hex | null}` and a report is `{"kind",
+/// "code", "message", "details"}`. Steps come in the guide's order: redirect traffic, role
+/// change, confirm clients.
 /// `unreachable`: the API and the unauthenticated `/check_health` probe both failed at the
 /// network level; `unknown`: something answered but not usably (TLS, pin, auth, parse...).
 #[unsafe(no_mangle)]
@@ -710,15 +828,24 @@ pub unsafe extern "C" fn bt_dr_failover_plan_free(plan: *mut bt_dr_failover_plan
     })
 }
 
-/// Executes `plan` for `site`: plans again and refuses (`BT_DR_STATUS_REFUSED`) when the roles
-/// changed since, changes the role once (never retried blindly), then polls both appliances
-/// until they agree. Appliances and clients as for `bt_dr_plan_failover`. `settle_timeout_ms`
-/// and `poll_interval_ms` of 0 keep the defaults (180 s, 500 ms). No override: the same as
+/// Executes `plan` for `site` in the guide's order: plans again and refuses
+/// (`BT_DR_STATUS_REFUSED`) when the roles changed since; redirects traffic (shared IP:
+/// automatic; DNS or NAT swing: a manual step here, a command with
+/// `bt_dr_execute_failover_with`); changes the role once (never retried blindly) and polls both
+/// appliances until they agree; then confirms clients (connected clients on the new primary,
+/// health through the site URL). Appliances and clients as for `bt_dr_plan_failover`.
+/// `settle_timeout_ms` and `poll_interval_ms` of 0 keep the core's defaults. The same as
 /// `bt_dr_execute_failover_with` with `{"settle_timeout_ms", "poll_interval_ms"}`.
 ///
-/// `*out_outcome`: how it ended (a timeout or split brain is an outcome, not an error).
-/// `*out_json`: `{"site", "mode", "events": [{"elapsed_ms", "event", "from_role", "to_role"}],
-/// "outcome": "settled"|"timed_out"|"split_brain", "follow_up": ["..."]}`.
+/// `*out_outcome`: how it ended (a timeout, split brain or failed redirect is an outcome, not
+/// an error). `*out_json`: `{"site", "mode", "events": [{"elapsed_ms", "event", "from_role",
+/// "to_role", "step", "error": report | null}], "outcome": "settled"|"timed_out"|
+/// "split_brain"|"redirect_failed"|"redirect_mismatch", "follow_up": ["..."], "redirect":
+/// {"routing": "shared-ip"|"dns-swing"|"nat-swing", "method": "automatic"|"command"|"manual",
+/// "site_url", "ran": bool, "verified": bool, "answered_by": hostname | null, "error": report |
+/// null} | null, "confirmation": {"site_url", "connected_clients": N | null, "site_status": N |
+/// null, "site_healthy", "site_answered_by", "site_reaches_target", "confirmed": bool,
+/// "clients_error", "site_error", "waited_ms"} | null, "error": report | null}`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_execute_failover(
     inventory: *const bt_dr_inventory,
@@ -734,7 +861,7 @@ pub unsafe extern "C" fn bt_dr_execute_failover(
     out_json: *mut *mut c_char,
 ) -> bt_dr_status {
     guard("bt_dr_execute_failover", || {
-        let opts = mapping::failover_timing(settle_timeout_ms, poll_interval_ms);
+        let opts = mapping::failover_timing(settle_timeout_ms, poll_interval_ms)?;
         // SAFETY: the caller's pointers, passed on unchanged.
         unsafe {
             execute(
@@ -778,13 +905,23 @@ unsafe fn execute(
 }
 
 /// `bt_dr_execute_failover` with options. `options_json` may be NULL (defaults) or
-/// `{"settle_timeout_ms": N, "poll_interval_ms": N, "force_unknown": bool,
-/// "demote_old_primary": bool}` (every field optional; 0 ms keeps a default; unknown fields are
-/// `BT_DR_STATUS_PARSE`). `force_unknown` as for `bt_dr_plan_failover_with`, needed again here
-/// because execution plans afresh. `demote_old_primary`: after an unplanned promotion, if the
-/// old primary still claims primary, demote it with force; off (the default) nothing is
-/// demoted by bt-dr and the outcome is then `BT_DR_FAILOVER_OUTCOME_SPLIT_BRAIN` with the demotion as a
-/// follow-up step. `*out_outcome` and `*out_json` as for `bt_dr_execute_failover`.
+/// `{"settle_timeout_ms": N, "poll_interval_ms": N, "redirect_verify_timeout_ms": N,
+/// "confirm_timeout_ms": N, "force_unknown": bool, "demote_old_primary": bool,
+/// "force_certificate_mismatch": bool, "site_url": "https://...", "redirect": {"command":
+/// ["/path/swing-dns", "arg", ...], "timeout_ms": N}}`, parsed by the core (every field
+/// optional; 0 ms keeps a default; an unknown field is `BT_DR_STATUS_INVALID_INPUT`, malformed
+/// JSON `BT_DR_STATUS_PARSE`). `force_unknown` and `force_certificate_mismatch` as for
+/// `bt_dr_plan_failover_with`, needed again here because execution plans afresh.
+/// `demote_old_primary`: after an unplanned promotion, if the old primary still claims primary,
+/// demote it with force; off (the default) nothing is demoted by bt-dr and the outcome is then
+/// `BT_DR_FAILOVER_OUTCOME_SPLIT_BRAIN` with the demotion as a follow-up step. `redirect`: for a
+/// DNS or NAT swing, the command (run directly, no shell; the facts in `BT_DR_SITE`,
+/// `BT_DR_FQDN`, `BT_DR_FROM`, `BT_DR_TO`, `BT_DR_TO_IP`, `BT_DR_ROUTING`, `BT_DR_MODE`,
+/// `BT_DR_SITE_URL`) that moves traffic before the role change; then the site URL (`site_url`,
+/// default `https://<fqdn>`) must answer as the target within `redirect_verify_timeout_ms`, or
+/// no role is changed (`BT_DR_FAILOVER_OUTCOME_REDIRECT_FAILED` /
+/// `BT_DR_FAILOVER_OUTCOME_REDIRECT_MISMATCH`). `*out_outcome` and `*out_json` as for
+/// `bt_dr_execute_failover`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_execute_failover_with(
     inventory: *const bt_dr_inventory,

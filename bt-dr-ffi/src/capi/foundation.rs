@@ -148,8 +148,12 @@ pub unsafe extern "C" fn bt_dr_inventory_site_count(
 
 /// The inventory as JSON: `{"sites": [{"name", "fqdn", "product": "rs"|"pra", "version",
 /// "appliances": [...], "failover": {...}|null, "atlas": {...}|null, "cold_spare": {...}|null,
-/// "api": {"client_id", "client_secret_env", "ca_file", "pin_sha256"}|null}]}` — the fields of
-/// the inventory file, validated. Secrets are never part of an inventory.
+/// "api": {"client_id", "client_secret_env", "ca_file", "pin_sha256"}|null,
+/// "custom_certificate": bool, "custom_tls": bool, ...}], "thresholds":
+/// {"max_backup_age_hours", "certificate_horizon_days", "sync_stale_factor",
+/// "sync_stale_min_hours", "min_connectivity_test_ips", "min_rsa_bits"}}` — the fields of the
+/// inventory file, validated, with bt-dr's default for every threshold the file leaves out.
+/// Secrets are never part of an inventory.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_inventory_to_json(
     inventory: *const bt_dr_inventory,
@@ -275,7 +279,8 @@ pub unsafe extern "C" fn bt_dr_upgrade_table_free(table: *mut bt_dr_upgrade_tabl
 /// restore is a verdict, not an error: the call succeeds with `BT_DR_RESTORE_COMPATIBILITY_REFUSED`.
 ///
 /// `*out_json`: `{"compatibility": "supported"|"untested"|"refused", "backup_version",
-/// "site_version", "reason": "...", "warning": "..." | null}`.
+/// "site_version", "reason": "...", "warning": "..." | null, "steps": ["..."]}` (`steps` is
+/// empty here; see `bt_dr_check_restore_onto`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_check_restore(
     backup_version: *const c_char,
@@ -303,10 +308,48 @@ pub unsafe extern "C" fn bt_dr_check_restore(
     })
 }
 
+/// Checks a restore of a backup taken at `backup_version` onto `site` (a site of `inventory`:
+/// its version and product), as `bt_dr_check_restore` does, aware of failover: when the site
+/// has a failover pair, the verdict keeps its compatibility but gains a warning and the steps to
+/// follow (break failover, restore, reset the inter-appliance pre-shared key, re-establish
+/// failover); a refused restore gets no steps. `backup_product` (`"rs"`/`"pra"`) may be NULL
+/// (unknown); `table` may be NULL (no listed upgrade sources).
+///
+/// `*out_compatibility`: the verdict. `*out_json`: as for `bt_dr_check_restore`, with
+/// `"steps": ["Break failover between ...", ...]` in order (empty for a single appliance).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bt_dr_check_restore_onto(
+    inventory: *const bt_dr_inventory,
+    site: *const c_char,
+    backup_version: *const c_char,
+    backup_product: *const c_char,
+    table: *const bt_dr_upgrade_table,
+    out_compatibility: *mut bt_dr_restore_compatibility,
+    out_json: *mut *mut c_char,
+) -> bt_dr_status {
+    guard("bt_dr_check_restore_onto", || {
+        let inv = unsafe { arg_ref(inventory, "inventory")? };
+        let site = unsafe { arg_str(site, "site")? };
+        let backup_version = unsafe { arg_str(backup_version, "backup_version")? };
+        let bp = unsafe { opt_str(backup_product, "backup_product")? };
+        // SAFETY: NULL or a live table (contract).
+        let table = unsafe { table.as_ref() }.map(|t| &t.inner);
+        let out_c = Out::new(out_compatibility, "out_compatibility")?;
+        let out_j = Out::new(out_json, "out_json")?;
+        let site = mapping::site_of(&inv.inner, site)?;
+        let check = mapping::check_restore_onto(&site, backup_version, bp, table)?;
+        out_j.write_string(mapping::to_json(&check)?)?;
+        out_c.write(check.compatibility.into());
+        Ok(())
+    })
+}
+
 /// What an NSB backup of `product` (`"rs"`/`"pra"`) holds and leaves out.
 ///
 /// `*out_json`: `{"product", "include_logged_history", "included": [{"id", "label", "note"}],
-/// "excluded": [{"id", "label", "save_instead", "bt_dr_operation"}]}`.
+/// "excluded": [{"id", "label", "save_instead", "bt_dr_operation", "report_kinds":
+/// ["session_recording", ...]}]}` (`report_kinds`: the Reporting API kinds that hold the item,
+/// which a backup set archives).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_nsb_coverage(
     product: *const c_char,

@@ -4,7 +4,8 @@
 #  1. every test program is compiled with cc against the header, linked dynamically (shared
 #     prefix) and statically (static prefix) through pkg-config;
 #  2. parity: every core operation has its bt_dr_<name> (library and header);
-#  3. both builds run (the client and DR tests against a fresh simulator each);
+#  3. both builds run (the client, DR and Atlas tests against a fresh simulator each; the Atlas
+#     test against a simulated cluster with two traffic nodes);
 #  4. each test runs once more under valgrind (no leak, no error; suppressions justified in
 #     valgrind.supp);
 #  5. the README quickstart is extracted, compiled with the README's own cc lines, and run.
@@ -33,7 +34,8 @@ pc_shared() { PKG_CONFIG_PATH="$SHARED/lib/pkgconfig" pkg-config "$@" bt_dr; }
 pc_static() { PKG_CONFIG_PATH="$STATIC/lib/pkgconfig" pkg-config --static "$@" bt_dr; }
 
 step "compile (shared and static)"
-for t in test_foundation test_client test_dr; do
+TESTS="test_foundation test_client test_dr test_atlas"
+for t in $TESTS; do
   # shellcheck disable=SC2046
   $CC $CFLAGS "$TESTS_DIR/$t.c" -o "$BIN/$t-shared" \
     $(pc_shared --cflags --libs) -Wl,-rpath,"$(pc_shared --variable=libdir)" -lpthread
@@ -60,17 +62,21 @@ run() { # name build [valgrind]
   case $t in
     # BT_DR_TEST_PANIC arms the library's hidden panic hook (bt_dr_test_hook_panic).
     test_foundation) BT_DR_TMP="$d" BT_DR_TEST_PANIC=1 "$@" "$BIN/$t-$build" ;;
+    test_atlas)
+      BT_DR_SIM_FLAGS="--traffic-node tn-eu.example.com --traffic-node tn-us.example.com" \
+        sh "$TESTS_DIR/with-sim.sh" "$SIM_BIN" "$@" "$BIN/$t-$build"
+      ;;
     *) sh "$TESTS_DIR/with-sim.sh" "$SIM_BIN" "$@" "$BIN/$t-$build" ;;
   esac
 }
 
 for build in shared static; do
   step "run ($build)"
-  for t in test_foundation test_client test_dr; do run "$t" "$build"; done
+  for t in $TESTS; do run "$t" "$build"; done
 done
 
 step "valgrind"
-for t in test_foundation test_client test_dr; do
+for t in $TESTS; do
   # shellcheck disable=SC2086
   run "$t" shared $VALGRIND -q
 done

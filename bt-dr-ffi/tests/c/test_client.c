@@ -64,6 +64,17 @@ static void json_string(const char *json, const char *key, char *out, size_t len
   out[i] = 0;
 }
 
+/* The SHA-256 of a file as sha256sum prints it (64 hex digits; empty on failure). */
+static void sha256_of_file(const char *path, char out[65]) {
+  char cmd[2200];
+  out[0] = 0;
+  snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+  FILE *p = popen(cmd, "r");
+  if (p == NULL) return;
+  if (fscanf(p, "%64s", out) != 1) out[0] = 0;
+  pclose(p);
+}
+
 struct progress {
   int calls;
   uint64_t last_done;
@@ -118,6 +129,18 @@ static void test_health_and_info(bt_dr_client *c) {
   OK(bt_dr_get_connected_clients(c, &json));
   CONTAINS(json, "\"client_type\":\"representative\"");
   FREE(json);
+
+  /* The leaf certificate the appliance served: none before a connection, then the simulator's. */
+  char *served = NULL;
+  OK(bt_dr_client_served_leaf_sha256(c, &served));
+  CHECK(served != NULL && strcmp(served, leaf_sha) == 0);
+  FREE(served);
+  bt_dr_client *fresh = make_client(primary_url, client_secret);
+  served = (char *)"untouched";
+  OK(bt_dr_client_served_leaf_sha256(fresh, &served));
+  CHECK(served == NULL);
+  bt_dr_client_free(fresh);
+  FAILS(BT_DR_STATUS_NULL_ARGUMENT, bt_dr_client_served_leaf_sha256(NULL, &served));
 }
 
 static void test_backup(bt_dr_client *c) {
@@ -282,7 +305,66 @@ static void test_reporting(bt_dr_client *c) {
   OK(bt_dr_download_recording(c, lsid, dir, NULL, NULL, NULL, &json));
   CONTAINS(json, "\"size\":65536");
   CONTAINS(json, ".flv\"");
+  char recording_sha[80];
+  json_string(json, "sha256", recording_sha, sizeof recording_sha);
   FREE(json);
+
+  /* download_report: the same recording through the Reporting API kind, saved with the hash of
+   * what is on disk; the other per-session kinds; exit surveys by time window. */
+  char window[256], path[1024], on_disk[65];
+  snprintf(window, sizeof window, "{\"type\":\"lsid\",\"lsid\":\"%s\"}", lsid);
+  char rdir[2048]; /* fresh_dir's buffer is reused by the next call */
+  snprintf(rdir, sizeof rdir, "%s", fresh_dir("reports"));
+  struct progress p = {0, 0, 0, NULL};
+  OK(bt_dr_download_report(c, "session_recording", window, rdir, on_progress, &p, NULL, &json));
+  CONTAINS(json, "\"size\":65536");
+  char report_sha[80];
+  json_string(json, "sha256", report_sha, sizeof report_sha);
+  json_string(json, "path", path, sizeof path);
+  sha256_of_file(path, on_disk);
+  CHECK(strlen(report_sha) == 64 && strcmp(report_sha, on_disk) == 0);
+  CHECK(strcmp(report_sha, recording_sha) == 0);
+  CHECK(p.calls > 0);
+  FREE(json);
+  OK(bt_dr_download_report(c, "session_report", window, rdir, NULL, NULL, NULL, &json));
+  CONTAINS(json, ".xml\"");
+  json_string(json, "path", path, sizeof path);
+  FREE(json);
+  size_t xml_len = 0;
+  char *xml = (char *)tu_read_file(path, &xml_len);
+  CHECK(xml != NULL && xml_len > 0);
+  if (xml) {
+    xml = realloc(xml, xml_len + 1);
+    xml[xml_len] = 0;
+    CONTAINS(xml, lsid);
+    free(xml);
+  }
+  /* The first session of the simulator opened a command shell and did not use Show My Screen. */
+  OK(bt_dr_download_report(c, "command_shell_recording", window, rdir, NULL, NULL, NULL, &json));
+  CONTAINS(json, "\"sha256\":\"");
+  FREE(json);
+  FAILS(BT_DR_STATUS_NOT_FOUND, bt_dr_download_report(c, "show_my_screen_recording", window, rdir, NULL, NULL, NULL, &json));
+  OK(bt_dr_download_report(c, "customer_exit_survey", "{\"type\":\"start_time\",\"unix\":0,\"seconds\":0}", rdir, NULL,
+                           NULL, NULL, &json));
+  CONTAINS(json, "customer_exit_survey");
+  FREE(json);
+  /* Mistakes: a kind the core does not know, a per-session kind for a time window, a window
+   * that is not one. Nothing is left behind. */
+  int before = count_entries(rdir);
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_download_report(c, "exit_survey", window, rdir, NULL, NULL, NULL, &json));
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_download_report(c, "session_recording",
+                                                           "{\"type\":\"start_time\",\"unix\":0,\"seconds\":0}", rdir,
+                                                           NULL, NULL, NULL, &json));
+  FAILS(BT_DR_STATUS_PARSE, bt_dr_download_report(c, "session_recording", "{\"type\":\"yesterday\"}", rdir, NULL, NULL,
+                                                   NULL, &json));
+  FAILS(BT_DR_STATUS_NULL_ARGUMENT, bt_dr_download_report(c, NULL, window, rdir, NULL, NULL, NULL, &json));
+  bt_dr_cancel_token *t = NULL;
+  OK(bt_dr_cancel_token_new(&t));
+  OK(bt_dr_cancel_token_cancel(t));
+  FAILS(BT_DR_STATUS_CANCELLED, bt_dr_download_report(c, "session_recording", window, fresh_dir("reports-cancelled"), NULL,
+                                                       NULL, t, &json));
+  bt_dr_cancel_token_free(t);
+  CHECK(count_entries(rdir) == before);
 
   char today[16];
   time_t now = time(NULL);

@@ -1,13 +1,16 @@
 /* The DR operations of the C API against the simulator (started by with-sim.sh): backup sets
- * and jobs, verify, retention, live state and audit, runbook, failover plan and execution.
- * Needs BT_DR_FIXTURES (the p12 fixture folder) and BT_DR_TMP (a scratch folder). */
+ * (with the pair's other appliance and the reporting archive) and jobs, verify, retention,
+ * restore checks, live state and audit, runbook, failover plan and execution (with a redirect
+ * command). Needs BT_DR_FIXTURES (the p12 fixture folder) and BT_DR_TMP (a scratch folder). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "sim_control.h"
 #include "test_util.h"
 
-static const char *primary_url, *backup_url, *ca_path, *client_id, *client_secret, *fixtures;
+static const char *primary_url, *backup_url, *ca_path, *client_id, *client_secret, *fixtures, *control_url,
+    *site_url;
 static char tmpdir[1024], store[1200];
 
 static bt_dr_client *make_client(const char *url, const char *secret) {
@@ -66,6 +69,20 @@ static void path_of_kind(const char *json, const char *kind, char *out, size_t l
   json_string(p, "path", out, len);
 }
 
+/* The "sha256" of the first manifest "reporting" entry of `kind`, and its "lsid" and "path":
+ * an entry reads {"kind":"<kind>","lsid":"...","path":"...","sha256":"...","size":N}. */
+static int reporting_entry(const char *json, const char *kind, char *lsid, char *path, char *sha, size_t len) {
+  const char *r = json ? strstr(json, "\"reporting\":[") : NULL;
+  char pat[96];
+  snprintf(pat, sizeof pat, "{\"kind\":\"%s\",\"lsid\":", kind);
+  const char *p = r ? strstr(r, pat) : NULL;
+  if (p == NULL) return 0;
+  json_string(p, "lsid", lsid, len);
+  json_string(p, "path", path, len);
+  json_string(p, "sha256", sha, len);
+  return 1;
+}
+
 static int progress_calls = 0;
 static void on_progress(void *userdata, uint64_t done, int64_t total) {
   (void)done;
@@ -79,7 +96,7 @@ static const char *INVENTORY =
     "[[sites.appliances]]\nhostname = \"bt-b.example.com\"\nkind = \"vmware\"\nip = \"10.0.0.12\"\n"
     "[sites.failover]\nprimary = \"bt-a.example.com\"\nbackup = \"bt-b.example.com\"\nrouting = \"dns-swing\"\n";
 
-static void test_backup_sets(bt_dr_inventory *inv, bt_dr_client *primary) {
+static void test_backup_sets(bt_dr_inventory *inv, bt_dr_client *primary, bt_dr_client *backup) {
   char rec_a[1400], rec_b[1400], key[1400], options[6000], text[1024];
   snprintf(rec_a, sizeof rec_a, "%s/bt-a.toml", tmpdir);
   snprintf(rec_b, sizeof rec_b, "%s/bt-b.toml", tmpdir);
@@ -99,16 +116,34 @@ static void test_backup_sets(bt_dr_inventory *inv, bt_dr_client *primary) {
            fixtures, rec_a, rec_b, key);
 
   char *json = NULL;
-  OK(bt_dr_run_backup_set(store, inv, "support", primary, options, NULL, "fixture-pass", on_progress, &progress_calls,
-                          NULL, &json));
+  /* The pair: the NSB of the primary through `primary`, and of the backup appliance too. */
+  const bt_dr_client *others[1] = {backup};
+  OK(bt_dr_run_backup_set(store, inv, "support", primary, others, 1, options, NULL, "fixture-pass", on_progress,
+                          &progress_calls, NULL, &json));
   CHECK(progress_calls > 0);
   CONTAINS(json, "\"site\":\"support\"");
+  CONTAINS(json, "\"format\":3");
   CONTAINS(json, "\"kind\":\"nsb\"");
   CONTAINS(json, "\"kind\":\"certificate_bundle\"");
   CONTAINS(json, "\"kind\":\"appliance_record\"");
-  CONTAINS(json, "\"kind\":\"recording\"");
   CONTAINS(json, "\"date\":\"20"); /* the Vault key record's date, as YYYY-MM-DD */
   CHECK(!tu_contains(json, "fixture-pass"));
+  /* Two appliance NSBs, which is which. */
+  CHECK(count_of(json, "\"main\":") == 2);
+  CONTAINS(json, "\"main\":true");
+  CONTAINS(json, "\"role\":\"backup\"");
+  CONTAINS(json, "\"role\":\"primary\"");
+  CONTAINS(json, "\"part\":\"appliance_nsbs\",\"status\":\"ok\"");
+  CONTAINS(json, "\"partial\":false");
+  /* Recordings are no longer files of the set: the manifest refers to the site's reporting
+   * archive, per kind. */
+  CHECK(!tu_contains(json, "\"kind\":\"recording\""));
+  CONTAINS(json, "\"kinds\":[{");
+  CONTAINS(json, "\"kind\":\"session_recording\",\"since\"");
+  char rec_lsid[256], rec_path[512], rec_sha[256];
+  CHECK(reporting_entry(json, "session_recording", rec_lsid, rec_path, rec_sha, sizeof rec_lsid));
+  CHECK(strncmp(rec_path, "reporting/session_recording/", 28) == 0);
+  CHECK(reporting_entry(json, "session_report", text, text, text, sizeof text));
   char first_set[1400], set_id[128], nsb_rel[512];
   json_string(json, "set_id", set_id, sizeof set_id);
   snprintf(first_set, sizeof first_set, "%s/support/sets/%s", store, set_id);
@@ -118,27 +153,64 @@ static void test_backup_sets(bt_dr_inventory *inv, bt_dr_client *primary) {
   CHECK(stat(first_set, &st) == 0 && S_ISDIR(st.st_mode));
   FREE(json);
 
+  /* The archived recording is the one download_report saves, byte for byte. */
+  char archived[2048], window[512], report_sha[256];
+  snprintf(archived, sizeof archived, "%s/support/%s", store, rec_path);
+  CHECK(stat(archived, &st) == 0 && S_ISREG(st.st_mode));
+  snprintf(window, sizeof window, "{\"type\":\"lsid\",\"lsid\":\"%s\"}", rec_lsid);
+  char reports[1400];
+  snprintf(reports, sizeof reports, "%s/reports", tmpdir);
+  mkdir(reports, 0700);
+  OK(bt_dr_download_report(primary, "session_recording", window, reports, NULL, NULL, NULL, &json));
+  json_string(json, "sha256", report_sha, sizeof report_sha);
+  CHECK(strlen(rec_sha) == 64 && strcmp(report_sha, rec_sha) == 0);
+  FREE(json);
+
   bool ok = false;
   OK(bt_dr_verify_backup_set(first_set, &ok, &json));
   CHECK(ok);
   CONTAINS(json, "\"problems\":[]");
   FREE(json);
 
-  /* A second set (recordings continue from the checkpoint), then the list. */
-  OK(bt_dr_run_backup_set(store, inv, "support", primary, NULL, NULL, NULL, NULL, NULL, NULL, &json));
+  /* A second set with new sessions, taking only session reports (the other kinds are not
+   * asked for), then the list. */
+  CHECK(sim_control(control_url, "/appliances/0/add_sessions", "{\"count\":2}") == 200);
+  OK(bt_dr_run_backup_set(store, inv, "support", primary, NULL, 0, "{\"reporting_kinds\":[\"session_report\"]}", NULL,
+                          NULL, NULL, NULL, NULL, &json));
+  CHECK(reporting_entry(json, "session_report", text, text, text, sizeof text));
+  CHECK(!reporting_entry(json, "session_recording", text, text, text, sizeof text));
+  CHECK(!tu_contains(json, "\"appliance_nsbs\":["));
   FREE(json);
   OK(bt_dr_list_backup_sets(store, "support", &json));
   CHECK(count_of(json, "\"completed_at\":\"") == 2);
   FREE(json);
 
-  /* Mistakes. */
-  FAILS(BT_DR_STATUS_NOT_FOUND, bt_dr_run_backup_set(store, inv, "nowhere", primary, NULL, NULL, NULL, NULL, NULL, NULL, &json));
-  FAILS(BT_DR_STATUS_PARSE, bt_dr_run_backup_set(store, inv, "support", primary, "{\"recordingz\":true}", NULL, NULL, NULL,
-                                                  NULL, NULL, &json));
+  /* Mistakes: options are the core's (unknown key or kind: invalid input, malformed JSON: parse),
+   * and secrets never travel in JSON. */
+  FAILS(BT_DR_STATUS_NOT_FOUND,
+        bt_dr_run_backup_set(store, inv, "nowhere", primary, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, &json));
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_run_backup_set(store, inv, "support", primary, NULL, 0, "{\"recordingz\":true}",
+                                                          NULL, NULL, NULL, NULL, NULL, &json));
+  CONTAINS(tu_last_message(), "recordingz");
+  FAILS(BT_DR_STATUS_INVALID_INPUT,
+        bt_dr_run_backup_set(store, inv, "support", primary, NULL, 0, "{\"reporting_kinds\":[\"exit_survey\"]}", NULL,
+                             NULL, NULL, NULL, NULL, &json));
+  FAILS(BT_DR_STATUS_PARSE, bt_dr_run_backup_set(store, inv, "support", primary, NULL, 0, "{\"recordings\":", NULL, NULL,
+                                                  NULL, NULL, NULL, &json));
+  FAILS(BT_DR_STATUS_INVALID_INPUT,
+        bt_dr_run_backup_set(store, inv, "support", primary, NULL, 0, "{\"backup_password\":\"json-s3cret-pw\"}", NULL,
+                             NULL, NULL, NULL, NULL, &json));
+  NO_SECRET("json-s3cret-pw");
+  FAILS(BT_DR_STATUS_NULL_ARGUMENT, bt_dr_run_backup_set(store, inv, "support", primary, NULL, 1, NULL, NULL, NULL, NULL,
+                                                          NULL, NULL, &json));
+  const bt_dr_client *no_client[1] = {NULL};
+  FAILS(BT_DR_STATUS_NULL_ARGUMENT, bt_dr_run_backup_set(store, inv, "support", primary, no_client, 1, NULL, NULL, NULL,
+                                                          NULL, NULL, NULL, &json));
   bt_dr_cancel_token *t = NULL;
   OK(bt_dr_cancel_token_new(&t));
   OK(bt_dr_cancel_token_cancel(t));
-  FAILS(BT_DR_STATUS_CANCELLED, bt_dr_run_backup_set(store, inv, "support", primary, NULL, NULL, NULL, NULL, NULL, t, &json));
+  FAILS(BT_DR_STATUS_CANCELLED,
+        bt_dr_run_backup_set(store, inv, "support", primary, NULL, 0, NULL, NULL, NULL, NULL, NULL, t, &json));
   bt_dr_cancel_token_free(t);
 
   /* Tampering shows in verify. */
@@ -164,14 +236,16 @@ static void test_job(bt_dr_inventory *inv, bt_dr_client *primary) {
   bt_dr_client *bad = make_client(primary_url, "not-the-secret");
   bt_dr_backup_job *job = NULL;
   OK(bt_dr_backup_job_new(&job));
-  OK(bt_dr_backup_job_add(job, inv, "support", primary, "{\"recordings\":false}", NULL, NULL));
-  OK(bt_dr_backup_job_add(job, inv, "support", bad, "{\"recordings\":false}", NULL, NULL));
-  FAILS(BT_DR_STATUS_NOT_FOUND, bt_dr_backup_job_add(job, inv, "elsewhere", primary, NULL, NULL, NULL));
+  OK(bt_dr_backup_job_add(job, inv, "support", primary, NULL, 0, "{\"recordings\":false}", NULL, NULL));
+  OK(bt_dr_backup_job_add(job, inv, "support", bad, NULL, 0, "{\"recordings\":false}", NULL, NULL));
+  FAILS(BT_DR_STATUS_NOT_FOUND, bt_dr_backup_job_add(job, inv, "elsewhere", primary, NULL, 0, NULL, NULL, NULL));
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_backup_job_add(job, inv, "support", primary, NULL, 0, "{\"vault\":1}", NULL, NULL));
   size_t failed = 99;
   char *json = NULL;
   OK(bt_dr_run_backup_job(store, job, 1, NULL, &failed, &json));
   CHECK(failed == 1);
   CONTAINS(json, "\"kind\":\"auth\"");
+  CONTAINS(json, "\"code\":\"BT_DR_AUTH\"");
   CHECK(!tu_contains(json, "not-the-secret"));
   CHECK(count_of(json, "\"site\":\"support\"") >= 2);
   FREE(json);
@@ -224,6 +298,25 @@ static void test_retention(void) {
   CONTAINS(json, "\"remove\":[\"c\"]");
   FREE(json);
   bt_dr_retention_plan_free(plan);
+
+  /* Version-aware: the newest verified set of each of the last two versions stays (the core's
+   * default), whatever the other rules say; keep_versions 0 switches that off. */
+  const char *versioned =
+      "[{\"id\":\"new\",\"created_at\":\"2026-11-20T02:00:00Z\",\"verified\":true,\"version\":\"24.1.2\"},"
+      "{\"id\":\"old\",\"created_at\":\"2026-11-01T02:00:00Z\",\"verified\":true,\"version\":\"23.3.1\"}]";
+  plan = NULL;
+  OK(bt_dr_plan_retention_for_sets("support", versioned, "{\"keep_last\":1}", &plan));
+  OK(bt_dr_retention_plan_to_json(plan, &json));
+  CONTAINS(json, "\"version 23.3.1\"");
+  CONTAINS(json, "\"remove\":[]");
+  FREE(json);
+  bt_dr_retention_plan_free(plan);
+  plan = NULL;
+  OK(bt_dr_plan_retention_for_sets("support", versioned, "{\"keep_last\":1,\"keep_versions\":0}", &plan));
+  OK(bt_dr_retention_plan_to_json(plan, &json));
+  CONTAINS(json, "\"remove\":[\"old\"]");
+  FREE(json);
+  bt_dr_retention_plan_free(plan);
 }
 
 static void test_audit_and_runbook(bt_dr_inventory *inv, bt_dr_client *primary, bt_dr_client *backup) {
@@ -272,6 +365,9 @@ static void test_audit_and_runbook(bt_dr_inventory *inv, bt_dr_client *primary, 
   FREE(json);
   bt_dr_audit_report_free(report);
   FAILS(BT_DR_STATUS_PARSE, bt_dr_audit(inv, NULL, NULL, NULL, "{\"max_backup_age_hours\":\"x\"}", &report));
+  /* A null limit is the inventory's threshold. */
+  OK(bt_dr_audit(inv, store, live, NULL, "{\"max_backup_age_hours\":null,\"certificate_horizon_days\":null}", &report));
+  bt_dr_audit_report_free(report);
   bt_dr_live_state_free(live);
 
   md = NULL;
@@ -280,6 +376,57 @@ static void test_audit_and_runbook(bt_dr_inventory *inv, bt_dr_client *primary, 
   CONTAINS(md, "bt-b.example.com");
   FREE(md);
   FAILS(BT_DR_STATUS_NOT_FOUND, bt_dr_render_runbook(inv, "nowhere", NULL, NULL, &md));
+}
+
+/* Restoring onto a site: onto the pair, the guide's order around the restore; onto a single
+ * appliance, nothing special; a refused restore gets no steps. */
+static void test_restore_onto(bt_dr_inventory *inv) {
+  bt_dr_restore_compatibility comp = BT_DR_RESTORE_COMPATIBILITY_REFUSED;
+  char *json = NULL;
+  OK(bt_dr_check_restore_onto(inv, "support", "24.1.2", "rs", NULL, &comp, &json));
+  CHECK(comp == BT_DR_RESTORE_COMPATIBILITY_SUPPORTED);
+  CONTAINS(json, "\"steps\":[\"Break failover between bt-a.example.com and bt-b.example.com");
+  CONTAINS(json, "pre-shared key");
+  CONTAINS(json, "Re-establish failover");
+  CONTAINS(json, "are a failover pair");
+  FREE(json);
+  bt_dr_upgrade_table *table = NULL;
+  OK(bt_dr_parse_upgrade_table("[[releases]]\nversion = \"24.1\"\nsupported_upgrades_from = [\"23.3\"]\n", "toml",
+                               &table));
+  OK(bt_dr_check_restore_onto(inv, "support", "23.3.1", NULL, table, &comp, &json));
+  CHECK(comp == BT_DR_RESTORE_COMPATIBILITY_SUPPORTED);
+  CONTAINS(json, "Break failover");
+  FREE(json);
+  bt_dr_upgrade_table_free(table);
+  OK(bt_dr_check_restore_onto(inv, "support", "25.1.0", NULL, NULL, &comp, &json));
+  CHECK(comp == BT_DR_RESTORE_COMPATIBILITY_REFUSED);
+  CONTAINS(json, "\"steps\":[]");
+  FREE(json);
+  OK(bt_dr_check_restore_onto(inv, "support", "24.1.2", "pra", NULL, &comp, &json));
+  CHECK(comp == BT_DR_RESTORE_COMPATIBILITY_REFUSED);
+  FREE(json);
+
+  bt_dr_inventory *single = NULL;
+  OK(bt_dr_parse_inventory("[[sites]]\nname = \"lab\"\nfqdn = \"lab.example.com\"\nproduct = \"rs\"\n"
+                           "version = \"24.1.2\"\n[[sites.appliances]]\nhostname = \"bt-lab.example.com\"\nkind = \"b300\"\n",
+                           "toml", &single));
+  OK(bt_dr_check_restore_onto(single, "lab", "24.1.2", NULL, NULL, &comp, &json));
+  CHECK(comp == BT_DR_RESTORE_COMPATIBILITY_SUPPORTED);
+  CONTAINS(json, "\"steps\":[]");
+  CONTAINS(json, "\"warning\":null");
+  FREE(json);
+  bt_dr_inventory_free(single);
+
+  FAILS(BT_DR_STATUS_NOT_FOUND, bt_dr_check_restore_onto(inv, "nowhere", "24.1.2", NULL, NULL, &comp, &json));
+  FAILS(BT_DR_STATUS_PARSE, bt_dr_check_restore_onto(inv, "support", "24.x", NULL, NULL, &comp, &json));
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_check_restore_onto(inv, "support", "24.1.2", "rx", NULL, &comp, &json));
+  FAILS(BT_DR_STATUS_NULL_ARGUMENT, bt_dr_check_restore_onto(NULL, "support", "24.1.2", NULL, NULL, &comp, &json));
+}
+
+/* Position of `needle` in `haystack` (-1 when absent). */
+static long pos_of(const char *haystack, const char *needle) {
+  const char *p = haystack ? strstr(haystack, needle) : NULL;
+  return p ? (long)(p - haystack) : -1;
 }
 
 static void test_failover(bt_dr_inventory *inv, bt_dr_client *primary, bt_dr_client *backup) {
@@ -298,6 +445,14 @@ static void test_failover(bt_dr_inventory *inv, bt_dr_client *primary, bt_dr_cli
   char *json = NULL;
   OK(bt_dr_failover_plan_to_json(plan, &json));
   CONTAINS(json, "\"mode\":\"planned\"");
+  /* Identical certificates on both appliances; steps in the guide's order (a DNS swing without
+   * a hook is a person's step). */
+  CONTAINS(json, "\"certificates\":\"identical\"");
+  CONTAINS(json, "\"served_leaf_sha256\":\"");
+  CHECK(pos_of(json, "\"step\":\"redirect\"") >= 0 &&
+        pos_of(json, "\"step\":\"redirect\"") < pos_of(json, "\"step\":\"role_change\"") &&
+        pos_of(json, "\"step\":\"role_change\"") < pos_of(json, "\"step\":\"confirm\""));
+  CONTAINS(json, "\"automated\":false");
   bt_dr_failover_plan *again = NULL;
   OK(bt_dr_failover_plan_from_json(json, &again));
   FREE(json);
@@ -307,6 +462,10 @@ static void test_failover(bt_dr_inventory *inv, bt_dr_client *primary, bt_dr_cli
                             &outcome, &json));
   CHECK(outcome == BT_DR_FAILOVER_OUTCOME_SETTLED);
   CONTAINS(json, "\"outcome\":\"settled\"");
+  CONTAINS(json, "\"method\":\"manual\"");
+  CONTAINS(json, "\"confirmation\":{");
+  CHECK(pos_of(json, "\"step\":\"redirect\"") >= 0 &&
+        pos_of(json, "\"step\":\"redirect\"") < pos_of(json, "\"step\":\"role_change\""));
   FREE(json);
   bt_dr_health *h = NULL;
   bt_dr_failover_role role = BT_DR_FAILOVER_ROLE_NONE;
@@ -337,8 +496,11 @@ static void test_failover_state_unknown(bt_dr_inventory *inv, bt_dr_client *a) {
                                                         "unplanned", NULL, &plan));
   FAILS(BT_DR_STATUS_REFUSED, bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b,
                                                         "unplanned", "{\"force_unknown\":false}", &plan));
-  CHECK(bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, "unplanned",
-                                 "{\"force\":true}", &plan) != BT_DR_STATUS_OK);
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b,
+                                                              "unplanned", "{\"force\":true}", &plan));
+  CONTAINS(tu_last_message(), "force");
+  FAILS(BT_DR_STATUS_PARSE, bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b,
+                                                      "unplanned", "{\"force_unknown\":", &plan));
   CHECK(plan == NULL);
   OK(bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, "unplanned",
                               "{\"force_unknown\":true}", &plan));
@@ -382,6 +544,81 @@ static void test_failover_state_unknown(bt_dr_inventory *inv, bt_dr_client *a) {
   bt_dr_client_free(b);
 }
 
+static bt_dr_failover_role role_of(bt_dr_client *c) {
+  bt_dr_health *h = NULL;
+  bt_dr_failover_role role = BT_DR_FAILOVER_ROLE_NONE;
+  OK(bt_dr_check_health(c, &h));
+  OK(bt_dr_health_failover_role(h, &role));
+  bt_dr_health_free(h);
+  return role;
+}
+
+/* Runs after test_failover_state_unknown: bt-a is primary, bt-b backup, and the simulated site
+ * address (BT_DR_SIM_SITE_URL) still points at bt-a. A DNS swing with a redirect command: a
+ * failing command stops the failover before any role changes; a command that swings the site
+ * address (through the simulator's control API) lets it go on, checked, in the guide's order. */
+static void test_failover_redirect(bt_dr_inventory *inv, bt_dr_client *a, bt_dr_client *b) {
+  char opts[4096], script[1400], *json = NULL;
+  const char *timing = "\"settle_timeout_ms\":15000,\"poll_interval_ms\":50,\"redirect_verify_timeout_ms\":3000,"
+                       "\"confirm_timeout_ms\":5000";
+  snprintf(opts, sizeof opts, "{%s,\"site_url\":\"%s\",\"redirect\":{\"command\":[\"false\"]}}", timing, site_url);
+  bt_dr_failover_plan *plan = NULL;
+  OK(bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, "planned", opts, &plan));
+  OK(bt_dr_failover_plan_to_json(plan, &json));
+  CONTAINS(json, "redirect command `false`");
+  CONTAINS(json, site_url);
+  FREE(json);
+  bt_dr_failover_outcome outcome = BT_DR_FAILOVER_OUTCOME_SETTLED;
+  OK(bt_dr_execute_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, plan, opts, &outcome,
+                                 &json));
+  CHECK(outcome == BT_DR_FAILOVER_OUTCOME_REDIRECT_FAILED);
+  CONTAINS(json, "\"outcome\":\"redirect_failed\"");
+  CONTAINS(json, "\"method\":\"command\"");
+  CHECK(!tu_contains(json, "\"step\":\"role_change\""));
+  CHECK(tu_contains(json, "\"confirmation\":null"));
+  FREE(json);
+  CHECK(role_of(a) == BT_DR_FAILOVER_ROLE_PRIMARY && role_of(b) == BT_DR_FAILOVER_ROLE_BACKUP);
+  bt_dr_failover_plan_free(plan);
+
+  /* The swing: POST /appliances/1/take_site_address to the control API, in bash. */
+  const char *port = strrchr(control_url, ':');
+  snprintf(script, sizeof script, "%s/swing.sh", tmpdir);
+  char body[1024];
+  snprintf(body, sizeof body,
+           "test \"$BT_DR_TO\" = bt-b.example.com && test \"$BT_DR_ROUTING\" = dns-swing || exit 3\n"
+           "exec 3<>/dev/tcp/127.0.0.1/%s\n"
+           "printf 'POST /appliances/1/take_site_address HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 0\\r\\n"
+           "Connection: close\\r\\n\\r\\n' >&3\n"
+           "cat <&3 >/dev/null\n",
+           port ? port + 1 : "0");
+  write_file(script, body);
+  snprintf(opts, sizeof opts, "{%s,\"site_url\":\"%s\",\"redirect\":{\"command\":[\"bash\",\"%s\"],\"timeout_ms\":10000}}",
+           timing, site_url, script);
+  plan = NULL;
+  OK(bt_dr_plan_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, "planned", opts, &plan));
+  OK(bt_dr_execute_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, plan, opts, &outcome,
+                                 &json));
+  CHECK(outcome == BT_DR_FAILOVER_OUTCOME_SETTLED);
+  CONTAINS(json, "\"method\":\"command\"");
+  CONTAINS(json, "\"ran\":true");
+  CONTAINS(json, "\"verified\":true");
+  CONTAINS(json, "\"answered_by\":\"bt-b.example.com\"");
+  CONTAINS(json, "\"confirmed\":true");
+  CHECK(pos_of(json, "\"step\":\"redirect\"") >= 0 &&
+        pos_of(json, "\"step\":\"redirect\"") < pos_of(json, "\"step\":\"verify_redirect\"") &&
+        pos_of(json, "\"step\":\"verify_redirect\"") < pos_of(json, "\"step\":\"role_change\"") &&
+        pos_of(json, "\"step\":\"role_change\"") < pos_of(json, "\"step\":\"confirm\""));
+  FREE(json);
+  CHECK(role_of(b) == BT_DR_FAILOVER_ROLE_PRIMARY);
+
+  /* Options are the core's: an unknown one is refused with its kind, before anything runs. */
+  FAILS(BT_DR_STATUS_INVALID_INPUT,
+        bt_dr_execute_failover_with(inv, "support", "bt-a.example.com", a, "bt-b.example.com", b, plan,
+                                    "{\"redirect\":{\"cmd\":[\"true\"]}}", &outcome, &json));
+  CHECK(role_of(b) == BT_DR_FAILOVER_ROLE_PRIMARY);
+  bt_dr_failover_plan_free(plan);
+}
+
 int main(void) {
   primary_url = tu_env("BT_DR_SIM_PRIMARY_URL");
   backup_url = tu_env("BT_DR_SIM_BACKUP_URL");
@@ -389,6 +626,8 @@ int main(void) {
   client_id = tu_env("BT_DR_SIM_CLIENT_ID");
   client_secret = tu_env("BT_DR_SIM_CLIENT_SECRET");
   fixtures = tu_env("BT_DR_FIXTURES");
+  control_url = tu_env("BT_DR_SIM_CONTROL_URL");
+  site_url = tu_env("BT_DR_SIM_SITE_URL");
   snprintf(tmpdir, sizeof tmpdir, "%s", tu_env("BT_DR_TMP"));
   snprintf(store, sizeof store, "%s/store", tmpdir);
 
@@ -396,12 +635,14 @@ int main(void) {
   OK(bt_dr_parse_inventory(INVENTORY, "toml", &inv));
   bt_dr_client *primary = make_client(primary_url, client_secret);
   bt_dr_client *backup = make_client(backup_url, client_secret);
-  test_backup_sets(inv, primary);
+  test_backup_sets(inv, primary, backup);
   test_job(inv, primary);
   test_retention();
   test_audit_and_runbook(inv, primary, backup);
   test_failover(inv, primary, backup);
+  test_restore_onto(inv);
   test_failover_state_unknown(inv, primary);
+  test_failover_redirect(inv, primary, backup);
   bt_dr_client_free(backup);
   bt_dr_client_free(primary);
   bt_dr_inventory_free(inv);

@@ -169,6 +169,7 @@ static void test_restore_and_coverage(void) {
   OK(bt_dr_nsb_coverage("pra", false, &json));
   CONTAINS(json, "\"vault_encryption_key\"");
   CONTAINS(json, "\"product\":\"pra\"");
+  CONTAINS(json, "\"report_kinds\":[\"session_recording\"");
   FREE(json);
   FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_nsb_coverage("zz", false, &json));
 }
@@ -185,8 +186,22 @@ static void test_inventory(void) {
   char *json = NULL;
   OK(bt_dr_inventory_to_json(inv, &json));
   CONTAINS(json, "\"fqdn\":\"access.example.com\"");
+  CONTAINS(json, "\"custom_certificate\":false");
+  CONTAINS(json, "\"thresholds\":{");
+  CONTAINS(json, "\"max_backup_age_hours\":26");
   FREE(json);
   bt_dr_inventory_free(inv);
+  /* The inventory's thresholds are bt-dr's choices unless it says otherwise. */
+  inv = NULL;
+  char with_limits[1024];
+  snprintf(with_limits, sizeof with_limits, "%s[thresholds]\ncertificate_horizon_days = 45\n", toml);
+  OK(bt_dr_parse_inventory(with_limits, "toml", &inv));
+  OK(bt_dr_inventory_to_json(inv, &json));
+  CONTAINS(json, "\"certificate_horizon_days\":45");
+  FREE(json);
+  bt_dr_inventory_free(inv);
+  snprintf(with_limits, sizeof with_limits, "%s[thresholds]\nmin_rsa_bits = 512\n", toml);
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_parse_inventory(with_limits, "toml", &inv));
 
   /* Written to a file and loaded by extension. */
   char path[2048];

@@ -25,6 +25,9 @@ const SIM_BIN =
  * @property {string} product
  * @property {string} version
  * @property {string} leaf_cert_sha256
+ * @property {string | null} backup_leaf_cert_sha256 differs from leaf_cert_sha256 with `--distinct-certificates`
+ * @property {string[]} traffic_urls Atlas traffic nodes (`--traffic-node HOST`), in flag order
+ * @property {string} site_url the site's own address (a forwarder a DNS swing moves: `take_site_address`)
  * @property {string} control_url
  */
 

@@ -9,9 +9,10 @@ The Python face of bt-dr-core: every operation is the core's, typed for Python.
 
 import dataclasses
 import datetime as _dt
+import math
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native
 from ._client import Client, ProgressCallback, StrPath
@@ -21,15 +22,20 @@ from ._model import (
     Appliance,
     ApplianceIdentity,
     ApplianceInfo,
+    ApplianceNsb,
     ApplianceRecord,
     ArchiveEntry,
     AtlasCluster,
+    AtlasNode,
+    AtlasReport,
     AutoFailover,
     BackupDownload,
     BackupName,
     BackupSidecar,
     BundleReport,
     CertInfo,
+    ClientConfirmation,
+    ClientSample,
     ColdSpare,
     ConnectedClient,
     CoverageItem,
@@ -46,10 +52,14 @@ from ._model import (
     Permissions,
     Probe,
     ProductVersion,
+    RedirectReport,
+    ReportingKindOutcome,
+    ReportingRef,
     RestoreCheck,
     RoleChange,
     Session,
     Site,
+    Thresholds,
     TimeWindow,
     TrafficNode,
     UpgradeEntry,
@@ -134,6 +144,27 @@ def _version(v: VersionLike) -> str:
 
 def _day(d: Union[str, _dt.date]) -> str:
     return d.isoformat() if isinstance(d, _dt.date) else str(d)
+
+
+def _table(table: Union[UpgradeTable, Document, None]) -> Optional[Dict[str, Any]]:
+    if table is None:
+        return None
+    if isinstance(table, UpgradeTable):
+        return table._native()
+    if isinstance(table, Mapping):
+        t: Dict[str, Any] = to_jsonable(dict(table))
+        return t
+    return load_upgrade_table(table)._native()
+
+
+def _ms(field: str, seconds: Optional[float], *, allow_zero: bool = False) -> Optional[int]:
+    """Seconds (the Python API's unit) as the core's milliseconds."""
+    if seconds is None:
+        return None
+    ms = float(seconds) * 1000.0
+    if not math.isfinite(ms) or ms < 0 or (ms == 0 and not allow_zero):
+        _native.raise_invalid_input(field, "must be a positive number of seconds")
+    return math.ceil(ms)
 
 
 # ---------------------------------------------------------------- meta
@@ -224,23 +255,33 @@ def check_restore(
 
     With ``strict=True`` a refused restore raises ``VersionIncompatible``.
     """
-    if table is None:
-        t: Optional[Dict[str, Any]] = None
-    elif isinstance(table, UpgradeTable):
-        t = table._native()
-    elif isinstance(table, Mapping):
-        t = to_jsonable(dict(table))
-    else:
-        t = load_upgrade_table(table)._native()
     return RestoreCheck.from_dict(
         _native.check_restore(
             _version(backup_version),
             _version(site_version),
-            t,
+            _table(table),
             backup_product,
             site_product,
             strict,
         )
+    )
+
+
+def check_restore_onto(
+    site: Union[Site, Mapping[str, Any]],
+    backup_version: VersionLike,
+    table: Union[UpgradeTable, Document, None] = None,
+    *,
+    backup_product: Optional[str] = None,
+) -> RestoreCheck:
+    """Decides whether a backup restores onto an inventory site (its version and product).
+
+    For a site with a failover pair the verdict also warns that a restore overwrites the
+    failover settings and the inter-appliance pre-shared key, and ``steps`` gives the order:
+    break failover, restore, reset the pre-shared key, re-establish failover.
+    """
+    return RestoreCheck.from_dict(
+        _native.check_restore_onto(_site(site), _version(backup_version), backup_product, _table(table))
     )
 
 
@@ -326,7 +367,14 @@ def vault_key_record(
 class BackupSetOptions:
     """What a backup set holds besides the NSB. ``None`` keeps bt-dr's default.
 
-    Secrets (``backup_password``, ``certificate_passphrase``) are not shown in ``repr``.
+    ``recordings`` switches the reporting data (recordings of every kind, session reports, exit
+    surveys) on or off; ``reporting_kinds`` names the kinds to take (``session_recording``,
+    ``session_report``, ``command_shell_recording``...; None: every kind the product has).
+    ``thresholds`` (the inventory's ``[thresholds]``) sets the certificate check's horizon and
+    RSA minimum. ``vault_key_exported_on`` is the day the Vault key was exported (default: the
+    day of the key file's modification time). Secrets (``backup_password``, ``certificate_passphrase``) are not shown in
+    ``repr``. A plain dict of options is the core's JSON form (``vault_key`` is then
+    ``{"path", "password_protected"}``); unknown keys are refused with ``InvalidInput``.
     """
 
     backup_password: Optional[str] = dataclasses.field(default=None, repr=False)
@@ -337,6 +385,9 @@ class BackupSetOptions:
     appliance_records: Tuple[StrPath, ...] = ()
     vault_key: Optional[StrPath] = None
     vault_key_password_protected: bool = False
+    vault_key_exported_on: Optional[_dt.date] = None
+    reporting_kinds: Optional[Tuple[str, ...]] = None
+    thresholds: Optional[Thresholds] = None
 
     def _native(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {}
@@ -344,6 +395,10 @@ class BackupSetOptions:
             out["backup_password"] = self.backup_password
         if self.recordings is not None:
             out["recordings"] = self.recordings
+        if self.reporting_kinds is not None:
+            out["reporting_kinds"] = list(self.reporting_kinds)
+        if self.thresholds is not None:
+            out["thresholds"] = self.thresholds._native()
         if self.first_run_recordings_days is not None:
             out["first_run_recordings_days"] = self.first_run_recordings_days
         if self.certificate_bundle is not None:
@@ -357,6 +412,8 @@ class BackupSetOptions:
                 "path": os.fspath(self.vault_key),
                 "password_protected": self.vault_key_password_protected,
             }
+            if self.vault_key_exported_on is not None:
+                out["vault_key"]["exported_on"] = self.vault_key_exported_on.isoformat()
         return out
 
 
@@ -377,7 +434,9 @@ def _options(options: Union[BackupSetOptions, Mapping[str, Any], None]) -> Optio
         return None
     if isinstance(options, BackupSetOptions):
         return options._native()
-    return BackupSetOptions(**options)._native()
+    # The core's JSON form, parsed (and unknown keys refused) by the core.
+    opts: Dict[str, Any] = to_jsonable(dict(options))
+    return opts
 
 
 def run_backup_set(
@@ -387,29 +446,51 @@ def run_backup_set(
     options: Union[BackupSetOptions, Mapping[str, Any], None] = None,
     *,
     progress: Optional[ProgressCallback] = None,
+    other_appliances: Iterable[Client] = (),
 ) -> BackupSetReport:
     """Takes one backup set of ``site`` through ``client`` into the store folder ``store``.
 
-    The set holds the NSB, recordings since the last run, the certificate bundle, the
-    /appliance records and the Vault key record, described by a manifest; it appears under
-    its final name only when complete. Ctrl-C or an exception from ``progress`` stops it and
-    nothing of it is kept.
+    The set holds the NSB, the certificate bundle, the /appliance records and the Vault key
+    record, described by a manifest; it appears under its final name only when complete.
+    Reporting data since the last run (recordings of every kind, session reports, exit
+    surveys) goes to the site's reporting archive (``<store>/<site>/reporting/<kind>/``), which
+    retention never removes; the manifest's ``reporting`` list refers to it.
+    ``other_appliances``: clients of the site's other appliances (a failover pair's backup) to
+    take an NSB from too (the manifest's ``appliance_nsbs`` says which is which). Ctrl-C or an
+    exception from ``progress`` stops it and nothing of it is kept.
     """
     return BackupSetReport.from_dict(
-        _native.run_backup_set(os.fspath(store), _site(site), client._native, _options(options), progress)
+        _native.run_backup_set(
+            os.fspath(store),
+            _site(site),
+            client._native,
+            _options(options),
+            progress,
+            [c._native for c in other_appliances],
+        )
     )
 
 
-BackupJob = Tuple[
-    Union[Site, Mapping[str, Any]], Client, Union[BackupSetOptions, Mapping[str, Any], None]
+BackupJob = Union[
+    Tuple[Union[Site, Mapping[str, Any]], Client, Union[BackupSetOptions, Mapping[str, Any], None]],
+    Tuple[
+        Union[Site, Mapping[str, Any]],
+        Client,
+        Union[BackupSetOptions, Mapping[str, Any], None],
+        Iterable[Client],
+    ],
 ]
-"""One site of a backup job: ``(site, client, options)``."""
+"""One site of a backup job: ``(site, client, options)``, or ``(site, client, options,
+other_appliances)`` as for ``run_backup_set``."""
 
 
 def run_backup_job(store: StrPath, jobs: Iterable[BackupJob], *, concurrency: int = 4) -> JobReport:
     """Backs up many sites, at most ``concurrency`` at a time; one failing site does not stop
     the others (its outcome carries the error)."""
-    native_jobs = [(_site(s), c._native, _options(o)) for s, c, o in jobs]
+    native_jobs = []
+    for job in jobs:
+        others: Iterable[Client] = job[3] if len(job) == 4 else ()
+        native_jobs.append((_site(job[0]), job[1]._native, _options(job[2]), [c._native for c in others]))
     return JobReport.from_dict(_native.run_backup_job(os.fspath(store), native_jobs, concurrency))
 
 
@@ -497,7 +578,7 @@ def audit(
     """The readiness audit: what would go wrong if a site had to be recovered tonight.
 
     Backup, certificate, record and key rules need the ``store``; live rules need ``live``
-    (from ``collect_live``).
+    (from ``collect_live``). A limit left ``None`` comes from the inventory's ``[thresholds]``.
     """
     inv = inventory if isinstance(inventory, Inventory) else load_inventory(inventory)
     table: Optional[Dict[str, Any]] = None
@@ -551,12 +632,37 @@ def _pair(clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]]]) ->
     return items[0], items[1]
 
 
+def _redirect(redirect: Union[Sequence[str], Mapping[str, Any], None], timeout: Optional[float]) -> Optional[Dict[str, Any]]:
+    if redirect is None:
+        if timeout is not None:
+            _native.raise_invalid_input("redirect_timeout", "needs a redirect command")
+        return None
+    if isinstance(redirect, Mapping):
+        out: Dict[str, Any] = to_jsonable(dict(redirect))
+    else:
+        # A bare string is passed on as is: the core refuses it (argv is a list, no shell).
+        out = {"command": redirect if isinstance(redirect, str) else [str(a) for a in redirect]}
+    if timeout is not None:
+        out["timeout_ms"] = _ms("redirect_timeout", timeout)
+    return out
+
+
+def _failover_options(**options: Any) -> Dict[str, Any]:
+    """The core's JSON form of the failover options: ``None`` and ``False`` are left out (the
+    core's defaults)."""
+    return {k: v for k, v in options.items() if v is not None and v is not False}
+
+
 def plan_failover(
     site: Union[Site, Mapping[str, Any]],
     clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]]],
     mode: str = "planned",
     *,
     force_unknown: bool = False,
+    force_certificate_mismatch: bool = False,
+    redirect: Union[Sequence[str], Mapping[str, Any], None] = None,
+    redirect_timeout: Optional[float] = None,
+    site_url: Optional[str] = None,
 ) -> FailoverPlan:
     """Plans a failover (``planned`` or ``unplanned``) without side effects.
 
@@ -567,11 +673,22 @@ def plan_failover(
     an unplanned failover anyway (a warning says so): only when you have confirmed by other
     means that the old primary is down or no longer serving, else the site ends up with two
     primaries.
+
+    A planned failover between appliances that serve different certificates is refused unless
+    ``force_certificate_mismatch=True`` (``plan.certificates`` tells). ``redirect`` is the
+    command (argv, no shell) that swings DNS or NAT to the new primary — or the core's form
+    ``{"command": [...], "timeout_ms": N}`` — and ``site_url`` how clients reach the site
+    (default ``https://<fqdn>``); the plan's steps name them, in the guide's order: redirect,
+    role change, confirm clients.
     """
     first, second = _pair(clients)
-    return FailoverPlan.from_dict(
-        _native.plan_failover(_site(site), first, second, mode, force_unknown=force_unknown)
+    options = _failover_options(
+        force_unknown=force_unknown,
+        force_certificate_mismatch=force_certificate_mismatch,
+        redirect=_redirect(redirect, redirect_timeout),
+        site_url=site_url,
     )
+    return FailoverPlan.from_dict(_native.plan_failover(_site(site), first, second, mode, options))
 
 
 def execute_failover(
@@ -583,29 +700,71 @@ def execute_failover(
     poll_interval: Optional[float] = None,
     force_unknown: bool = False,
     demote_old_primary: bool = False,
+    force_certificate_mismatch: bool = False,
+    redirect: Union[Sequence[str], Mapping[str, Any], None] = None,
+    redirect_timeout: Optional[float] = None,
+    site_url: Optional[str] = None,
+    redirect_verify_timeout: Optional[float] = None,
+    confirm_timeout: Optional[float] = None,
 ) -> FailoverTimeline:
-    """Executes a plan: plans afresh (refused if the fresh plan differs from ``plan``), changes
-    the role once, then polls until both appliances agree; returns the timeline.
+    """Executes a plan in the guide's order and returns the timeline: plans afresh (refused if
+    the fresh plan differs from ``plan``), redirects traffic, changes the role once, polls until
+    both appliances agree, then confirms clients work on the new primary.
 
-    ``force_unknown`` must be given again here when the plan needed it. ``demote_old_primary``:
-    after an unplanned promotion, if the old primary still claims primary, demote it with
-    force; off (the default) bt-dr demotes nothing by itself and the outcome is then
-    ``split_brain`` with the demotion as a follow-up step.
+    ``force_unknown`` and ``force_certificate_mismatch`` must be given again here when the plan
+    needed them. ``demote_old_primary``: after an unplanned promotion, if the old primary still
+    claims primary, demote it with force; off (the default) bt-dr demotes nothing by itself and
+    the outcome is then ``split_brain`` with the demotion as a follow-up step.
+
+    For a DNS or NAT swing, ``redirect`` (argv, or ``{"command": [...], "timeout_ms": N}``)
+    runs first, with ``BT_DR_SITE``, ``BT_DR_FQDN``, ``BT_DR_FROM``, ``BT_DR_TO``,
+    ``BT_DR_TO_IP``, ``BT_DR_ROUTING``, ``BT_DR_MODE`` and ``BT_DR_SITE_URL`` in its
+    environment; then ``site_url`` must answer as the target within ``redirect_verify_timeout``
+    seconds. A failing command or a site that keeps answering as another appliance ends it with
+    outcome ``redirect_failed`` / ``redirect_mismatch`` and no role changed. Without a command
+    the swing is a follow-up step. After the role change bt-dr waits up to ``confirm_timeout``
+    seconds for connected clients and a healthy site URL (``timeline.confirmation``). Times are
+    in seconds; ``None`` keeps the core's defaults.
     """
     first, second = _pair(clients)
     p = plan._native() if isinstance(plan, FailoverPlan) else to_jsonable(dict(plan))
-    return FailoverTimeline.from_dict(
-        _native.execute_failover(
-            _site(site),
-            first,
-            second,
-            p,
-            settle_timeout,
-            poll_interval,
-            force_unknown=force_unknown,
-            demote_old_primary=demote_old_primary,
-        )
+    options = _failover_options(
+        settle_timeout_ms=_ms("settle_timeout", settle_timeout),
+        poll_interval_ms=_ms("poll_interval", poll_interval),
+        force_unknown=force_unknown,
+        demote_old_primary=demote_old_primary,
+        force_certificate_mismatch=force_certificate_mismatch,
+        redirect=_redirect(redirect, redirect_timeout),
+        site_url=site_url,
+        redirect_verify_timeout_ms=_ms("redirect_verify_timeout", redirect_verify_timeout),
+        confirm_timeout_ms=_ms("confirm_timeout", confirm_timeout),
     )
+    return FailoverTimeline.from_dict(_native.execute_failover(_site(site), first, second, p, options))
+
+
+# ---------------------------------------------------------------- atlas
+
+
+def check_atlas_cluster(
+    site: Union[Site, Mapping[str, Any]],
+    clients: Union[Mapping[str, Client], Iterable[Tuple[str, Client]]],
+    *,
+    sample_interval: Optional[float] = None,
+) -> AtlasReport:
+    """Checks an Atlas cluster after a change (a traffic node restored or synced).
+
+    ``clients`` maps hostnames to clients: every traffic node of ``site.atlas`` and at least one
+    primary node. Every node's connected clients are sampled twice, ``sample_interval`` seconds
+    apart (default 30, at most an hour), and each node is reported with its health, release,
+    last sync, client counts and their trend, together with how the cluster's own list compares
+    with the inventory (``findings``). ``InvalidInput`` when the site has no Atlas cluster or a
+    traffic node has no client.
+    """
+    options: Dict[str, Any] = {}
+    ms = _ms("sample_interval", sample_interval, allow_zero=True)
+    if ms is not None:
+        options["sample_interval_ms"] = ms
+    return AtlasReport.from_dict(_native.check_atlas_cluster(_site(site), _clients(clients), options))
 
 
 __all__ = [
@@ -625,6 +784,7 @@ __all__ = [
     "format_backup_name",
     "load_upgrade_table",
     "check_restore",
+    "check_restore_onto",
     "nsb_coverage",
     "check_certificate_bundle",
     "check_certificate_pair",
@@ -641,6 +801,7 @@ __all__ = [
     "render_runbook",
     "plan_failover",
     "execute_failover",
+    "check_atlas_cluster",
     "BackupSetOptions",
     "BackupJob",
     "Client",
@@ -655,15 +816,20 @@ __all__ = [
     "Appliance",
     "ApplianceIdentity",
     "ApplianceInfo",
+    "ApplianceNsb",
     "ApplianceRecord",
     "ArchiveEntry",
     "AtlasCluster",
+    "AtlasNode",
+    "AtlasReport",
     "AutoFailover",
     "BackupDownload",
     "BackupName",
     "BackupSidecar",
     "BundleReport",
     "CertInfo",
+    "ClientConfirmation",
+    "ClientSample",
     "ColdSpare",
     "ConnectedClient",
     "CoverageItem",
@@ -679,10 +845,14 @@ __all__ = [
     "Permissions",
     "Probe",
     "ProductVersion",
+    "RedirectReport",
+    "ReportingKindOutcome",
+    "ReportingRef",
     "RestoreCheck",
     "RoleChange",
     "Session",
     "Site",
+    "Thresholds",
     "TimeWindow",
     "TrafficNode",
     "UpgradeEntry",

@@ -183,6 +183,12 @@ class Client:
         """``rs`` or ``pra`` (picks report names)."""
         return self._native.product
 
+    def served_leaf_sha256(self) -> Optional[str]:
+        """SHA-256 (hex) of the leaf certificate the appliance presented in this client's most
+        recent TLS handshake, trusted or not; ``None`` before the first connection and over
+        plain http. The failover plan and the audit compare it across a pair."""
+        return self._native.served_leaf_sha256()
+
     def __repr__(self) -> str:
         state = ", closed" if self.closed else ""
         return f"Client(base_url={self.base_url!r}, client_id={self.client_id!r}{state})"
@@ -251,6 +257,30 @@ class Client:
         """Streams a session recording into ``directory`` as ``<lsid>.<ext>``."""
         return DownloadedFile.from_dict(
             self._native.download_recording(lsid, os.fspath(directory), progress=progress)
+        )
+
+    def download_report(
+        self,
+        kind: str,
+        window: Union[TimeWindow, Mapping[str, Any], str],
+        directory: StrPath,
+        *,
+        progress: Optional[ProgressCallback] = None,
+    ) -> DownloadedFile:
+        """Saves one piece of Reporting API data into ``directory`` under a name bt-dr chooses.
+
+        ``kind``: ``session_report``, ``session_recording``, ``show_my_screen_recording``,
+        ``command_shell_recording``, ``presentation_recording`` (per session: ``window`` is a
+        session id, or ``TimeWindow.for_lsid``), ``customer_exit_survey`` or ``rep_exit_survey``
+        (for a time window). A kind the product does not have is ``InvalidInput``; a session
+        without that recording is ``NotFound``; an error answer is never saved.
+        """
+        if isinstance(window, str):
+            w = TimeWindow.for_lsid(window)._native()
+        else:
+            w = (window if isinstance(window, TimeWindow) else TimeWindow.from_dict(window))._native()
+        return DownloadedFile.from_dict(
+            self._native.download_report(kind, w, os.fspath(directory), progress=progress)
         )
 
     def list_archives(self, day: Union[str, _dt.date]) -> List[ArchiveEntry]:

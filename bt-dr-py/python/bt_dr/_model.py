@@ -190,6 +190,41 @@ class Finding(Model):
 
 
 @dataclasses.dataclass(frozen=True)
+class ErrorReport(Model):
+    """A typed error as data (the core's ``ErrorReport``): ``kind`` (``network``, ``tls``,
+    ``auth``...), stable ``code``, redacted ``message`` and ``details`` (the error's fields, as
+    ``BtDrError.details``). Also reads like the dict it was: ``report["kind"]``."""
+
+    kind: str
+    code: str
+    message: str
+    details: Dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ErrorReport":
+        """Builds the report; a bare message string (older plans) becomes an ``api`` error."""
+        if isinstance(data, str):
+            return cls(kind="api", code="BT_DR_API", message=data, details={"kind": "api", "message": data})
+        return super().from_dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``report.get("kind")`` as on the dict form."""
+        return self.to_dict().get(key, default)
+
+    def exception(self) -> Any:
+        """The ``BtDrError`` subclass this kind of error raises."""
+        from . import exception_class
+
+        return exception_class(self.kind)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+@dataclasses.dataclass(frozen=True)
 class Operation(Model):
     """One public operation of bt-dr."""
 
@@ -522,6 +557,9 @@ class RestoreCheck(Model):
     site_version: str
     reason: str
     warning: Optional[str]
+    steps: List[str] = dataclasses.field(default_factory=list)
+    """What to do around the restore, in order (``check_restore_onto`` fills it for a site
+    with a failover pair: break failover, restore, reset the pre-shared key, re-establish)."""
 
     @property
     def supported(self) -> bool:
@@ -562,6 +600,8 @@ class ExcludedItem(Model):
     label: str
     save_instead: str
     bt_dr_operation: Optional[str]
+    report_kinds: List[str] = dataclasses.field(default_factory=list)
+    """The Reporting API kinds that hold it (``session_recording``...); a backup set archives them."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -806,6 +846,10 @@ class Site(Model):
     atlas: Optional[AtlasCluster] = None
     cold_spare: Optional[ColdSpare] = None
     api: Optional[ApiAccess] = None
+    custom_certificate: bool = False
+    """A certificate of the site's own replaced the vendor's default (only meaningful on Cloud)."""
+    custom_tls: bool = False
+    """The SSL/TLS configuration was changed from the default (recorded by the backup)."""
 
     def appliance(self, hostname: str) -> Optional[Appliance]:
         """The appliance with this hostname (case-insensitive)."""
@@ -827,10 +871,27 @@ class Site(Model):
 
 
 @dataclasses.dataclass(frozen=True)
+class Thresholds(Model):
+    """bt-dr's own limits (an inventory's optional ``[thresholds]`` table). ``None``: the
+    core's documented default."""
+
+    max_backup_age_hours: Optional[int] = None
+    certificate_horizon_days: Optional[int] = None
+    sync_stale_factor: Optional[int] = None
+    sync_stale_min_hours: Optional[int] = None
+    min_connectivity_test_ips: Optional[int] = None
+    min_rsa_bits: Optional[int] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {k: v for k, v in super().to_dict().items() if v is not None}
+
+
+@dataclasses.dataclass(frozen=True)
 class Inventory(Model):
-    """A fleet of sites."""
+    """A fleet of sites, and the limits bt-dr judges them by."""
 
     sites: List[Site]
+    thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
 
     def site(self, name: str) -> Optional[Site]:
         """The site with this name."""
@@ -876,12 +937,51 @@ class CertificateEntry(Model):
 
 
 @dataclasses.dataclass(frozen=True)
+class ReportingKindOutcome(Model):
+    """How one kind of reporting data went in a set: ``status`` is ``ok``, ``not_permitted``
+    (a finding, not a failure) or ``failed`` (``error`` says why)."""
+
+    kind: str
+    status: str
+    count: int
+    since: int
+    until: int
+    error: Optional[ErrorReport] = None
+
+
+@dataclasses.dataclass(frozen=True)
 class RecordingsEntry(Model):
-    """Recordings taken in a set."""
+    """The reporting data (recordings of every kind, session reports, exit surveys) a set took."""
 
     since: int
     until: int
     count: int
+    kinds: List[ReportingKindOutcome] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportingRef(Model):
+    """A file of the site's reporting archive a set refers to (``path`` is relative to the
+    site's folder: ``reporting/<kind>/<file>``)."""
+
+    kind: str
+    path: str
+    size: int
+    sha256: str
+    lsid: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplianceNsb(Model):
+    """The NSB of one appliance, in a set that took one from each appliance of a pair."""
+
+    host: str
+    base_url: str
+    role: Optional[str]
+    file: str
+    version: str
+    password_protected: bool
+    main: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -914,6 +1014,12 @@ class Manifest(Model):
     vault_key: Optional[VaultKeyRecord]
     not_covered: List[NotCovered]
     findings: List[Finding]
+    reporting: List[ReportingRef] = dataclasses.field(default_factory=list)
+    """The reporting archive files this set took, by kind, session, path and hash. They live in
+    the site's archive (``<store>/<site>/reporting/<kind>/``), not in the set, so removing the
+    set keeps them."""
+    appliance_nsbs: List[ApplianceNsb] = dataclasses.field(default_factory=list)
+    """Every appliance's NSB, main one first, when the other appliances of a pair were given."""
     parts: List[Dict[str, Any]] = dataclasses.field(default_factory=list)
     """Every part of the set (``part``, ``status``, ``error``) and how it went."""
     partial: bool = False
@@ -925,8 +1031,12 @@ class Manifest(Model):
         return [p for p in self.parts if p.get("status") == "failed"]
 
     def files_of(self, kind: str) -> List[ManifestFile]:
-        """Files of one kind (``nsb``, ``recording``, ``certificate_bundle``...)."""
+        """Files of one kind (``nsb``, ``sidecar``, ``certificate_bundle``...)."""
         return [f for f in self.files if f.kind == kind]
+
+    def reporting_of(self, kind: str) -> List[ReportingRef]:
+        """The reporting archive files of one kind (``session_recording``, ``session_report``...)."""
+        return [r for r in self.reporting if r.kind == kind]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1042,6 +1152,9 @@ class RetentionPolicy(Model):
     keep_yearly: Optional[int] = None
     keep_within_hours: Optional[int] = None
     min_nsb_bytes: Optional[int] = None
+    keep_versions: Optional[int] = None
+    """On top of the rules: the newest verified set of each of the last N product versions
+    (None: the core's default, 2; 0 switches it off)."""
 
     def to_dict(self) -> Dict[str, Any]:
         return {k: v for k, v in super().to_dict().items() if v is not None}
@@ -1055,6 +1168,8 @@ class RetentionCandidate(Model):
     created_at: _dt.datetime
     verified: Optional[bool] = None
     not_verifiable: Optional[str] = None
+    version: Optional[str] = None
+    """The product version its NSB was taken at (for the version rule)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1158,41 +1273,6 @@ class AuditReport(Model):
 # ---------------------------------------------------------------- failover
 
 
-@dataclasses.dataclass(frozen=True)
-class ErrorReport(Model):
-    """A typed error as data (the core's ``ErrorReport``): ``kind`` (``network``, ``tls``,
-    ``auth``...), stable ``code``, redacted ``message`` and ``details`` (the error's fields, as
-    ``BtDrError.details``). Also reads like the dict it was: ``report["kind"]``."""
-
-    kind: str
-    code: str
-    message: str
-    details: Dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> "ErrorReport":
-        """Builds the report; a bare message string (older plans) becomes an ``api`` error."""
-        if isinstance(data, str):
-            return cls(kind="api", code="BT_DR_API", message=data, details={"kind": "api", "message": data})
-        return super().from_dict(data)
-
-    def __getitem__(self, key: str) -> Any:
-        return self.to_dict()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """``report.get("kind")`` as on the dict form."""
-        return self.to_dict().get(key, default)
-
-    def exception(self) -> Any:
-        """The ``BtDrError`` subclass this kind of error raises."""
-        from . import exception_class
-
-        return exception_class(self.kind)
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.message}"
-
-
 Reachability = str
 """``reachable``, ``unreachable`` (network-level failure of the API and of the
 ``/check_health`` probe: nothing answers) or ``unknown`` (something answered, but with a TLS,
@@ -1217,6 +1297,8 @@ class ApplianceState(Model):
     reachability: str = "unknown"
     probe_status: Optional[int] = None
     probe_error: Optional[ErrorReport] = None
+    served_leaf_sha256: Optional[str] = None
+    """SHA-256 of the leaf certificate it served when planning (None: no handshake)."""
 
     @property
     def state_unknown(self) -> bool:
@@ -1230,6 +1312,8 @@ class PlanStep(Model):
 
     action: str
     automated: bool
+    step: Optional[str] = None
+    """The stage: ``redirect``, ``verify_redirect``, ``role_change``, ``settle``, ``demote`` or ``confirm``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1244,6 +1328,10 @@ class FailoverPlan(Model):
     connected_clients: Optional[int]
     steps: List[PlanStep]
     warnings: List[str]
+    certificates: str = "unknown"
+    """How the two appliances' served leaf certificates compare: ``identical``, ``different`` or ``unknown``."""
+    site_url: Optional[str] = None
+    """How clients reach the site (for the redirect check and the confirmation)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1254,14 +1342,103 @@ class TimelineEvent(Model):
     event: str
     from_role: Optional[str]
     to_role: Optional[str]
+    step: Optional[str] = None
+    """The stage it belongs to (see ``PlanStep.step``)."""
+    error: Optional[ErrorReport] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RedirectReport(Model):
+    """What happened to the traffic redirect: ``method`` is ``automatic`` (shared IP),
+    ``command``, ``callback`` or ``manual``."""
+
+    routing: str
+    method: str
+    site_url: str
+    ran: bool = False
+    verified: bool = False
+    answered_by: Optional[str] = None
+    error: Optional[ErrorReport] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientConfirmation(Model):
+    """Whether clients work on the new primary after the role change."""
+
+    site_url: str
+    connected_clients: Optional[int] = None
+    site_status: Optional[int] = None
+    site_healthy: bool = False
+    site_answered_by: Optional[str] = None
+    site_reaches_target: bool = False
+    confirmed: bool = False
+    clients_error: Optional[ErrorReport] = None
+    site_error: Optional[ErrorReport] = None
+    waited_ms: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
 class FailoverTimeline(Model):
-    """What executing a failover did."""
+    """What executing a failover did. ``outcome``: ``settled``, ``timed_out``, ``split_brain``,
+    ``redirect_failed`` or ``redirect_mismatch`` (the last two: no role was changed)."""
 
     site: str
     mode: str
     events: List[TimelineEvent]
     outcome: str
     follow_up: List[str]
+    redirect: Optional[RedirectReport] = None
+    confirmation: Optional[ClientConfirmation] = None
+    error: Optional[ErrorReport] = None
+    """The error that stopped execution early, when one did."""
+
+
+# ---------------------------------------------------------------- atlas
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientSample(Model):
+    """One sample of a node's connected clients."""
+
+    at: _dt.datetime
+    total: int
+    representatives: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AtlasNode(Model):
+    """What the Atlas check found of one node (``role``: ``traffic`` or ``primary``;
+    ``trend``: ``increasing``, ``steady`` or ``decreasing``)."""
+
+    hostname: str
+    role: str
+    listed: Optional[bool]
+    listed_role: Optional[str]
+    accepting_connections: Optional[bool]
+    reachable: bool
+    healthy: Optional[bool]
+    version: Optional[str]
+    last_sync_time: Optional[_dt.datetime]
+    last_sync_status: Optional[str]
+    samples: List[ClientSample]
+    trend: Optional[str]
+    error: Optional[ErrorReport] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AtlasReport(Model):
+    """The result of ``check_atlas_cluster``: primary nodes first, then traffic nodes."""
+
+    site: str
+    checked_at: _dt.datetime
+    sample_interval_ms: int
+    nodes: List[AtlasNode]
+    findings: List[Finding]
+
+    def node(self, hostname: str) -> Optional[AtlasNode]:
+        """The node with this hostname (case-insensitive)."""
+        return next((n for n in self.nodes if n.hostname.lower() == hostname.lower()), None)
+
+    def finding_ids(self) -> List[str]:
+        """The ids of the findings, most severe first."""
+        return [f.id for f in self.findings]

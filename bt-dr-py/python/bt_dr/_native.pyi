@@ -104,6 +104,12 @@ def check_restore(
     site_product: Optional[str] = None,
     strict: bool = False,
 ) -> Dict[str, Any]: ...
+def check_restore_onto(
+    site: Dict[str, Any],
+    backup_version: str,
+    backup_product: Optional[str] = None,
+    table: Optional[_Json] = None,
+) -> Dict[str, Any]: ...
 def nsb_coverage(product: str, include_logged_history: bool = False) -> Dict[str, Any]: ...
 def check_certificate_bundle(
     data: bytes, passphrase: str, options: Optional[_Json] = None
@@ -178,6 +184,10 @@ class NativeClient:
     def download_archive(
         self, kind: str, date: str, index: int, dir: str, progress: Optional[_Progress] = None
     ) -> Dict[str, Any]: ...
+    def download_report(
+        self, kind: str, window: Dict[str, Any], dir: str, progress: Optional[_Progress] = None
+    ) -> Dict[str, Any]: ...
+    def served_leaf_sha256(self) -> Optional[str]: ...
 
 def raise_invalid_input(field: str, reason: str) -> NoReturn: ...
 def run_backup_set(
@@ -186,10 +196,11 @@ def run_backup_set(
     client: NativeClient,
     options: Optional[Dict[str, Any]] = None,
     progress: Optional[_Progress] = None,
+    other_appliances: List[NativeClient] = ...,
 ) -> Dict[str, Any]: ...
 def run_backup_job(
     store: str,
-    jobs: List[Tuple[Dict[str, Any], NativeClient, Optional[Dict[str, Any]]]],
+    jobs: List[Tuple[Dict[str, Any], NativeClient, Optional[Dict[str, Any]], List[NativeClient]]],
     concurrency: int = 4,
 ) -> Dict[str, Any]: ...
 def verify_backup_set(path: str) -> Dict[str, Any]: ...
@@ -218,16 +229,18 @@ def plan_failover(
     first: Tuple[str, NativeClient],
     second: Tuple[str, NativeClient],
     mode: str,
-    force_unknown: bool = False,
+    options: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]: ...
 def execute_failover(
     site: Dict[str, Any],
     first: Tuple[str, NativeClient],
     second: Tuple[str, NativeClient],
     plan: Dict[str, Any],
-    settle_timeout: Optional[float] = None,
-    poll_interval: Optional[float] = None,
-    force_unknown: bool = False,
-    demote_old_primary: bool = False,
+    options: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]: ...
+def check_atlas_cluster(
+    site: Dict[str, Any],
+    clients: List[Tuple[str, NativeClient]],
+    options: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]: ...
 def site_pair(site: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]: ...

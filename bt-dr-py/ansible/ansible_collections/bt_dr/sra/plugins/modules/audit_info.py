@@ -45,15 +45,18 @@ options:
     type: path
   max_backup_age_hours:
     description:
-      - The newest backup set is stale when older than this (default 26).
+      - The newest backup set is stale when older than this (default the inventory's
+        C(thresholds.max_backup_age_hours), 26 when it has none).
     type: int
   max_sync_age_hours:
     description:
-      - A data sync older than this is stale (default twice the pair's sync interval).
+      - A data sync older than this is stale (default from the inventory's C(thresholds), twice
+        the pair's sync interval and at least an hour when it has none).
     type: int
   certificate_horizon_days:
     description:
-      - Warn when a certificate expires within this many days (default 30).
+      - Warn when a certificate expires within this many days (default the inventory's
+        C(thresholds.certificate_horizon_days), 30 when it has none).
     type: int
   fail_on:
     description:
@@ -143,7 +146,7 @@ def main():
             unknown = [s for s in p["sites"] if inv.site(s) is None]
             if unknown:
                 module.fail_json(msg="not in the inventory: %s" % ", ".join(unknown), error=dict(kind="not_found"))
-            inv = bt_dr.Inventory(sites=[s for s in inv.sites if s.name in p["sites"]])
+            inv = bt_dr.Inventory(sites=[s for s in inv.sites if s.name in p["sites"]], thresholds=inv.thresholds)
         live = []
         if p["live"]:
             for site in inv.sites:

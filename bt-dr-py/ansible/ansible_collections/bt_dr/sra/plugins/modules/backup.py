@@ -13,10 +13,13 @@ module: backup
 short_description: Take a backup set of a BeyondTrust RS/PRA site
 version_added: "0.1.0"
 description:
-  - Downloads the site backup (NSB) into a new backup set under O(store), with recordings since
-    the last run, the certificate bundle, C(/appliance) records and the Vault key record, all
-    described by a manifest with SHA-256 hashes. The set appears under its final name only when
-    complete.
+  - Downloads the site backup (NSB) into a new backup set under O(store), with the certificate
+    bundle, C(/appliance) records and the Vault key record, all described by a manifest with
+    SHA-256 hashes. The set appears under its final name only when complete.
+  - Reporting data since the last run (session recordings, Show My Screen, command shell and
+    presentation recordings, session reports, exit surveys) goes to the store's per-site
+    reporting archive, which retention never removes; the manifest's C(reporting) list names
+    each file with its hash.
   - C(changed) is true only when a new set was written.
   - A set one of whose parts failed (recordings, certificate bundle, appliance records or Vault
     key, for example when the Reporting API answers 404) is kept with the NSB and every part
@@ -57,9 +60,24 @@ options:
     type: str
   recordings:
     description:
-      - Download session recordings since the last run.
+      - Take reporting data (recordings of every kind, session reports, exit surveys) since the
+        last run.
     type: bool
     default: true
+  reporting_kinds:
+    description:
+      - The reporting kinds to take, for example V(session_recording) or V(session_report).
+        Default every kind the product has.
+    type: list
+    elements: str
+  other_appliances:
+    description:
+      - Hostnames of other appliances of the inventory site (normally the backup appliance of a
+        failover pair) to take an NSB from too; failover settings are not part of the data sync.
+      - Needs O(inventory). The manifest's C(appliance_nsbs) says which NSB is whose.
+    type: list
+    elements: str
+    default: []
   certificate_bundle:
     description:
       - The p12 certificate bundle exported from C(/appliance), kept with the set.
@@ -108,6 +126,14 @@ EXAMPLES = r"""
     vault_key_password_protected: true
   register: backup
 
+- name: Backup set of a failover pair, with the backup appliance's NSB and only screen recordings
+  bt_dr.sra.backup:
+    inventory: /etc/bt-dr/fleet.toml
+    site: support
+    store: /srv/bt-dr/store
+    other_appliances: [bt-b.example.com]
+    reporting_kinds: [session_recording]
+
 - name: Backup by URL without an inventory
   bt_dr.sra.backup:
     url: https://support.example.com
@@ -130,7 +156,10 @@ path:
   returned: changed
   type: str
 manifest:
-  description: The set's manifest (files with sizes and hashes, NSB version, findings, what the NSB does not cover).
+  description:
+    - The set's manifest (files with sizes and hashes, NSB version, findings, what the NSB does
+      not cover), the reporting archive files it took (C(reporting)) and, with
+      O(other_appliances), every appliance's NSB (C(appliance_nsbs)).
   returned: changed
   type: dict
 partial:
@@ -168,6 +197,7 @@ from ansible_collections.bt_dr.sra.plugins.module_utils.common import (
     bt_dr,
     client_for_appliance,
     client_for_url,
+    close_all,
     fail_from,
     inventory_argument_spec,
     load_site,
@@ -192,6 +222,8 @@ def main():
         site_version=dict(type="str"),
         backup_password=dict(type="str", no_log=True),
         recordings=dict(type="bool", default=True),
+        reporting_kinds=dict(type="list", elements="str"),
+        other_appliances=dict(type="list", elements="str", default=[]),
         certificate_bundle=dict(type="path"),
         certificate_passphrase=dict(type="str", no_log=True),
         appliance_records=dict(type="list", elements="path", default=[]),
@@ -212,6 +244,7 @@ def main():
     if not p["inventory"] and not (p["site"] and p["site_fqdn"]):
         module.fail_json(msg="without inventory, site and site_fqdn are required")
     client = None
+    others = []
     try:
         site = load_site(module, required=False)
         if site is not None:
@@ -225,6 +258,10 @@ def main():
         else:
             client = client_for_url(module, p["url"], site_name=p["site"], product=p["product"])
             site = site_without_inventory(module, client)
+        if p["other_appliances"] and not p["inventory"]:
+            module.fail_json(msg="other_appliances needs an inventory")
+        for host in p["other_appliances"]:
+            others.append(client_for_appliance(module, site, host))
 
         if module.check_mode:
             health = client.check_health()
@@ -239,13 +276,14 @@ def main():
         options = bt_dr.BackupSetOptions(
             backup_password=p["backup_password"],
             recordings=p["recordings"],
+            reporting_kinds=None if p["reporting_kinds"] is None else tuple(p["reporting_kinds"]),
             certificate_bundle=p["certificate_bundle"],
             certificate_passphrase=p["certificate_passphrase"],
             appliance_records=tuple(p["appliance_records"] or ()),
             vault_key=p["vault_key"],
             vault_key_password_protected=p["vault_key_password_protected"],
         )
-        report = bt_dr.run_backup_set(p["store"], site, client, options)
+        report = bt_dr.run_backup_set(p["store"], site, client, options, other_appliances=others)
         result = dict(
             changed=True,
             set_id=report.set_id,
@@ -271,8 +309,7 @@ def main():
     except bt_dr.BtDrError as e:
         fail_from(module, e)
     finally:
-        if client is not None:
-            client.close()
+        close_all(([client] if client is not None else []) + others)
 
 
 if __name__ == "__main__":

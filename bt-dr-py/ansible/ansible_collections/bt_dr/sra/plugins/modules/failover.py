@@ -23,8 +23,14 @@ description:
   - Execution plans afresh and acts on that plan only. bt-dr never demotes the old primary by
     itself unless O(demote_old_primary=true); otherwise a still-primary old primary gives the
     outcome V(split_brain) with the demotion as a follow-up step (and the task fails).
-  - Then changes the role once (never retried blindly) and polls until both appliances agree,
-    returning the timeline and the manual follow-up (DNS/NAT swing).
+  - Execution follows the guide's order. First the traffic redirect - for a DNS or NAT swing the
+    O(redirect_command) when given (then the site URL must answer as the new primary, or the
+    failover stops with outcome V(redirect_failed) or V(redirect_mismatch) and no role changed),
+    otherwise a follow-up step. Then the role change, once (never retried blindly), and polling
+    until both appliances agree. Then confirmation that clients work on the new primary
+    (RV(confirmation)). Returns the timeline and the manual follow-up.
+  - A planned failover between appliances that serve different certificates is refused unless
+    O(force_certificate_mismatch=true).
   - In check mode only the plan is returned; nothing is changed.
   - With O(primary), nothing happens when that appliance is already primary (idempotent).
 options:
@@ -66,6 +72,39 @@ options:
         demotion is left as a follow-up step.
     type: bool
     default: false
+  force_certificate_mismatch:
+    description:
+      - Go ahead with a planned failover although the two appliances serve different
+        certificates; clients that validate the primary's certificate may reject the new one.
+    type: bool
+    default: false
+  redirect_command:
+    description:
+      - The command (argv, no shell) that points the site's DNS record or NAT rule at the new
+        primary. It gets C(BT_DR_SITE), C(BT_DR_FQDN), C(BT_DR_FROM), C(BT_DR_TO),
+        C(BT_DR_TO_IP), C(BT_DR_ROUTING), C(BT_DR_MODE) and C(BT_DR_SITE_URL) in its
+        environment; exit status 0 is success.
+    type: list
+    elements: str
+  redirect_timeout:
+    description:
+      - Seconds the O(redirect_command) may run before it is killed (default bt-dr's).
+    type: float
+  site_url:
+    description:
+      - How clients reach the site, for the redirect check and the confirmation (default
+        C(https://<site fqdn>)).
+    type: str
+  redirect_verify_timeout:
+    description:
+      - Seconds to keep checking that O(site_url) answers as the new primary after the
+        redirect command (default bt-dr's).
+    type: float
+  confirm_timeout:
+    description:
+      - Seconds to wait after the role change for connected clients on the new primary and a
+        healthy O(site_url) (default bt-dr's).
+    type: float
 extends_documentation_fragment:
   - bt_dr.sra.attributes
   - bt_dr.sra.auth
@@ -89,6 +128,14 @@ EXAMPLES = r"""
     mode: planned
     primary: bt-b.example.com
   register: timeline
+
+- name: Unplanned failover with a DNS swing script
+  bt_dr.sra.failover:
+    inventory: /etc/bt-dr/fleet.toml
+    site: support
+    mode: unplanned
+    redirect_command: [/usr/local/bin/swing-dns, --zone, example.com]
+    confirm_timeout: 300
 """
 
 RETURN = r"""
@@ -101,7 +148,7 @@ timeline:
   returned: changed and not check mode
   type: dict
 outcome:
-  description: V(settled), V(timed_out) or V(split_brain).
+  description: V(settled), V(timed_out), V(split_brain), V(redirect_failed) or V(redirect_mismatch).
   returned: changed and not check mode
   type: str
 follow_up:
@@ -109,6 +156,14 @@ follow_up:
   returned: changed and not check mode
   type: list
   elements: str
+redirect:
+  description: What happened to the traffic redirect (C(method), C(ran), C(verified), C(answered_by), C(error)).
+  returned: changed and not check mode
+  type: dict
+confirmation:
+  description: Whether clients work on the new primary (C(connected_clients), C(site_healthy), C(confirmed)...), after a settled role change.
+  returned: changed and not check mode
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -132,6 +187,12 @@ def main():
         poll_interval=dict(type="float", default=0.5),
         force_unknown=dict(type="bool", default=False),
         demote_old_primary=dict(type="bool", default=False),
+        force_certificate_mismatch=dict(type="bool", default=False),
+        redirect_command=dict(type="list", elements="str"),
+        redirect_timeout=dict(type="float"),
+        site_url=dict(type="str"),
+        redirect_verify_timeout=dict(type="float"),
+        confirm_timeout=dict(type="float"),
     )
     argument_spec.update(auth_argument_spec())
     argument_spec.update(inventory_argument_spec())
@@ -155,7 +216,14 @@ def main():
             health = clients[site.appliance(p["primary"]).hostname].check_health()
             if health.failover_role == "primary":
                 module.exit_json(changed=False, msg="%s is already primary" % p["primary"])
-        plan = bt_dr.plan_failover(site, clients, p["mode"], force_unknown=p["force_unknown"])
+        shaping = dict(
+            force_unknown=p["force_unknown"],
+            force_certificate_mismatch=p["force_certificate_mismatch"],
+            redirect=p["redirect_command"],
+            redirect_timeout=p["redirect_timeout"],
+            site_url=p["site_url"],
+        )
+        plan = bt_dr.plan_failover(site, clients, p["mode"], **shaping)
         if module.check_mode:
             module.exit_json(changed=True, plan=plan.to_dict())
         timeline = bt_dr.execute_failover(
@@ -164,8 +232,10 @@ def main():
             plan,
             settle_timeout=float(p["settle_timeout"]),
             poll_interval=p["poll_interval"],
-            force_unknown=p["force_unknown"],
             demote_old_primary=p["demote_old_primary"],
+            redirect_verify_timeout=p["redirect_verify_timeout"],
+            confirm_timeout=p["confirm_timeout"],
+            **shaping
         )
         result = dict(
             changed=True,
@@ -173,6 +243,8 @@ def main():
             timeline=timeline.to_dict(),
             outcome=timeline.outcome,
             follow_up=timeline.follow_up,
+            redirect=None if timeline.redirect is None else timeline.redirect.to_dict(),
+            confirmation=None if timeline.confirmation is None else timeline.confirmation.to_dict(),
         )
         if timeline.outcome != "settled":
             module.fail_json(msg="the failover did not settle: %s" % timeline.outcome, **result)
