@@ -11,7 +11,7 @@ SIM_BIN := $(CARGO_TARGET_DIR)/debug/bt-dr-sim
 
 .PHONY: test test-rust lint fmt-check clippy quickstart sim
 
-test: lint test-rust test-python test-node test-c bench-smoke
+test: lint test-rust test-python test-node test-c test-conformance bench-smoke
 	@echo "make test: all suites passed"
 
 lint: fmt-check clippy

@@ -14,9 +14,15 @@ BENCH_SMOKE := $(BENCH_DIR)/smoke
 BENCH_SIM_REL := $(BENCH_REL)/bt-dr-sim
 
 .PHONY: bench bench-smoke bench-tools bench-venv bench-build bench-python \
-	bench-download bench-sweep bench-certs bench-parsers bench-summary
+	bench-download bench-sweep bench-certs bench-parsers bench-import bench-summary
 
-bench: bench-parsers bench-certs bench-sweep bench-download bench-summary
+bench: bench-parsers bench-certs bench-sweep bench-download bench-import bench-summary
+
+# `import bt_dr` (release wheel) over a bare interpreter, next to `import json` and
+# `import requests` in the same run.
+bench-import: bench-python
+	@[ -f $(BENCH_DIR)/python-bt-dr.missing ] && echo "bench-import: not run ($$(cat $(BENCH_DIR)/python-bt-dr.missing))" \
+		|| $(BENCH_PY) $(BENCH_SCRIPTS)/import_time.py --runs 20
 
 # GNU time (peak RSS), curl, sha256sum and openssl are the peers' tools.
 bench-tools:

@@ -85,3 +85,20 @@ c-uniffi:
 	for name in checkHealth runBackupSet executeFailover BtDrError; do \
 	  grep -q "$$name" "$$sw" || { echo "c: $$name missing from the Swift bindings" >&2; exit 1; }; done; \
 	echo "c: uniffi bindings in $(FFI_OUT)/bindings: $$kt, $$sw"
+
+# Cross-binding conformance (issue 15): the same case table through Python, Node and C, compared
+# with one golden JSON file per case (tests/conformance/README.md). Lives here because the C
+# driver is built against the C prefix; it needs the wheel and the Node addon too.
+CONFORMANCE_DIR := $(ROOT)/tests/conformance
+CONFORMANCE_C := $(FFI_OUT)/bin/conformance
+
+.PHONY: test-conformance
+
+test-conformance: sim py-wheel node-build c-lib
+	@mkdir -p $(FFI_OUT)/bin
+	PKG_CONFIG_PATH=$(FFI_OUT)/shared/lib/pkgconfig; export PKG_CONFIG_PATH; \
+	  $${CC:-cc} -std=c11 -Wall -Wextra -Werror -pedantic -g $(FFI_DIR)/tests/c/conformance.c \
+	  -o $(CONFORMANCE_C) $$(pkg-config --cflags --libs bt_dr) \
+	  -Wl,-rpath,"$$(pkg-config --variable=libdir bt_dr)"
+	BT_DR_SIM_BIN=$(SIM_BIN) BT_DR_CONFORMANCE_C=$(CONFORMANCE_C) \
+	  $(PY) $(CONFORMANCE_DIR)/run.py

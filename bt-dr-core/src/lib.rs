@@ -3,25 +3,19 @@
 //! Disaster recovery for BeyondTrust Remote Support (RS) and Privileged Remote Access (PRA)
 //! sites on B Series Appliances, as typed, validated operations.
 //!
-//! The modules follow the DR domain:
+//! The crate is layered; each layer imports only from the ones above it in this table
+//! (and from [`support`]), always from the owning module:
 //!
-//! | module | what |
-//! |---|---|
-//! | [`product`], [`version`] | RS/PRA and release versions |
-//! | [`appliance`], [`site`], [`inventory`] | appliances, failover pairs, Atlas, the fleet and its thresholds |
-//! | [`atlas`] | Atlas cluster check after a change: membership, sync, client trend per node |
-//! | [`backup`] | NSB names, what an NSB holds, restore compatibility |
-//! | [`certificate`] | p12 bundles: classes, chain, key, names, expiry; pair check |
-//! | [`records`] | `/appliance` settings and Vault key records |
-//! | [`api`] | the appliance API client (OAuth, Command, Backup, Reporting) |
-//! | [`store`], [`backup_set`], [`retention`] | backup sets with manifests, verify, retention |
-//! | [`reporting_archive`] | the per-site archive of recordings, session reports and exit surveys |
-//! | [`audit`] | the readiness audit |
-//! | [`runbook`] | the recovery runbook |
-//! | [`failover`] | failover plan and execution |
-//! | [`finding`] | the finding type every check reports |
-//! | [`error`] | the one error type and its stable kinds |
-//! | [`operations`] | the list of public operations the bindings mirror |
+//! | layer | modules | what |
+//! |---|---|---|
+//! | [`model`] | [`product`], [`version`], [`appliance`], [`site`], [`inventory`] | RS/PRA, release versions, appliances, failover pairs, Atlas, the fleet and its thresholds |
+//! | [`rules`] | [`backup`], [`certificate`], [`records`], [`finding`] | NSB names, what an NSB holds, restore compatibility; p12 bundles and pair check; `/appliance` and Vault key records; the finding type |
+//! | [`api`] | [`api`] | the appliance API client (OAuth, Command, Backup, Reporting) |
+//! | [`dr`] | [`manifest`], [`verify`], [`store`], [`backup_set`], [`reporting_archive`], [`retention`], [`audit`](mod@audit), [`runbook`], [`failover`], [`atlas`] | backup sets with manifests, verify, the store, the reporting archive, retention, the readiness audit, the runbook, failover, the Atlas cluster check |
+//! | [`support`] | [`error`], [`document`], [`dates`], [`fsutil`], [`hash`], [`operations`] | the one error type and its stable kinds, documents, dates, atomic files, hashing, the operations the bindings mirror |
+//!
+//! Every module is also reachable at the crate root (`bt_dr_core::store`, …), and the main
+//! types are re-exported there.
 //!
 //! ```
 //! use bt_dr_core::{check_restore, RestoreCompatibility, UpgradeTable};
@@ -33,31 +27,22 @@
 #![warn(missing_docs)]
 
 pub mod api;
-pub mod appliance;
-pub mod atlas;
-pub mod audit;
-pub mod backup;
-pub mod backup_set;
-pub mod certificate;
-pub mod dates;
-pub mod document;
-pub mod error;
-pub mod failover;
-pub mod finding;
-pub mod fsutil;
+pub mod dr;
+pub mod model;
+pub mod rules;
+pub mod support;
+
+// The modules by their short names, as before the crate was layered: the bindings, tests and
+// users name `bt_dr_core::store::…`, `bt_dr_core::backup_set::…`, `bt_dr_core::inventory::…`.
+pub use dr::{
+    atlas, audit, backup_set, failover, manifest, reporting_archive, retention, runbook, store,
+    verify,
+};
+pub use model::{appliance, inventory, product, site, version};
+pub use rules::{backup, certificate, finding, records};
 #[doc(hidden)]
-pub mod fuzzing;
-pub mod hash;
-pub mod inventory;
-pub mod operations;
-pub mod product;
-pub mod records;
-pub mod reporting_archive;
-pub mod retention;
-pub mod runbook;
-pub mod site;
-pub mod store;
-pub mod version;
+pub use support::fuzzing;
+pub use support::{dates, document, error, fsutil, hash, operations};
 
 pub use appliance::{Appliance, ApplianceKind, ClusterRole, FailoverRole};
 pub use atlas::{AtlasCheckOptions, AtlasReport, check_atlas_cluster};
@@ -73,8 +58,8 @@ pub use backup_set::{
     run_backup_set, verify_backup_set,
 };
 pub use certificate::{
-    BundleCheckOptions, BundleReport, CertClass, CertInfo, PairReport, check_certificate_bundle,
-    check_certificate_pair,
+    BundleCheckOptions, BundleReport, BundleReportView, CertClass, CertInfo, PairReport,
+    check_certificate_bundle, check_certificate_pair,
 };
 pub use error::{Error, ErrorKind, ErrorReport, Result};
 pub use failover::{
@@ -88,7 +73,7 @@ pub use hash::{sha256_file, sha256_hex};
 pub use inventory::{Inventory, Thresholds};
 pub use operations::{OPERATIONS, Operation};
 pub use product::Product;
-pub use records::{ApplianceRecord, VaultKeyRecord};
+pub use records::{ApplianceRecord, VaultKeyRecord, VaultKeyRecordView};
 pub use retention::{RetentionPlan, RetentionPolicy, plan_retention};
 pub use runbook::render_runbook;
 pub use secrecy::{ExposeSecret, SecretString};
@@ -97,7 +82,7 @@ pub use site::{
     TrafficNode,
 };
 pub use store::{BackupStore, SetSummary};
-pub use version::{ProductVersion, VersionPattern};
+pub use version::{ProductVersion, VersionPattern, VersionView};
 
 /// The user agent bt-dr sends: `bt-dr/<version>`.
 pub const USER_AGENT: &str = concat!("bt-dr/", env!("CARGO_PKG_VERSION"));

@@ -134,12 +134,20 @@ async fn every_rule_fires_on_a_broken_fleet() {
     let mut down = split.clone();
     down.site = "second".into();
     down.appliances[0].health = None;
-    down.appliances[0].error =
-        Some(serde_json::json!({"kind": "network", "message": "connection refused"}));
+    down.appliances[0].error = Some(
+        bt_dr_core::Error::Network {
+            reason: "connection refused".into(),
+        }
+        .report(),
+    );
     // The other appliance answers, but with a certificate the client does not trust.
     down.appliances[1].health = None;
-    down.appliances[1].error =
-        Some(serde_json::json!({"kind": "tls", "message": "TLS: unknown issuer"}));
+    down.appliances[1].error = Some(
+        bt_dr_core::Error::Tls {
+            reason: "unknown issuer".into(),
+        }
+        .report(),
+    );
     let mut third = site.clone();
     third.name = "third".into();
     third.version = "20.1.0".parse().unwrap();

@@ -89,7 +89,7 @@ pub fn parse_version(text: &str) -> Result<Value> {
     let v: ProductVersion = text.parse()?;
     let s = v.semver();
     Ok(json!({
-        "version": v.to_string(),
+        "text": v.to_string(),
         "release": v.release(),
         "major": s.major,
         "minor": s.minor,

@@ -145,7 +145,12 @@ fn build_js_error(env: &Env, e: &Error) -> napi::Result<napi::Error> {
     obj.set("code", e.kind().code())?;
     obj.set("kind", e.kind().as_str())?;
     obj.set("name", "BtDrError")?;
-    if let Value::Object(details) = e.details() {
+    let details = e.details();
+    // The core's details object as it is (snake_case keys, as in Python and C), so every binding
+    // shows the same {kind, code, message, details}; the camelCase properties below stay for
+    // existing callers.
+    obj.set("details", details.clone())?;
+    if let Value::Object(details) = details {
         for (k, v) in details {
             if k == "kind" || k == "message" {
                 continue;

@@ -16,8 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::convert::{
-    blocking, date_input, date_output, enum_input, input, out, set_key, sync_value, time_input,
-    time_output,
+    blocking, date_input, date_output, input, out, set_key, sync_value, time_input, time_output,
 };
 
 fn format_input(s: &str, allowed: &[Format]) -> bt_dr_core::Result<Format> {
@@ -129,11 +128,13 @@ pub fn format_backup_name(env: Env, parts: Value) -> napi::Result<String> {
         let r = (|| {
             let p: BackupNameParts = input("parts", parts)?;
             let version: ProductVersion = p.version.parse()?;
-            let date = date_input("parts.date", &p.date)?;
+            // Field names as the core, Python and C report them (`date`, `time`), not the
+            // JavaScript argument path: the same bad input gives the same error everywhere.
+            let date = date_input("date", &p.date)?;
             let time = p
                 .time
                 .as_deref()
-                .map(|t| time_input("parts.time", t))
+                .map(|t| time_input("time", t))
                 .transpose()?;
             Ok(BackupName::new(version, &p.site, date, time, &p.id)?.to_string())
         })();
@@ -251,7 +252,8 @@ pub fn nsb_coverage(
     include_logged_history: Option<bool>,
 ) -> napi::Result<Value> {
     crate::convert::guard(&env, || {
-        let r = enum_input::<Product>("product", &product).and_then(|p| {
+        // The core's own parsing (and its error), as Python and C use it.
+        let r = product.parse::<Product>().and_then(|p| {
             out(&bt_dr_core::nsb_coverage(
                 p,
                 include_logged_history.unwrap_or(false),

@@ -161,6 +161,9 @@ pub fn to_pyerr(e: Error) -> PyErr {
         let value = err.value(py);
         let annotate = || -> PyResult<()> {
             value.setattr("kind", kind.as_str())?;
+            // The stable `BT_DR_*` code, as Node's `error.code` and the C status name spell it:
+            // the conformance test compares the same {kind, code, message, details} everywhere.
+            value.setattr("code", kind.code())?;
             value.setattr("message", &message)?;
             if let Some(obj) = details.as_object() {
                 for (k, v) in obj {

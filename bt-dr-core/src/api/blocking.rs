@@ -11,7 +11,8 @@ use super::{
     ConnectedClient, DownloadedFile, Health, Probe, RoleChange, Session, TimeWindow,
     TransferOptions,
 };
-use crate::{Error, FailoverRole, Result};
+use crate::model::appliance::FailoverRole;
+use crate::support::error::{Error, Result};
 
 /// Blocking twin of [`Client`]. Must not be called from inside an async runtime.
 ///

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
@@ -16,14 +16,16 @@ use super::download::{self, DownloadKind, DownloadedFile, Progress};
 use super::reporting::{ReportKind, TimeWindow};
 use super::tls::{ServedLeaf, TlsOptions, client_config, parse_pin};
 use super::transport::{
-    CachedToken, Call, MAX_SERVER_WAIT, RetryPolicy, account_limiter, bearer, describe_body,
-    json_error_message, map_reqwest, rate_limit_exhausted, read_capped, redact, retry_after,
+    CachedToken, Call, Flow, MAX_SERVER_WAIT, RetryPolicy, SendFailure, account_limiter, bearer,
+    describe_body, json_error_message, map_reqwest, read_capped, redact, with_retries,
 };
 use super::xml::{
     self, ApiInfo, ApplianceInfo, ArchiveEntry, ArchiveKind, ConnectedClient, Health, RoleChange,
     Session,
 };
-use crate::{Error, FailoverRole, Product, Result};
+use crate::model::appliance::FailoverRole;
+use crate::model::product::Product;
+use crate::support::error::{Error, ErrorKind, Result};
 
 /// Builds a [`Client`].
 ///
@@ -61,7 +63,7 @@ pub struct ClientBuilder {
 #[derive(Debug)]
 struct InventoryAccess {
     site: String,
-    api: Option<crate::site::ApiAccess>,
+    api: Option<crate::model::site::ApiAccess>,
 }
 
 impl InventoryAccess {
@@ -125,8 +127,8 @@ impl ClientBuilder {
     /// # Ok::<(), bt_dr_core::Error>(())
     /// ```
     pub fn for_appliance(
-        site: &crate::Site,
-        appliance: &crate::Appliance,
+        site: &crate::model::site::Site,
+        appliance: &crate::model::appliance::Appliance,
     ) -> Result<ClientBuilder> {
         let mut b = Client::builder(&appliance.base_url())
             .site_name(&site.name)
@@ -251,7 +253,7 @@ impl ClientBuilder {
         let site_name = self
             .site_name
             .unwrap_or_else(|| host.split('.').next().unwrap_or(&host).to_string());
-        crate::site::validate_site_name(&site_name, "site_name")?;
+        crate::model::site::validate_site_name(&site_name, "site_name")?;
         Ok(Client {
             inner: Arc::new(Inner {
                 limiter: account_limiter(&client_id, self.rate_limit_per_second),
@@ -429,7 +431,7 @@ pub struct BackupSidecar {
     /// Product.
     pub product: Product,
     /// Site version when it was taken.
-    pub version: crate::ProductVersion,
+    pub version: crate::model::version::ProductVersion,
     /// Bytes.
     pub size: u64,
     /// SHA-256, hex.
@@ -510,7 +512,10 @@ impl Client {
     /// let client = bt_dr_core::api::Client::for_appliance(site, site.intended_primary().unwrap())?;
     /// # Ok::<(), bt_dr_core::Error>(())
     /// ```
-    pub fn for_appliance(site: &crate::Site, appliance: &crate::Appliance) -> Result<Client> {
+    pub fn for_appliance(
+        site: &crate::model::site::Site,
+        appliance: &crate::model::appliance::Appliance,
+    ) -> Result<Client> {
         ClientBuilder::for_appliance(site, appliance)?.build()
     }
 
@@ -617,12 +622,8 @@ impl Client {
             expires_in: Option<serde_json::Value>,
         }
         let url = format!("{}/oauth2/token", self.inner.base);
-        let mut delays = self.inner.retry.delays();
-        let started = Instant::now();
-        let mut rl = 0;
-        loop {
-            self.inner.limiter.until_ready().await;
-            let res = self
+        let send = || async {
+            let resp = self
                 .inner
                 .http
                 .post(&url)
@@ -634,60 +635,33 @@ impl Client {
                 .form(&[("grant_type", "client_credentials")])
                 .timeout(self.inner.request_timeout)
                 .send()
-                .await;
-            let resp = match res {
-                Ok(r) => r,
-                Err(e) => {
+                .await
+                .map_err(|e| {
                     let err = map_reqwest(e, "token request");
-                    if matches!(
-                        err.kind(),
-                        crate::ErrorKind::Network | crate::ErrorKind::Timeout
-                    ) && let Some(d) = delays.next().filter(|d| {
-                        started.elapsed().saturating_add(*d) < self.inner.retry.max_total
-                    }) {
-                        tokio::time::sleep(d).await;
-                        continue;
-                    }
-                    return Err(err);
-                }
-            };
-            if rate_limit_exhausted(&resp) {
-                rl += 1;
-                let wait = retry_after(&resp);
-                if rl > self.inner.retry.max_rate_limit_waits {
-                    return Err(Error::RateLimited { retry_after: wait });
-                }
-                tokio::time::sleep(
-                    wait.unwrap_or(self.inner.retry.initial_backoff)
-                        .min(self.inner.retry.max_retry_after),
-                )
-                .await;
-                continue;
-            }
+                    // Asking for a token changes nothing on the appliance: always safe to repeat.
+                    let retryable = matches!(err.kind(), ErrorKind::Network | ErrorKind::Timeout);
+                    SendFailure { err, retryable }
+                })?;
+            Ok((resp, ()))
+        };
+        let handle = |resp: reqwest::Response, ()| async move {
             let status = resp.status();
-            if status.is_server_error()
-                && let Some(d) = delays.next()
-            {
-                tokio::time::sleep(d).await;
-                continue;
-            }
             let (body, cut) = read_capped(resp, 1 << 20)
                 .await
                 .map_err(|e| map_reqwest(e, "token request"))?;
             if !status.is_success() {
                 let msg = json_error_message(&body).unwrap_or_else(|| format!("HTTP {status}"));
-                return Err(if status.is_server_error() {
-                    Error::Api {
+                if status.is_server_error() {
+                    return Ok(Flow::RetryOr(Error::Api {
                         status: Some(status.as_u16()),
                         message: msg,
-                    }
-                } else {
-                    Error::Auth {
-                        reason: format!(
-                            "the appliance rejected client id `{}`: {msg}",
-                            self.inner.client_id
-                        ),
-                    }
+                    }));
+                }
+                return Err(Error::Auth {
+                    reason: format!(
+                        "the appliance rejected client id `{}`: {msg}",
+                        self.inner.client_id
+                    ),
                 });
             }
             if cut {
@@ -696,34 +670,40 @@ impl Client {
                     "larger than 1 MiB, not a token answer",
                 ));
             }
-            // serde_json's message names a position and an expected type, never the input.
-            let tok: Tok = serde_json::from_slice(super::transport::strip_utf8_bom(&body))
-                .map_err(|e| {
-                    Error::parse("token response", format!("not the expected JSON: {e}"))
-                })?;
-            if tok.access_token.is_empty() {
-                return Err(Error::Auth {
-                    reason: "the appliance returned an empty token".into(),
-                });
-            }
-            // It goes into a header: visible ASCII only, and not absurdly long.
-            if tok.access_token.len() > 8192
-                || !tok.access_token.bytes().all(|b| b.is_ascii_graphic())
-            {
-                return Err(Error::Auth {
-                    reason: "the appliance returned a token that cannot be sent back (not visible ASCII, or over 8 KiB)".into(),
-                });
-            }
-            let life = token_lifetime(tok.expires_in.as_ref());
-            // Renew ahead of expiry (a tenth of the lifetime, at most five minutes) so a call
-            // never leaves with a token about to die on the way.
-            let margin = (life / 10).min(Duration::from_secs(300));
-            return Ok(CachedToken {
-                value: SecretString::from(tok.access_token),
-                refresh_at: Instant::now() + life - margin,
-                generation: self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1,
+            Ok(Flow::Done(body))
+        };
+        let body = with_retries(
+            &self.inner.retry,
+            &self.inner.limiter,
+            "token request",
+            send,
+            handle,
+        )
+        .await?;
+        // serde_json's message names a position and an expected type, never the input.
+        let tok: Tok = serde_json::from_slice(super::transport::strip_utf8_bom(&body))
+            .map_err(|e| Error::parse("token response", format!("not the expected JSON: {e}")))?;
+        if tok.access_token.is_empty() {
+            return Err(Error::Auth {
+                reason: "the appliance returned an empty token".into(),
             });
         }
+        // It goes into a header: visible ASCII only, and not absurdly long.
+        if tok.access_token.len() > 8192 || !tok.access_token.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(Error::Auth {
+                reason: "the appliance returned a token that cannot be sent back (not visible ASCII, or over 8 KiB)".into(),
+            });
+        }
+        let life = token_lifetime(tok.expires_in.as_ref());
+        // Renew ahead of expiry (a tenth of the lifetime, at most five minutes) so a call
+        // never leaves with a token about to die on the way.
+        let margin = (life / 10).min(Duration::from_secs(300));
+        Ok(CachedToken {
+            value: SecretString::from(tok.access_token),
+            refresh_at: Instant::now() + life - margin,
+            generation: self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1,
+        })
     }
 
     /// Sends an authenticated call under the shared rules, returning a successful response.
@@ -739,14 +719,13 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<reqwest::Response> {
         let url = format!("{}{}", self.inner.base, call.path);
-        let policy = &self.inner.retry;
-        let mut delays = policy.delays();
-        let started = Instant::now();
-        let mut reauthed = false;
-        let mut rl_waits = 0;
-        loop {
-            self.inner.limiter.until_ready().await;
-            let (token, generation) = self.token().await?;
+        // One fresh token per call at most: a second rejection is final.
+        let reauthed = AtomicBool::new(false);
+        let send = || async {
+            let (token, generation) = self.token().await.map_err(|err| SendFailure {
+                err,
+                retryable: false,
+            })?;
             let mut req = self
                 .inner
                 .http
@@ -760,133 +739,112 @@ impl Client {
             if let Some(b) = &call.json_body {
                 req = req.json(b);
             }
-            let resp = match req.send().await {
-                Ok(r) => r,
+            match req.send().await {
+                Ok(resp) => Ok((resp, generation)),
                 Err(e) => {
+                    // A write is repeated only when it never reached the appliance.
                     let connect_phase = e.is_connect();
                     let err = map_reqwest(e, call.op);
-                    let retryable = matches!(
-                        err.kind(),
-                        crate::ErrorKind::Network | crate::ErrorKind::Timeout
-                    ) && (call.idempotent || connect_phase);
-                    if retryable
-                        && let Some(d) = delays
-                            .next()
-                            .filter(|d| started.elapsed().saturating_add(*d) < policy.max_total)
-                    {
-                        tracing::debug!(
-                            op = call.op,
-                            delay_ms = d.as_millis() as u64,
-                            "retrying after {}",
-                            err.kind()
-                        );
-                        tokio::time::sleep(d).await;
-                        continue;
-                    }
-                    return Err(err);
+                    let retryable = matches!(err.kind(), ErrorKind::Network | ErrorKind::Timeout)
+                        && (call.idempotent || connect_phase);
+                    Err(SendFailure { err, retryable })
                 }
-            };
-            let status = resp.status();
-            if rate_limit_exhausted(&resp) {
-                rl_waits += 1;
-                let wait = retry_after(&resp);
-                if rl_waits > policy.max_rate_limit_waits {
-                    return Err(Error::RateLimited { retry_after: wait });
-                }
-                let d = wait
-                    .unwrap_or_else(|| delays.next().unwrap_or(policy.max_backoff))
-                    .min(policy.max_retry_after);
-                tracing::debug!(op = call.op, wait_ms = d.as_millis() as u64, "rate limited");
-                tokio::time::sleep(d).await;
-                continue;
             }
-            let content_type = resp
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
-                .unwrap_or_default();
-            let is_json = content_type.contains("json");
-            // An expired token shows as 401 or as a JSON `access_denied` body (with any status,
-            // 403 included), so small JSON answers are read; a successful download is handed on
-            // untouched (its body is the file, or is refused by the download's own checks).
-            let small = resp.content_length().is_none_or(|l| l <= 1 << 20);
-            let download_ok = call.op.starts_with("download_") && status.is_success();
-            if status == StatusCode::UNAUTHORIZED || (is_json && small && !download_ok) {
-                let headers = resp.headers().clone();
-                let (body, cut) = read_capped(resp, 1 << 20)
-                    .await
-                    .map_err(|e| map_reqwest(e, call.op))?;
-                let access_denied = serde_json::from_slice::<serde_json::Value>(
-                    super::transport::strip_utf8_bom(&body),
-                )
-                .ok()
-                .and_then(|v| {
-                    v.get("error")
-                        .and_then(|e| e.as_str())
-                        .map(|e| e.eq_ignore_ascii_case("access_denied"))
-                })
-                .unwrap_or(false);
-                if status == StatusCode::UNAUTHORIZED || access_denied {
-                    // Evicted (31st token elsewhere), revoked or expired: one fresh token, one retry.
-                    if !reauthed {
-                        reauthed = true;
-                        self.invalidate(generation).await;
-                        continue;
-                    }
-                    if status == StatusCode::FORBIDDEN {
-                        return Err(self.forbidden(call, &content_type, &body));
-                    }
-                    return Err(Error::Auth {
-                        reason: format!(
-                            "{}: the appliance rejected a freshly issued token",
-                            call.op
-                        ),
-                    });
+        };
+        let handle = |resp, generation| self.answer(call, resp, generation, &reauthed);
+        with_retries(
+            &self.inner.retry,
+            &self.inner.limiter,
+            call.op,
+            send,
+            handle,
+        )
+        .await
+    }
+
+    /// What [`Self::send`] makes of an answer that is not rate limited: the response, a
+    /// re-token ([`Flow::Again`], once per call), a server error worth a retry, or the error.
+    async fn answer(
+        &self,
+        call: &Call,
+        resp: reqwest::Response,
+        generation: u64,
+        reauthed: &AtomicBool,
+    ) -> Result<Flow<reqwest::Response>> {
+        let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
+            .unwrap_or_default();
+        let is_json = content_type.contains("json");
+        // An expired token shows as 401 or as a JSON `access_denied` body (with any status,
+        // 403 included), so small JSON answers are read; a successful download is handed on
+        // untouched (its body is the file, or is refused by the download's own checks).
+        let small = resp.content_length().is_none_or(|l| l <= 1 << 20);
+        let download_ok = call.op.starts_with("download_") && status.is_success();
+        if status == StatusCode::UNAUTHORIZED || (is_json && small && !download_ok) {
+            let headers = resp.headers().clone();
+            let (body, cut) = read_capped(resp, 1 << 20)
+                .await
+                .map_err(|e| map_reqwest(e, call.op))?;
+            let access_denied = serde_json::from_slice::<serde_json::Value>(
+                super::transport::strip_utf8_bom(&body),
+            )
+            .ok()
+            .and_then(|v| {
+                v.get("error")
+                    .and_then(|e| e.as_str())
+                    .map(|e| e.eq_ignore_ascii_case("access_denied"))
+            })
+            .unwrap_or(false);
+            if status == StatusCode::UNAUTHORIZED || access_denied {
+                // Evicted (31st token elsewhere), revoked or expired: one fresh token, one retry.
+                if !reauthed.swap(true, Ordering::SeqCst) {
+                    self.invalidate(generation).await;
+                    return Ok(Flow::Again);
                 }
                 if status == StatusCode::FORBIDDEN {
                     return Err(self.forbidden(call, &content_type, &body));
                 }
-                if status.is_success() {
-                    if cut {
-                        return Err(Error::Api {
-                            status: Some(status.as_u16()),
-                            message: format!(
-                                "{}: a JSON answer larger than 1 MiB where none was expected",
-                                call.op
-                            ),
-                        });
-                    }
-                    let mut rebuilt = http::Response::new(body);
-                    *rebuilt.status_mut() = status;
-                    *rebuilt.headers_mut() = headers;
-                    return Ok(reqwest::Response::from(rebuilt));
-                }
-                return Err(self.failed(call, status, &content_type, &body));
+                return Err(Error::Auth {
+                    reason: format!("{}: the appliance rejected a freshly issued token", call.op),
+                });
             }
             if status == StatusCode::FORBIDDEN {
-                let (body, _) = read_capped(resp, 64 << 10).await.unwrap_or_default();
                 return Err(self.forbidden(call, &content_type, &body));
             }
-            if status.is_server_error()
-                && call.idempotent
-                && let Some(d) = delays
-                    .next()
-                    .filter(|d| started.elapsed().saturating_add(*d) < policy.max_total)
-            {
-                tracing::debug!(
-                    op = call.op,
-                    status = status.as_u16(),
-                    "retrying after server error"
-                );
-                tokio::time::sleep(d).await;
-                continue;
+            if status.is_success() {
+                if cut {
+                    return Err(Error::Api {
+                        status: Some(status.as_u16()),
+                        message: format!(
+                            "{}: a JSON answer larger than 1 MiB where none was expected",
+                            call.op
+                        ),
+                    });
+                }
+                let mut rebuilt = http::Response::new(body);
+                *rebuilt.status_mut() = status;
+                *rebuilt.headers_mut() = headers;
+                return Ok(Flow::Done(reqwest::Response::from(rebuilt)));
             }
-            if !status.is_success() {
-                let (body, _) = read_capped(resp, 64 << 10).await.unwrap_or_default();
-                return Err(self.failed(call, status, &content_type, &body));
-            }
-            return Ok(resp);
+            return Err(self.failed(call, status, &content_type, &body));
         }
+        if status == StatusCode::FORBIDDEN {
+            let (body, _) = read_capped(resp, 64 << 10).await.unwrap_or_default();
+            return Err(self.forbidden(call, &content_type, &body));
+        }
+        if !status.is_success() {
+            let (body, _) = read_capped(resp, 64 << 10).await.unwrap_or_default();
+            let err = self.failed(call, status, &content_type, &body);
+            // Only a read is repeated after a 5xx: a write may have taken effect.
+            if status.is_server_error() && call.idempotent {
+                return Ok(Flow::RetryOr(err));
+            }
+            return Err(err);
+        }
+        Ok(Flow::Done(resp))
     }
 
     /// A 403: the account lacks the operation's permission.
@@ -999,7 +957,7 @@ impl Client {
                         .extensions()
                         .get::<reqwest::tls::TlsInfo>()
                         .and_then(|t| t.peer_certificate())
-                        .map(crate::sha256_hex);
+                        .map(crate::support::hash::sha256_hex);
                     // Unauthenticated, but a proxy may still echo what it saw: redacted,
                     // bounded, and never more than 4 KiB read.
                     let (body, _) = read_capped(r, 4096).await.unwrap_or_default();
@@ -1013,7 +971,7 @@ impl Client {
                 }
                 Err(e) => {
                     let err = map_reqwest(e, "probe_health");
-                    if err.kind() == crate::ErrorKind::Network
+                    if err.kind() == crate::support::error::ErrorKind::Network
                         && let Some(d) = delays.next()
                     {
                         tokio::time::sleep(d).await;
@@ -1093,7 +1051,7 @@ impl Client {
         let dir = dir.as_ref();
         let health = self.check_health().await?;
         let now = OffsetDateTime::now_utc();
-        let fallback = crate::BackupName::new(
+        let fallback = crate::rules::backup::BackupName::new(
             health.version.clone(),
             &self.inner.site_name,
             now.date(),
@@ -1425,7 +1383,7 @@ fn save_new(dir: &Path, name: &str, bytes: &[u8]) -> Result<DownloadedFile> {
     })?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
     let dest = dir.join(&name);
-    let mut f = crate::AtomicFile::create(&dest)?;
+    let mut f = crate::support::fsutil::AtomicFile::create(&dest)?;
     f.write_all(bytes)
         .map_err(|e| Error::io("writing", &dest, e))?;
     let (path, _) = f.commit_unique(None)?;
@@ -1436,7 +1394,7 @@ fn save_new(dir: &Path, name: &str, bytes: &[u8]) -> Result<DownloadedFile> {
             .unwrap_or(name),
         path,
         size: bytes.len() as u64,
-        sha256: crate::hash::sha256_hex(bytes),
+        sha256: crate::support::hash::sha256_hex(bytes),
     })
 }
 

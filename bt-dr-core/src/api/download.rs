@@ -14,7 +14,7 @@ use super::TransferOptions;
 use super::client::BackupSidecar;
 use super::file_sink::{CompanionWriter, FileSink};
 use super::transport::map_reqwest;
-use crate::Error;
+use crate::support::error::Error;
 
 /// Progress callback: bytes done, total when the appliance announced it.
 pub type Progress = Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
@@ -128,12 +128,12 @@ fn escaped_proposal(p: &str) -> String {
 }
 
 /// The file name a backup is saved under: the appliance's proposal when it is a safe, real NSB
-/// backup name (`bomgar-<version>-<site>-<date>-<id>.nsb`, see [`crate::BackupName`]), else
+/// backup name (`bomgar-<version>-<site>-<date>-<id>.nsb`, see [`crate::rules::backup::BackupName`]), else
 /// ours. Either way it ends in `.nsb`, so it can never be a name the set or store writes.
 fn backup_file_name(proposed: Option<&str>, fallback: &str) -> String {
     proposed
         .and_then(sanitize_file_name)
-        .filter(|n| n.parse::<crate::BackupName>().is_ok())
+        .filter(|n| n.parse::<crate::rules::backup::BackupName>().is_ok())
         .unwrap_or_else(|| fallback.to_string())
 }
 
@@ -501,10 +501,10 @@ fn sidecar_writer(template: BackupSidecar, size: u64, proposal: Option<String>) 
             sha256,
             proposal.clone(),
         );
-        let dest = crate::fsutil::with_suffix(candidate, super::client::SIDECAR_SUFFIX);
-        match crate::fsutil::write_json_new_atomic(&dest, &record) {
+        let dest = crate::support::fsutil::with_suffix(candidate, super::client::SIDECAR_SUFFIX);
+        match crate::support::fsutil::write_json_new_atomic(&dest, &record) {
             Ok(p) => Ok(Some(p)),
-            Err(e) if crate::fsutil::is_name_taken(&e) => Ok(None),
+            Err(e) if crate::support::fsutil::is_name_taken(&e) => Ok(None),
             Err(e) => Err(e),
         }
     })

@@ -16,15 +16,15 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::fsutil::{AtomicFile, Writeback};
-use crate::{Error, Result};
+use crate::support::error::{Error, Result};
+use crate::support::fsutil::{AtomicFile, Writeback};
 
 /// Chunks in flight between the socket and the disk. hyper hands out at most a few hundred KiB
 /// per chunk, so this bounds the buffered data to a few MiB.
 const CHUNKS_IN_FLIGHT: usize = 8;
 
 /// Writes the file's companion (a sidecar) for a candidate final path and the file's SHA-256;
-/// see [`crate::fsutil::Companion`].
+/// see [`crate::support::fsutil::Companion`].
 pub(crate) type CompanionWriter = Box<dyn FnMut(&Path, &str) -> Result<Option<PathBuf>> + Send>;
 
 enum Msg {
@@ -234,12 +234,12 @@ mod tests {
         let mut sink = FileSink::start(&dest).unwrap();
         sink.push(Bytes::from_static(b"other")).await.unwrap();
         let side: CompanionWriter = Box::new(|c: &Path, sha: &str| {
-            let p = crate::fsutil::with_suffix(c, ".side");
+            let p = crate::support::fsutil::with_suffix(c, ".side");
             assert!(
                 !c.exists(),
                 "the companion is written before the file lands"
             );
-            crate::fsutil::write_new_atomic(&p, sha.as_bytes()).map(Some)
+            crate::support::fsutil::write_new_atomic(&p, sha.as_bytes()).map(Some)
         });
         let second = sink.commit(Some(side)).await.unwrap();
         assert_eq!(second.path, dir.path().join("site-2.nsb"));
@@ -292,7 +292,7 @@ mod tests {
             }
         }
         let err = err.expect("ENOSPC reaches the caller");
-        assert_eq!(err.kind(), crate::ErrorKind::Io);
+        assert_eq!(err.kind(), crate::support::error::ErrorKind::Io);
         assert!(err.to_string().contains("x.nsb"), "{err}");
         sink.abort().await;
         assert!(names(dir.path()).is_empty());

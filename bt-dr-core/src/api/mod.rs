@@ -4,10 +4,11 @@
 mod blocking;
 mod cancel;
 mod client;
-// Crate-visible for the fuzzing entry points (`crate::fuzzing`):
+// Crate-visible for the fuzzing entry points (`crate::support::fuzzing`):
 // sniffing, Content-Disposition, Retry-After, redaction and the XML parsers.
 pub(crate) mod download;
 mod file_sink;
+mod progress;
 mod reporting;
 mod tls;
 pub(crate) mod transport;
@@ -20,6 +21,7 @@ pub use client::{
     TransferOptions,
 };
 pub use download::{DownloadedFile, Progress, sanitize_file_name};
+pub use progress::{DEFAULT_PROGRESS_INTERVAL, ProgressExt, ThrottledProgress};
 pub use reporting::{ReportKind, TimeWindow};
 pub use tls::{TlsOptions, parse_pin};
 pub use transport::RetryPolicy;

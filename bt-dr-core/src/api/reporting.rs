@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use crate::Product;
+use crate::model::product::Product;
 
 /// The one time window (or session selection) of a session report.
 ///
@@ -233,13 +233,13 @@ impl std::fmt::Display for ReportKind {
 }
 
 impl std::str::FromStr for ReportKind {
-    type Err = crate::Error;
-    fn from_str(s: &str) -> crate::Result<Self> {
+    type Err = crate::support::error::Error;
+    fn from_str(s: &str) -> crate::support::error::Result<Self> {
         ReportKind::ALL
             .into_iter()
             .find(|k| k.as_str() == s.trim())
             .ok_or_else(|| {
-                crate::Error::invalid_input(
+                crate::support::error::Error::invalid_input(
                     "report kind",
                     format!(
                         "`{s}` is not one of {}",

@@ -12,7 +12,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::{Error, Result};
+use crate::support::error::{Error, Result};
 
 /// TLS settings of a [`super::Client`].
 #[derive(Debug, Clone, Default)]
@@ -90,7 +90,7 @@ impl ServedLeaf {
     }
 
     fn record(&self, der: &[u8]) {
-        let digest = crate::sha256_hex(der);
+        let digest = crate::support::hash::sha256_hex(der);
         let mut slot = self.slot();
         slot.0 = slot.0.wrapping_add(1);
         slot.1 = Some(digest);

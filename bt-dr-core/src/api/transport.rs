@@ -12,7 +12,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::Error;
+use crate::support::error::Error;
 
 /// Retry bounds.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ pub struct RetryPolicy {
     pub max_rate_limit_waits: u32,
     /// Longest single `Retry-After` wait: an appliance asking for longer is waited out this
     /// long, then asked again (at most `max_rate_limit_waits` times; then
-    /// [`crate::Error::RateLimited`] carrying its last wait, clamped to a day).
+    /// [`crate::support::error::Error::RateLimited`] carrying its last wait, clamped to a day).
     pub max_retry_after: Duration,
 }
 
@@ -70,6 +70,106 @@ pub(crate) fn account_limiter(client_id: &str, per_second: u32) -> Arc<DefaultDi
     map.entry((client_id.to_string(), per_second.get()))
         .or_insert_with(|| Arc::new(RateLimiter::direct(Quota::per_second(per_second))))
         .clone()
+}
+
+/// A request that did not get an answer.
+pub(crate) struct SendFailure {
+    /// The error, already mapped (never carries a secret).
+    pub(crate) err: Error,
+    /// Whether repeating the request is safe: a read, or a write that never reached the
+    /// appliance (connect phase).
+    pub(crate) retryable: bool,
+}
+
+/// What the caller made of an answer that was neither rate limited nor unanswered.
+pub(crate) enum Flow<T> {
+    /// The result.
+    Done(T),
+    /// Send again at once, without a backoff (a rejected token was dropped; the next attempt
+    /// takes a fresh one).
+    Again,
+    /// A server error worth another try: repeated after a backoff while the policy allows,
+    /// else this error is returned.
+    RetryOr(Error),
+}
+
+/// The one retry and rate-limit loop every request to the appliance runs through (the token
+/// request and every authenticated call), so the bounds of [`RetryPolicy`] mean the same
+/// everywhere.
+///
+/// Each round waits for the account's rate limiter, then `send`s. An unanswered request is
+/// repeated after a backoff when [`SendFailure::retryable`] and the policy's `max_total` is
+/// not spent. An exhausted rate limit (429 or a rate-limit error document) is waited out —
+/// `Retry-After`, else the next backoff, at most `max_retry_after` — up to
+/// `max_rate_limit_waits` times, then [`Error::RateLimited`]. Every other answer goes to
+/// `handle` with the context `send` returned with it (e.g. the token's generation), whose
+/// [`Flow`] decides the rest.
+pub(crate) async fn with_retries<T, C, S, SF, H, HF>(
+    policy: &RetryPolicy,
+    limiter: &DefaultDirectRateLimiter,
+    op: &str,
+    mut send: S,
+    mut handle: H,
+) -> Result<T, Error>
+where
+    S: FnMut() -> SF,
+    SF: Future<Output = Result<(reqwest::Response, C), SendFailure>>,
+    H: FnMut(reqwest::Response, C) -> HF,
+    HF: Future<Output = Result<Flow<T>, Error>>,
+{
+    let mut delays = policy.delays();
+    let started = Instant::now();
+    let mut rate_limit_waits = 0;
+    // The next backoff, unless it would start a retry after `max_total` has gone by.
+    let next_delay = |delays: &mut dyn Iterator<Item = Duration>| {
+        delays
+            .next()
+            .filter(|d| started.elapsed().saturating_add(*d) < policy.max_total)
+    };
+    loop {
+        limiter.until_ready().await;
+        let (resp, ctx) = match send().await {
+            Ok(answered) => answered,
+            Err(SendFailure { err, retryable }) => {
+                if retryable && let Some(d) = next_delay(&mut delays) {
+                    tracing::debug!(
+                        op,
+                        delay_ms = d.as_millis() as u64,
+                        "retrying after {}",
+                        err.kind()
+                    );
+                    tokio::time::sleep(d).await;
+                    continue;
+                }
+                return Err(err);
+            }
+        };
+        if rate_limit_exhausted(&resp) {
+            rate_limit_waits += 1;
+            let wait = retry_after(&resp);
+            if rate_limit_waits > policy.max_rate_limit_waits {
+                return Err(Error::RateLimited { retry_after: wait });
+            }
+            let d = wait
+                .unwrap_or_else(|| delays.next().unwrap_or(policy.max_backoff))
+                .min(policy.max_retry_after);
+            tracing::debug!(op, wait_ms = d.as_millis() as u64, "rate limited");
+            tokio::time::sleep(d).await;
+            continue;
+        }
+        match handle(resp, ctx).await? {
+            Flow::Done(t) => return Ok(t),
+            Flow::Again => continue,
+            Flow::RetryOr(err) => {
+                if let Some(d) = next_delay(&mut delays) {
+                    tracing::debug!(op, "retrying after {}", err.kind());
+                    tokio::time::sleep(d).await;
+                    continue;
+                }
+                return Err(err);
+            }
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -7,7 +7,9 @@ use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{ClusterRole, Error, FailoverRole, ProductVersion, Result};
+use crate::model::appliance::{ClusterRole, FailoverRole};
+use crate::model::version::ProductVersion;
+use crate::support::error::{Error, Result};
 
 /// Local name of the document's root element (prefix stripped).
 pub(crate) fn root_name(xml: &str) -> Result<String> {
@@ -687,7 +689,7 @@ mod tests {
             "{e}"
         );
         let e = parse_health("<health_check><appliance").unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Parse);
+        assert_eq!(e.kind(), crate::support::error::ErrorKind::Parse);
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub struct bt_dr_bundle_report {
 
 /// Parses a product version, `X.Y.Z` or the `check_health` form `X.Y.Z (<build>-<commit>)`.
 ///
-/// `*out_json`: `{"version": "19.1.8 (37380-749b…)", "release": "19.1.8", "major": 19,
+/// `*out_json`: `{"text": "19.1.8 (37380-749b…)", "release": "19.1.8", "major": 19,
 /// "minor": 1, "patch": 8, "build_number": 37380 | null, "build_commit": "749b…" | null}`.
 /// Fails with `BT_DR_STATUS_PARSE`.
 #[unsafe(no_mangle)]

@@ -7,7 +7,6 @@ The Python face of bt-dr-core: every operation is the core's, typed for Python.
 'refused'
 """
 
-import dataclasses
 import datetime as _dt
 import math
 import os
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native
+from ._base import Frozen, field
 from ._client import Client, ProgressCallback, StrPath
 from ._model import (
     ApiAccess,
@@ -363,8 +363,7 @@ def vault_key_record(
 # ---------------------------------------------------------------- backup sets
 
 
-@dataclasses.dataclass(frozen=True)
-class BackupSetOptions:
+class BackupSetOptions(Frozen):
     """What a backup set holds besides the NSB. ``None`` keeps bt-dr's default.
 
     ``recordings`` switches the reporting data (recordings of every kind, session reports, exit
@@ -377,11 +376,11 @@ class BackupSetOptions:
     ``{"path", "password_protected"}``); unknown keys are refused with ``InvalidInput``.
     """
 
-    backup_password: Optional[str] = dataclasses.field(default=None, repr=False)
+    backup_password: Optional[str] = field(default=None, repr=False)
     recordings: Optional[bool] = None
     first_run_recordings_days: Optional[int] = None
     certificate_bundle: Optional[StrPath] = None
-    certificate_passphrase: Optional[str] = dataclasses.field(default=None, repr=False)
+    certificate_passphrase: Optional[str] = field(default=None, repr=False)
     appliance_records: Tuple[StrPath, ...] = ()
     vault_key: Optional[StrPath] = None
     vault_key_password_protected: bool = False

@@ -1,0 +1,10 @@
+//! Records of what the NSB backup does not hold: `/appliance` settings and the Vault key.
+
+mod appliance_record;
+mod vault_key;
+
+pub use appliance_record::{
+    AdminRestrictions, ApplianceIdentity, ApplianceRecord, Interface, LoginAgreement, Smtp, Snmp,
+    StaticRoute, Syslog, TlsSettings,
+};
+pub use vault_key::{VaultKeyRecord, VaultKeyRecordView};
