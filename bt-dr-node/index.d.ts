@@ -75,14 +75,19 @@ export declare const ErrorCode: Readonly<{
 
 /**
  * Every failure of bt-dr is an `Error` with `name === 'BtDrError'`, a stable `code`, the
- * snake_case `kind`, and the structured details of its kind as properties. Secrets never
- * appear in `message` or any property. A Rust panic inside bt-dr never aborts the process: it
+ * snake_case `kind`, the core's `details` object, and the structured details of its kind also
+ * as camelCase properties. Secrets never appear in `message` or any property. A Rust panic inside bt-dr never aborts the process: it
  * is thrown (or rejects the promise) as a `BtDrError` with code `BT_DR_INTERNAL`.
  */
 export interface BtDrError extends Error {
   name: 'BtDrError'
   code: ErrorCodeValue
   kind: ErrorKind
+  /**
+   * The core's structured details of the error as they are in Python and C (snake_case keys:
+   * `kind`, `message` and the fields of its kind, e.g. `http_status`, `retry_after_ms`).
+   */
+  details: Record<string, unknown>
   /** `BT_DR_INVALID_INPUT`, `BT_DR_PARSE`: the offending field. */
   field?: string | null
   /** `BT_DR_PARSE`: what was being parsed, and where. */
@@ -191,7 +196,10 @@ export interface ProductVersion {
   major: number
   minor: number
   patch: number
-  build: { number: number; commit: string } | null
+  /** Build number of the `check_health` form, `null` for a bare `X.Y.Z`. */
+  buildNumber: number | null
+  /** Build commit of the `check_health` form, `null` for a bare `X.Y.Z`. */
+  buildCommit: string | null
 }
 
 /** `parse_version`. Throws `BT_DR_PARSE`. */
@@ -385,8 +393,8 @@ export declare function checkRestoreOnto(
   backupVersion: string,
   options?: CheckRestoreOntoOptions | null,
 ): RestoreCheck
-/** `load_upgrade_table` from text (`toml` or `json`). */
-export declare function parseUpgradeTable(text: string, format: 'toml' | 'json'): UpgradeTable
+/** `load_upgrade_table` from text (`toml`, `json` or `yaml`). */
+export declare function parseUpgradeTable(text: string, format: DocumentFormat): UpgradeTable
 /** `load_upgrade_table`. */
 export declare function loadUpgradeTable(path: string): Promise<UpgradeTable>
 
@@ -442,6 +450,14 @@ export interface BundleReport {
   findings: Finding[]
 }
 
+/** What `checkCertificateBundle` returns: the report with the core's verdict on it. */
+export interface BundleReportView extends BundleReport {
+  /** No finding at `error` level or above. */
+  usable: boolean
+  /** The most severe finding, `null` when there is none. */
+  worst: Severity | null
+}
+
 export interface BundleCheckOptions {
   siteFqdn?: string | null
   applianceHostnames?: string[]
@@ -461,7 +477,7 @@ export declare function checkCertificateBundle(
   source: string | Buffer,
   passphrase: string,
   options?: BundleCheckOptions | null,
-): Promise<BundleReport>
+): Promise<BundleReportView>
 
 export interface PairReport {
   identical: boolean
@@ -507,8 +523,8 @@ export interface ApplianceRecord {
 
 /** `appliance_record`: load, validate and save `/appliance` settings records. */
 export declare const applianceRecord: Readonly<{
-  /** Parses and validates text (`toml` or `json`). */
-  parse(text: string, format: 'toml' | 'json'): ApplianceRecord
+  /** Parses and validates text (`toml`, `json` or `yaml`). */
+  parse(text: string, format: DocumentFormat): ApplianceRecord
   /** Loads and validates a record file. */
   load(path: string): Promise<ApplianceRecord>
   /** Throws `BT_DR_INVALID_INPUT` (with `field`) when the record misses what a recovery needs. */
@@ -962,18 +978,16 @@ export interface ErrorReport {
   details: Record<string, unknown>
 }
 
-/** A failure reported as data (in a job or a live sweep): `code`, `kind`, `message` and details. */
-export interface ErrorInfo {
-  code: ErrorCodeValue
-  kind: ErrorKind
-  message: string
-  [detail: string]: unknown
-}
+/**
+ * @deprecated A failure reported as data is an {@link ErrorReport} (its details are under
+ * `details`); this name stays for existing type imports.
+ */
+export type ErrorInfo = ErrorReport
 
 export interface SiteOutcome {
   site: string
   report: BackupSetReport | null
-  error: ErrorInfo | null
+  error: ErrorReport | null
   /** A set was taken but a part of it failed (see `report.manifest.parts`). */
   partial: boolean
   elapsedMs: number
@@ -1093,7 +1107,7 @@ export declare function applyRetention(store: string, plan: RetentionPlan): Prom
 export interface ApplianceLive {
   hostname: string
   health: Health | null
-  error: ErrorInfo | null
+  error: ErrorReport | null
   servedCertSha256: string | null
   appliances: ApplianceInfo[] | null
 }
@@ -1208,7 +1222,7 @@ export declare function checkAtlasCluster(
 export declare function healthSweep(
   clients: Client[],
   options?: { concurrency?: number },
-): Promise<Array<{ health: Health | null; error: ErrorInfo | null }>>
+): Promise<Array<{ health: Health | null; error: ErrorReport | null }>>
 
 // ---------------------------------------------------------------------------------------------
 // Runbook and failover

@@ -352,8 +352,9 @@ bt_dr_status bt_dr_operations_json(char **out_json);
 /**
  * Parses a product version, `X.Y.Z` or the `check_health` form `X.Y.Z (<build>-<commit>)`.
  *
- * `*out_json`: `{"text": "19.1.8 (37380-749b…)", "release": "19.1.8", "major": 19,
- * "minor": 1, "patch": 8, "build_number": 37380 | null, "build_commit": "749b…" | null}`.
+ * `*out_json`: the core's version view (`VersionView`, the same JSON every binding returns):
+ * `{"text": "19.1.8 (37380-749b…)", "release": "19.1.8", "major": 19, "minor": 1, "patch": 8,
+ * "build_number": 37380 | null, "build_commit": "749b…" | null}`.
  * Fails with `BT_DR_STATUS_PARSE`.
  */
 bt_dr_status bt_dr_parse_version(const char *text, char **out_json);
@@ -516,7 +517,8 @@ bt_dr_status bt_dr_check_certificate_bundle_file(const char *path,
                                                  bt_dr_bundle_report **out_report);
 
 /**
- * The report as JSON:
+ * The report as JSON — the core's view (`BundleReport::view`: the report with its verdict,
+ * the same JSON every binding returns):
  * `{"certificates": [{"subject", "issuer", "issued_to", "issued_by", "dns_names": [],
  * "ip_addresses": [], "not_before": RFC 3339, "not_after": RFC 3339, "serial", "sha256",
  * "is_ca", "key_algorithm": "rsa"|"ec"|..., "key_bits", "class", "friendly_name"}],
@@ -592,8 +594,10 @@ bt_dr_status bt_dr_appliance_record_parse(const char *text,
  * otherwise) for `site`, downloaded on `date` (`YYYY-MM-DD`); `password_protected` is what the
  * operator chose when downloading.
  *
- * `*out_json`: `{"record": {"site", "date": "YYYY-MM-DD", "file_name", "sha256", "size",
- * "password_protected", "recorded_at": RFC 3339}, "findings": [finding, ...]}`.
+ * `*out_json`: the core's view (`VaultKeyRecord::view`, the same JSON every binding returns),
+ * the record's fields with its findings alongside: `{"site", "date": "YYYY-MM-DD",
+ * "file_name", "sha256", "size", "password_protected", "recorded_at": RFC 3339, "findings":
+ * [finding, ...]}`.
  */
 bt_dr_status bt_dr_vault_key_record(const char *key_path,
                                     const char *site,
@@ -927,7 +931,8 @@ bt_dr_status bt_dr_download_archive(const bt_dr_client *client,
  * {"certificate_horizon_days": 30, "min_rsa_bits": 2048, ...}, "appliance_records":
  * ["/path/bt-a.toml"], "vault_key": {"path": "/path/vault.key", "password_protected": true}}`
  * (every field optional, parsed by the core; `reporting_kinds` absent = every kind the
- * product has; `thresholds` absent = the inventory's `[thresholds]`). An unknown field, or a
+ * product has; `thresholds` absent or null = `inventory`'s `[thresholds]` — the C API's
+ * contract: a site comes with its inventory, whose limits the audit applies too). An unknown field, or a
  * secret in the JSON, is `BT_DR_STATUS_INVALID_INPUT`; malformed JSON `BT_DR_STATUS_PARSE`.
  * `backup_password` and `certificate_passphrase` may be NULL. `progress`, `userdata` and
  * `cancel` as for `bt_dr_download_backup` (progress is the NSB download's).
@@ -1107,7 +1112,9 @@ bt_dr_status bt_dr_live_state_free(bt_dr_live_state *live);
  * rules are then skipped. `table` may be NULL (no listed upgrade sources). `options_json` may be
  * NULL or `{"max_backup_age_hours": N, "max_sync_age_hours": N, "certificate_horizon_days": N,
  * "now": RFC 3339}` (every field optional; an absent or null limit is the inventory's
- * `[thresholds]`: 26 h, the sync-stale rule, 30 days unless the inventory says otherwise).
+ * `[thresholds]`: 26 h, the sync-stale rule, 30 days unless the inventory says otherwise),
+ * parsed by the core: an unknown field or a value of the wrong type is
+ * `BT_DR_STATUS_INVALID_INPUT`, malformed JSON `BT_DR_STATUS_PARSE`.
  * Free `*out_report` with `bt_dr_audit_report_free`.
  */
 bt_dr_status bt_dr_audit(const bt_dr_inventory *inventory,

@@ -51,17 +51,18 @@ pub fn parse_opt_product(s: Option<&str>) -> Result<Option<Product>> {
     s.map(parse_product).transpose()
 }
 
-/// Parses a document format name: `toml`, `json` or `yaml` (`yml`).
+/// Parses a document format name (`toml`, `json`, `yaml`) with the core's parser.
 pub fn parse_format(s: &str) -> Result<Format> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "toml" => Ok(Format::Toml),
-        "json" => Ok(Format::Json),
-        "yaml" | "yml" => Ok(Format::Yaml),
-        o => Err(Error::invalid_input(
-            "format",
-            format!("`{o}` is not toml, json or yaml"),
-        )),
-    }
+    s.parse()
+}
+
+/// Parses one of the core's enum names (its serde spelling, e.g. `state`, `unplanned`) into
+/// `T`, so the accepted names are the core's and never a list kept here. An unknown name is
+/// [`Error::InvalidInput`] on `what`, with serde's message (which names the accepted values;
+/// the input is a caller's keyword, never a secret).
+fn core_name<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
+    serde_json::from_value(Value::String(s.trim().to_string()))
+        .map_err(|e| Error::invalid_input(what, e.to_string()))
 }
 
 /// Parses a failover role (`primary`, `backup`, `none`) with the core's parser.
@@ -69,34 +70,18 @@ pub fn parse_role(s: &str) -> Result<FailoverRole> {
     s.parse()
 }
 
-/// Parses an archive kind: `state` or `event`.
+/// Parses an archive kind (`state` or `event`, the core's names).
 pub fn parse_archive_kind(s: &str) -> Result<ArchiveKind> {
-    match s.trim() {
-        "state" => Ok(ArchiveKind::State),
-        "event" => Ok(ArchiveKind::Event),
-        o => Err(Error::invalid_input(
-            "kind",
-            format!("`{o}` is not state or event"),
-        )),
-    }
+    core_name(s, "kind")
 }
 
 // ---------------------------------------------------------------------------------------------
 // versions, sites, backups, certificates, records
 
-/// `parse_version`: the version and its parts.
+/// `parse_version`: the core's view of the version ([`ProductVersion::view`]).
 pub fn parse_version(text: &str) -> Result<Value> {
     let v: ProductVersion = text.parse()?;
-    let s = v.semver();
-    Ok(json!({
-        "text": v.to_string(),
-        "release": v.release(),
-        "major": s.major,
-        "minor": s.minor,
-        "patch": s.patch,
-        "build_number": v.build().map(|b| b.number),
-        "build_commit": v.build().map(|b| b.commit.clone()),
-    }))
+    to_value(&v.view())
 }
 
 /// `load_inventory`: loads and validates an inventory file (format by extension).
@@ -235,14 +220,10 @@ pub fn check_certificate_bundle_file(
     check_certificate_bundle(&bytes, passphrase, options_json)
 }
 
-/// A bundle report as JSON, with the derived `worst` and `usable` the core computes.
+/// A bundle report as JSON: the core's view, the report with its verdict
+/// ([`BundleReport::view`]).
 pub fn bundle_report_value(r: &BundleReport) -> Result<Value> {
-    let mut v = to_value(r)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("worst".into(), to_value(&r.worst())?);
-        o.insert("usable".into(), r.is_usable().into());
-    }
-    Ok(v)
+    to_value(&r.view())
 }
 
 /// An appliance record as JSON: `{"record": {...}, "file_name": "...", "saved_path": ...}`.
@@ -269,7 +250,8 @@ pub fn appliance_record_text(text: &str, format: &str, save_dir: Option<&str>) -
     appliance_record_value(&r, saved.as_deref())
 }
 
-/// `vault_key_record`: `{"record": {...}, "findings": [...]}`.
+/// `vault_key_record`: the core's view, the record's fields with `findings` alongside
+/// ([`VaultKeyRecord::view`]).
 pub fn vault_key_record(
     key_path: &str,
     site: &str,
@@ -282,7 +264,7 @@ pub fn vault_key_record(
         parse_date(date, "date")?,
         password_protected,
     )?;
-    Ok(json!({ "record": to_value(&r)?, "findings": to_value(&r.findings())? }))
+    to_value(&r.view())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,8 +533,15 @@ const SET_SECRETS: [&str; 2] = ["backup_password", "certificate_passphrase"];
 /// every field optional, `None`/`null` = defaults, an unknown field is
 /// [`Error::InvalidInput`]) plus what is not JSON: the secrets (separate arguments here, so a
 /// secret in `options_json` is refused), the clients of the site's other appliances, and the
-/// transfer's progress and cancellation. Without `"thresholds"` in `options_json` the
-/// bundle check uses `inventory`'s (the inventory the site comes from).
+/// transfer's progress and cancellation.
+///
+/// C API contract: without `"thresholds"` (absent or `null`) in `options_json`, the bundle
+/// check uses `inventory`'s `[thresholds]`. The C and uniffi APIs name a site only through an
+/// inventory, and the inventory is where a user writes their limits (as `bt_dr_audit` reads
+/// them), so a backup set judges the certificate by the same limits the audit does. Python and
+/// Node take a bare site with no inventory: there an absent `thresholds` is the core's
+/// defaults. The choice sits here only until the core takes the default from the caller
+/// (the report names that core change).
 pub fn backup_set_options(
     options_json: Option<&str>,
     backup_password: Option<&str>,
@@ -568,7 +557,7 @@ pub fn backup_set_options(
             format!("`{key}` is a separate argument, never part of the options JSON"),
         ));
     }
-    let own_thresholds = value.get("thresholds").is_some();
+    let own_thresholds = value.get("thresholds").is_some_and(|t| !t.is_null());
     let mut o = BackupSetOptions::from_json(value)?;
     if !own_thresholds {
         o.thresholds = inventory.thresholds.clone();
@@ -683,14 +672,12 @@ pub fn apply_retention(store_dir: &str, plan: &RetentionPlan) -> Result<Vec<Stri
     store(store_dir)?.apply_retention(plan)
 }
 
-/// Audit options from JSON (`{"max_backup_age_hours", "max_sync_age_hours",
-/// "certificate_horizon_days", "now": RFC 3339}`, every field optional; an absent limit is the
-/// inventory's `[thresholds]`, applied by the core).
+/// Audit options parsed by the core ([`AuditOptions::from_json`]: `{"max_backup_age_hours",
+/// "max_sync_age_hours", "certificate_horizon_days", "now": RFC 3339}`, every field optional;
+/// an absent limit is the inventory's `[thresholds]`, applied by the core; an unknown field is
+/// [`Error::InvalidInput`]).
 pub fn audit_options(options_json: Option<&str>) -> Result<AuditOptions> {
-    match json_or_null(options_json, "audit options")? {
-        Value::Null => Ok(AuditOptions::default()),
-        v => parse_document(&v.to_string(), Format::Json, "audit options", None),
-    }
+    AuditOptions::from_json(json_or_null(options_json, "audit options")?)
 }
 
 /// `audit`.
@@ -746,10 +733,7 @@ pub fn check_atlas_cluster(
     clients: &[(String, BlockingClient)],
     options_json: Option<&str>,
 ) -> Result<AtlasReport> {
-    let opts: AtlasCheckOptions = match json_or_null(options_json, "atlas check options")? {
-        Value::Null => AtlasCheckOptions::default(),
-        v => parse_document(&v.to_string(), Format::Json, "atlas check options", None)?,
-    };
+    let opts = AtlasCheckOptions::from_json(json_or_null(options_json, "atlas check options")?)?;
     let pairs: Vec<(String, Client)> = clients
         .iter()
         .map(|(h, c)| (h.clone(), c.client().clone()))
@@ -777,16 +761,9 @@ pub fn render_runbook(
     bt_dr_core::render_runbook(site, store.as_ref(), table.unwrap_or(&empty))
 }
 
-/// `planned` or `unplanned`.
+/// A failover mode (`planned` or `unplanned`, the core's names).
 pub fn failover_mode(s: &str) -> Result<FailoverMode> {
-    match s.trim() {
-        "planned" => Ok(FailoverMode::Planned),
-        "unplanned" => Ok(FailoverMode::Unplanned),
-        o => Err(Error::invalid_input(
-            "mode",
-            format!("`{o}` is not planned or unplanned"),
-        )),
-    }
+    core_name(s, "mode")
 }
 
 /// Failover options parsed by the core ([`FailoverOptions::from_json`]): `{"settle_timeout_ms",
@@ -921,6 +898,83 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.thresholds.certificate_horizon_days, 400);
+        // `null` is "not given": the inventory's limits, as for an absent key.
+        let o = backup_set_options(
+            Some(r#"{"thresholds": null}"#),
+            None,
+            None,
+            &inv,
+            Vec::new(),
+            &t,
+        )
+        .unwrap();
+        assert_eq!(o.thresholds.certificate_horizon_days, 45);
+    }
+
+    #[test]
+    fn results_are_the_core_views() {
+        let v = parse_version("19.1.8 (37380-749b17ca)").unwrap();
+        let core: ProductVersion = "19.1.8 (37380-749b17ca)".parse().unwrap();
+        assert_eq!(v, to_value(&core.view()).unwrap());
+        assert_eq!(v["build_number"], 37380);
+        assert!(v.get("version").is_none() && v.get("build").is_none());
+
+        let dir = std::env::temp_dir().join(format!("bt-dr-ffi-vk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("vault.key");
+        std::fs::write(&key, b"opaque key bytes").unwrap();
+        let v = vault_key_record(key.to_str().unwrap(), "support", "2026-11-20", false).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Flat: the record's own fields beside its findings, never `{record, findings}`.
+        assert!(v.get("record").is_none());
+        assert_eq!(v["site"], "support");
+        assert_eq!(v["date"], "2026-11-20");
+        assert_eq!(v["findings"][0]["id"], "vault_key_unprotected");
+    }
+
+    #[test]
+    fn names_are_read_by_the_core() {
+        assert_eq!(parse_format(" YML ").unwrap(), Format::Yaml);
+        assert_eq!(parse_archive_kind("event").unwrap(), ArchiveKind::Event);
+        assert_eq!(failover_mode("unplanned").unwrap(), FailoverMode::Unplanned);
+        for e in [
+            parse_format("xml").unwrap_err(),
+            parse_archive_kind("States").unwrap_err(),
+            failover_mode("forced").unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), bt_dr_core::ErrorKind::InvalidInput, "{e}");
+        }
+        assert!(
+            failover_mode("forced")
+                .unwrap_err()
+                .to_string()
+                .contains("planned")
+        );
+    }
+
+    #[test]
+    fn audit_and_atlas_options_from_the_core() {
+        assert_eq!(audit_options(None).unwrap(), AuditOptions::default());
+        assert_eq!(
+            audit_options(Some(r#"{"max_backup_age_hours": 48}"#))
+                .unwrap()
+                .max_backup_age_hours,
+            Some(48)
+        );
+        for bad in [
+            r#"{"max_backup_age": 48}"#,
+            r#"{"max_backup_age_hours": "x"}"#,
+        ] {
+            assert_eq!(
+                audit_options(Some(bad)).unwrap_err().kind(),
+                bt_dr_core::ErrorKind::InvalidInput,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            audit_options(Some("{")).unwrap_err().kind(),
+            bt_dr_core::ErrorKind::Parse
+        );
     }
 
     #[test]

@@ -356,7 +356,7 @@ pub fn check_restore(
     site_product: Option<String>,
 ) -> R<String> {
     let table = upgrade_table_json
-        .map(|t| mapping::parse_upgrade_table(&t, "json"))
+        .map(|t| bt_dr_core::UpgradeTable::from_json_str(&t))
         .transpose()?;
     let check = mapping::check_restore(
         &backup_version,
@@ -793,7 +793,7 @@ impl Client {
 
 fn table(upgrade_table_json: Option<String>) -> R<Option<bt_dr_core::UpgradeTable>> {
     Ok(upgrade_table_json
-        .map(|t| mapping::parse_upgrade_table(&t, "json"))
+        .map(|t| bt_dr_core::UpgradeTable::from_json_str(&t))
         .transpose()?)
 }
 

@@ -3,11 +3,12 @@
 //! ThreadsafeFunction and stop when their [`CancelToken`] is cancelled (the core then removes
 //! the partial file).
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bt_dr_core::api::{
-    self, ArchiveKind, BackupOptions, ReportKind, RetryPolicy, TimeWindow, TransferOptions,
+    self, ArchiveKind, BackupOptions, ReportKind, RetryPolicy, ThrottledProgress, TimeWindow,
+    TransferOptions,
 };
 use bt_dr_core::{FailoverRole, Product, SecretString};
 use napi::Env;
@@ -133,47 +134,69 @@ impl CancelToken {
     }
 }
 
-/// Minimum time between two progress calls (the last chunk of a sized download always reports).
-const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+/// The progress of one transfer as the core paces it ([`ThrottledProgress`] at
+/// [`api::DEFAULT_PROGRESS_INTERVAL`]), so a fast download does not flood the JavaScript thread, and
+/// the cancellation token. Call [`Transfer::finish`] once the transfer is over: it passes on the
+/// final count when pacing held it back (a download of unannounced size).
+pub(crate) struct Transfer {
+    throttle: Option<Arc<ThrottledProgress>>,
+    cancel: Option<api::CancelToken>,
+}
 
-/// Calls `f` at most every [`PROGRESS_INTERVAL`], and always for the last chunk of a sized
-/// transfer, so a fast download does not flood the JavaScript thread.
-pub(crate) fn throttled(
-    f: impl Fn(u64, Option<u64>) + Send + Sync + 'static,
-) -> impl Fn(u64, Option<u64>) + Send + Sync + 'static {
-    let last: Mutex<Option<Instant>> = Mutex::new(None);
-    move |done: u64, total: Option<u64>| {
-        let now = Instant::now();
-        let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
-        let due =
-            last.is_none_or(|t| now.duration_since(t) >= PROGRESS_INTERVAL) || total == Some(done);
-        if due {
-            *last = Some(now);
-            drop(last);
-            f(done, total);
+impl Transfer {
+    /// Paces `f` (when given) and keeps `cancel`.
+    pub(crate) fn new(
+        f: Option<impl Fn(u64, Option<u64>) + Send + Sync + 'static>,
+        cancel: Option<&CancelToken>,
+    ) -> Self {
+        Self {
+            throttle: f.map(ThrottledProgress::with_default_interval),
+            cancel: cancel.map(CancelToken::core),
+        }
+    }
+
+    /// The core progress callback (shares the pacing with [`Transfer::finish`]).
+    pub(crate) fn progress(&self) -> Option<api::Progress> {
+        self.throttle.as_ref().map(ThrottledProgress::progress)
+    }
+
+    /// The core options of the transfer.
+    pub(crate) fn options(&self) -> TransferOptions {
+        TransferOptions {
+            progress: self.progress(),
+            cancel: self.cancel.clone(),
+        }
+    }
+
+    /// The cancellation token, for options that take it apart from progress.
+    pub(crate) fn cancel(&self) -> Option<api::CancelToken> {
+        self.cancel.clone()
+    }
+
+    /// Passes on a held-back final count (see [`ThrottledProgress::finish`]).
+    pub(crate) fn finish(&self) {
+        if let Some(t) = &self.throttle {
+            t.finish();
         }
     }
 }
 
-/// The core progress callback that forwards to a JavaScript function.
-pub(crate) fn progress_of(cb: Option<ProgressFn>) -> Option<api::Progress> {
-    let cb = cb?;
-    Some(Arc::new(throttled(move |done, total| {
-        cb.call(
-            ProgressEvent {
-                done: done as f64,
-                total: total.map(|t| t as f64),
-            },
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
-    })))
-}
-
-fn transfer(cb: Option<ProgressFn>, cancel: Option<&CancelToken>) -> TransferOptions {
-    TransferOptions {
-        progress: progress_of(cb),
-        cancel: cancel.map(|c| c.inner.clone()),
-    }
+/// The transfer state of a JavaScript progress callback (called on the JavaScript thread).
+pub(crate) fn transfer(cb: Option<ProgressFn>, cancel: Option<&CancelToken>) -> Transfer {
+    Transfer::new(
+        cb.map(|cb| {
+            move |done: u64, total: Option<u64>| {
+                cb.call(
+                    ProgressEvent {
+                        done: done as f64,
+                        total: total.map(|t| t as f64),
+                    },
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                );
+            }
+        }),
+        cancel,
+    )
 }
 
 /// The one time window of a session listing, as JavaScript spells it.
@@ -416,13 +439,14 @@ impl Client {
             let t = transfer(on_progress, cancel);
             let opts = BackupOptions {
                 password: password.map(SecretString::from),
-                progress: t.progress,
-                cancel: t.cancel,
+                progress: t.progress(),
+                cancel: t.cancel(),
             };
-            promise(
-                env,
-                async move { out(&c.download_backup(&dir, opts).await?) },
-            )
+            promise(env, async move {
+                let r = c.download_backup(&dir, opts).await;
+                t.finish();
+                out(&r?)
+            })
         })
     }
 
@@ -470,7 +494,9 @@ impl Client {
             let c = self.inner.clone();
             let t = transfer(on_progress, cancel);
             promise(env, async move {
-                out(&c.download_recording(&lsid, &dir, t).await?)
+                let r = c.download_recording(&lsid, &dir, t.options()).await;
+                t.finish();
+                out(&r?)
             })
         })
     }
@@ -495,7 +521,9 @@ impl Client {
             promise(env, async move {
                 let kind: ReportKind = kind.parse()?;
                 let w = window_input(window)?;
-                out(&c.download_report(kind, &w, &dir, t).await?)
+                let r = c.download_report(kind, &w, &dir, t.options()).await;
+                t.finish();
+                out(&r?)
             })
         })
     }
@@ -536,7 +564,9 @@ impl Client {
             promise(env, async move {
                 let kind: ArchiveKind = enum_input("kind", &kind)?;
                 let d = date_input("date", &date)?;
-                out(&c.download_archive(kind, d, index, &dir, t).await?)
+                let r = c.download_archive(kind, d, index, &dir, t.options()).await;
+                t.finish();
+                out(&r?)
             })
         })
     }

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use bt_dr_core::api::Health;
 use bt_dr_core::{
     AtlasCheckOptions, AuditInput, AuditOptions, AuditReport, BackupSetOptions, BackupStore, Error,
-    ErrorKind, FailoverMode, FailoverOptions, FailoverPlan, Inventory, JobSite, RetentionPlan,
+    ErrorReport, FailoverMode, FailoverOptions, FailoverPlan, Inventory, JobSite, RetentionPlan,
     RetentionPolicy, Site, SiteLive, UpgradeTable,
 };
 use napi::Env;
@@ -14,13 +15,11 @@ use napi::Status;
 use napi::bindgen_prelude::{ClassInstance, PromiseRaw, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::client::{CancelToken, Client, ProgressFn, progress_of};
-use crate::convert::{
-    blocking, enum_input, input, js_error, out, promise, set_key, to_camel, to_snake,
-};
+use crate::client::{CancelToken, Client, ProgressFn, Transfer, transfer};
+use crate::convert::{blocking, enum_input, input, js_error, out, promise, set_key, to_snake};
 
 fn store_at(path: &str) -> bt_dr_core::Result<BackupStore> {
     BackupStore::open(path)
@@ -30,23 +29,6 @@ fn site_input(v: Value) -> bt_dr_core::Result<Site> {
     let s: Site = input("site", v)?;
     s.validate()?;
     Ok(s)
-}
-
-/// The `code` of a core error kind named in a details object (`{"kind": "auth", …}`).
-fn with_code(mut details: Value) -> Value {
-    let code = details
-        .get("kind")
-        .and_then(Value::as_str)
-        .and_then(|k| ErrorKind::ALL.iter().find(|x| x.as_str() == k))
-        .map(|k| k.code());
-    if let Some(code) = code {
-        set_key(&mut details, "code", Value::String(code.to_string()));
-    }
-    details
-}
-
-fn error_value(e: &Error) -> Value {
-    with_code(to_camel(e.details()))
 }
 
 /// Options of one backup set: the camelCase object goes to the core's one parser
@@ -85,16 +67,17 @@ pub fn run_backup_set<'e>(
             .flatten()
             .map(|c| c.core())
             .collect();
-        let progress = progress_of(on_progress);
-        let cancel = cancel.map(CancelToken::core);
+        let t = transfer(on_progress, cancel);
         promise(env, async move {
             let store = store_at(&store)?;
             let site = site_input(site)?;
             let mut opts = set_options(options)?;
             opts.other_appliances = others;
-            opts.progress = progress;
-            opts.cancel = cancel;
-            out(&bt_dr_core::run_backup_set(&store, &site, &client, &opts).await?)
+            opts.progress = t.progress();
+            opts.cancel = t.cancel();
+            let r = bt_dr_core::run_backup_set(&store, &site, &client, &opts).await;
+            t.finish();
+            out(&r?)
         })
     })
 }
@@ -114,6 +97,10 @@ pub struct JobProgressEvent {
 /// The JavaScript progress callback of a job.
 pub type JobProgressFn =
     ThreadsafeFunction<JobProgressEvent, Unknown<'static>, JobProgressEvent, Status, false>;
+
+/// Sites a backup job takes at once unless told otherwise. (A binding default until the core
+/// names one next to `run_backup_job`; Python's `run_backup_job` uses the same 4.)
+const DEFAULT_JOB_CONCURRENCY: u32 = 4;
 
 /// `run_backup_job`: backs up many sites (`sites[i]` through `clients[i]` with `options[i]`), at
 /// most `concurrency` at a time; one failing site does not stop the others. Site `i` also takes
@@ -142,7 +129,6 @@ pub fn run_backup_job<'e>(
             .collect();
         let other_counts = other_counts.unwrap_or_default();
         let cb = on_progress.map(Arc::new);
-        let cancel = cancel.map(CancelToken::core);
         let prepared = (|| {
             if sites.len() != clients.len()
                 || (!options.is_empty() && options.len() != sites.len())
@@ -160,6 +146,7 @@ pub fn run_backup_job<'e>(
                 ));
             }
             let mut jobs = Vec::with_capacity(sites.len());
+            let mut transfers = Vec::with_capacity(sites.len());
             let mut options = options.into_iter();
             let mut others = others.into_iter();
             let mut counts = other_counts.into_iter();
@@ -168,45 +155,42 @@ pub fn run_backup_job<'e>(
                 let mut opts = set_options(options.next())?;
                 let n = counts.next().unwrap_or(0) as usize;
                 opts.other_appliances = others.by_ref().take(n).collect();
-                if let Some(cb) = &cb {
-                    let cb = cb.clone();
-                    let name = site.name.clone();
-                    opts.progress = Some(Arc::new(crate::client::throttled(move |done, total| {
-                        cb.call(
-                            JobProgressEvent {
-                                site: name.clone(),
-                                done: done as f64,
-                                total: total.map(|t| t as f64),
-                            },
-                            ThreadsafeFunctionCallMode::NonBlocking,
-                        );
-                    })));
-                }
-                opts.cancel = cancel.clone();
+                // Each site's progress is paced on its own, so one site's burst never hides
+                // another's events.
+                let name = site.name.clone();
+                let t = Transfer::new(
+                    cb.clone().map(|cb| {
+                        move |done: u64, total: Option<u64>| {
+                            cb.call(
+                                JobProgressEvent {
+                                    site: name.clone(),
+                                    done: done as f64,
+                                    total: total.map(|t| t as f64),
+                                },
+                                ThreadsafeFunctionCallMode::NonBlocking,
+                            );
+                        }
+                    }),
+                    cancel,
+                );
+                opts.progress = t.progress();
+                opts.cancel = t.cancel();
+                transfers.push(t);
                 jobs.push(JobSite {
                     site,
                     client,
                     options: opts,
                 });
             }
-            Ok(jobs)
+            Ok((jobs, transfers))
         })();
-        let jobs = prepared.map_err(|e| js_error(env, &e))?;
-        let concurrency = concurrency.unwrap_or(4).max(1) as usize;
+        let (jobs, transfers) = prepared.map_err(|e| js_error(env, &e))?;
+        let concurrency = concurrency.unwrap_or(DEFAULT_JOB_CONCURRENCY) as usize;
         promise(env, async move {
             let store = store_at(&store)?;
             let report = bt_dr_core::run_backup_job(&store, jobs, concurrency).await;
-            let mut v = out(&report)?;
-            if let Some(sites) = v.get_mut("sites").and_then(Value::as_array_mut) {
-                for s in sites {
-                    if let Some(e) = s.get_mut("error")
-                        && !e.is_null()
-                    {
-                        *e = with_code(e.take());
-                    }
-                }
-            }
-            Ok(v)
+            transfers.iter().for_each(Transfer::finish);
+            out(&report)
         })
     })
 }
@@ -267,17 +251,32 @@ pub fn apply_retention(
     })
 }
 
+/// The inputs of `audit` that are not [`AuditOptions`]: the store, live state and upgrade table
+/// travel in the same JavaScript options object.
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-struct AuditIn {
+#[serde(default)]
+struct AuditInputs {
     store: Option<String>,
     live: Vec<SiteLive>,
     upgrade_table: Option<UpgradeTable>,
-    max_backup_age_hours: Option<u32>,
-    max_sync_age_hours: Option<u32>,
-    certificate_horizon_days: Option<i64>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    now: Option<time::OffsetDateTime>,
+}
+
+/// Splits the snake_cased `audit` options object into its inputs and the core's
+/// [`AuditOptions`] (parsed by [`AuditOptions::from_json`], which owns the defaults and refuses
+/// unknown keys).
+fn audit_options(v: Option<Value>) -> bt_dr_core::Result<(AuditInputs, AuditOptions)> {
+    let mut v = v.map(to_snake).unwrap_or(Value::Null);
+    let mut inputs = serde_json::Map::new();
+    if let Value::Object(m) = &mut v {
+        for k in ["store", "live", "upgrade_table"] {
+            if let Some(x) = m.remove(k) {
+                inputs.insert(k.to_string(), x);
+            }
+        }
+    }
+    let inputs: AuditInputs = serde_json::from_value(Value::Object(inputs))
+        .map_err(|e| Error::invalid_input("options", e.to_string()))?;
+    Ok((inputs, AuditOptions::from_json(v)?))
 }
 
 /// `audit`: the readiness audit of `inventory`, with the backup store, live state
@@ -292,17 +291,7 @@ pub fn audit(
         blocking(env, move || {
             let inv: Inventory = input("inventory", inventory)?;
             inv.validate()?;
-            let o: AuditIn = match options {
-                Some(v) if !v.is_null() => input("options", v)?,
-                _ => AuditIn::default(),
-            };
-            // Unset limits stay None: the core takes them from the inventory's thresholds.
-            let opts = AuditOptions {
-                max_backup_age_hours: o.max_backup_age_hours,
-                max_sync_age_hours: o.max_sync_age_hours,
-                certificate_horizon_days: o.certificate_horizon_days,
-                now: o.now,
-            };
+            let (o, opts) = audit_options(options)?;
             let store = o.store.as_deref().map(store_at).transpose()?;
             let table = o.upgrade_table.unwrap_or_default();
             out(&bt_dr_core::audit(AuditInput {
@@ -341,20 +330,20 @@ pub fn collect_live<'e>(
             .zip(clients.iter().map(|c| c.core()))
             .collect();
         promise(env, async move {
-            let live = bt_dr_core::collect_live(&site, &pairs).await;
-            let mut v = out(&live)?;
-            if let Some(apps) = v.get_mut("appliances").and_then(Value::as_array_mut) {
-                for a in apps {
-                    if let Some(e) = a.get_mut("error")
-                        && !e.is_null()
-                    {
-                        *e = with_code(e.take());
-                    }
-                }
-            }
-            Ok(v)
+            out(&bt_dr_core::collect_live(&site, &pairs).await)
         })
     })
+}
+
+/// Appliances a health sweep asks at once unless told otherwise. (A binding default until the
+/// core names one next to `health_sweep`.)
+const DEFAULT_SWEEP_CONCURRENCY: u32 = 8;
+
+/// One appliance of a health sweep: its health, or the error as the core's [`ErrorReport`].
+#[derive(Serialize)]
+struct SweepEntry {
+    health: Option<Health>,
+    error: Option<ErrorReport>,
 }
 
 /// Health of many appliances at once; each entry is `{health}` or `{error}`, in input order.
@@ -366,17 +355,25 @@ pub fn health_sweep<'e>(
 ) -> napi::Result<PromiseRaw<'e, Value>> {
     crate::convert::guard(env, || {
         let clients: Vec<_> = clients.iter().map(|c| c.core()).collect();
-        let n = concurrency.unwrap_or(8).max(1) as usize;
+        let n = concurrency.unwrap_or(DEFAULT_SWEEP_CONCURRENCY) as usize;
         promise(env, async move {
             let results = bt_dr_core::health_sweep(&clients, n).await;
-            let mut v = Vec::with_capacity(results.len());
-            for r in results {
-                v.push(match r {
-                    Ok(h) => json!({ "health": out(&h)?, "error": null }),
-                    Err(e) => json!({ "health": null, "error": error_value(&e) }),
-                });
-            }
-            Ok(Value::Array(v))
+            // `{health, error}` per appliance, the error as the core's `ErrorReport` like every
+            // error kept in a result (the core has no entry type for a sweep yet).
+            let entries: Vec<SweepEntry> = results
+                .into_iter()
+                .map(|r| match r {
+                    Ok(h) => SweepEntry {
+                        health: Some(h),
+                        error: None,
+                    },
+                    Err(e) => SweepEntry {
+                        health: None,
+                        error: Some(e.report()),
+                    },
+                })
+                .collect();
+            out(&entries)
         })
     })
 }
@@ -499,10 +496,7 @@ pub fn check_atlas_cluster<'e>(
             .collect();
         promise(env, async move {
             let site = site_input(site)?;
-            let opts: AtlasCheckOptions = match options {
-                Some(v) if !v.is_null() => input("options", v)?,
-                _ => AtlasCheckOptions::default(),
-            };
+            let opts = AtlasCheckOptions::from_json(options.map(to_snake).unwrap_or(Value::Null))?;
             out(&bt_dr_core::check_atlas_cluster(&site, &pairs, &opts).await?)
         })
     })

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use bt_dr_core::document::Format;
+use bt_dr_core::document::{Format, parse_document};
 use bt_dr_core::{
     ApplianceRecord, BackupName, BundleCheckOptions, BundleReport, Error, Inventory, Product,
     ProductVersion, SecretString, Site, UpgradeTable, VaultKeyRecord,
@@ -16,49 +16,22 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::convert::{
-    blocking, date_input, date_output, input, out, set_key, sync_value, time_input, time_output,
+    blocking, date_input, date_output, input, out, sync_value, time_input, time_output,
 };
 
-fn format_input(s: &str, allowed: &[Format]) -> bt_dr_core::Result<Format> {
-    let f = match s.trim().to_ascii_lowercase().as_str() {
-        "toml" => Format::Toml,
-        "json" => Format::Json,
-        "yaml" | "yml" => Format::Yaml,
-        other => {
-            return Err(Error::invalid_input(
-                "format",
-                format!("`{other}` is not toml, json or yaml"),
-            ));
-        }
-    };
-    if !allowed.contains(&f) {
-        return Err(Error::invalid_input(
-            "format",
-            format!("`{s}` is not supported here (load the file by path instead)"),
-        ));
-    }
-    Ok(f)
+/// The core's parse of a `format` argument (`toml`, `json`, `yaml`/`yml`, any case).
+fn format_input(s: &str) -> bt_dr_core::Result<Format> {
+    s.parse()
 }
 
-fn version_out(v: &ProductVersion) -> Value {
-    let s = v.semver();
-    json!({
-        "text": v.to_string(),
-        "release": v.release(),
-        "major": s.major,
-        "minor": s.minor,
-        "patch": s.patch,
-        "build": v.build().map(|b| json!({ "number": b.number, "commit": b.commit })),
-    })
-}
-
-/// `parse_version`: parses `X.Y.Z` or the `check_health` form `X.Y.Z (build-commit)`.
+/// `parse_version`: parses `X.Y.Z` or the `check_health` form `X.Y.Z (build-commit)` into the
+/// core's [`ProductVersion::view`] (camelCase keys).
 #[napi(catch_unwind, ts_return_type = "any")]
 pub fn parse_version(env: Env, text: String) -> napi::Result<Value> {
     crate::convert::guard(&env, || {
         sync_value(
             &env,
-            text.parse::<ProductVersion>().map(|v| version_out(&v)),
+            text.parse::<ProductVersion>().and_then(|v| out(&v.view())),
         )
     })
 }
@@ -69,7 +42,7 @@ pub fn parse_inventory(env: Env, text: String, format: String) -> napi::Result<V
     crate::convert::guard(&env, || {
         sync_value(
             &env,
-            format_input(&format, &[Format::Toml, Format::Json, Format::Yaml])
+            format_input(&format)
                 .and_then(|f| Inventory::parse(&text, f))
                 .and_then(|i| out(&i)),
         )
@@ -224,14 +197,13 @@ pub fn check_restore_onto(
     })
 }
 
-/// `load_upgrade_table` (text form): parses a supported-upgrade table (`toml` or `json`).
+/// `load_upgrade_table` (text form): parses a supported-upgrade table in `format` (the core's
+/// document parser, as `load_upgrade_table` and the C binding use it).
 #[napi(catch_unwind, ts_return_type = "any")]
 pub fn parse_upgrade_table(env: Env, text: String, format: String) -> napi::Result<Value> {
     crate::convert::guard(&env, || {
-        let r = format_input(&format, &[Format::Toml, Format::Json]).and_then(|f| match f {
-            Format::Json => UpgradeTable::from_json_str(&text),
-            _ => UpgradeTable::from_toml_str(&text),
-        });
+        let r = format_input(&format)
+            .and_then(|f| parse_document::<UpgradeTable>(&text, f, "upgrade table", None));
         sync_value(&env, r.and_then(|t| out(&t)))
     })
 }
@@ -290,11 +262,9 @@ pub fn check_certificate_bundle(
                 }
                 Either::B(b) => b,
             };
-            out(&bt_dr_core::check_certificate_bundle(
-                &bytes,
-                &passphrase,
-                &opts,
-            )?)
+            // The core's view: the report with its verdict (`usable`, `worst`).
+            let report = bt_dr_core::check_certificate_bundle(&bytes, &passphrase, &opts)?;
+            out(&report.view())
         })
     })
 }
@@ -314,13 +284,15 @@ pub fn check_certificate_pair(env: Env, primary: Value, backup: Value) -> napi::
     })
 }
 
-/// `appliance_record` (text form): parses and validates an `/appliance` record (`toml` or `json`).
+/// `appliance_record` (text form): parses an `/appliance` record in `format` and validates it
+/// (the core's document parser and rules, as `appliance_record_load` and the C binding use them).
 #[napi(catch_unwind, ts_return_type = "any")]
 pub fn appliance_record_parse(env: Env, text: String, format: String) -> napi::Result<Value> {
     crate::convert::guard(&env, || {
-        let r = format_input(&format, &[Format::Toml, Format::Json]).and_then(|f| match f {
-            Format::Json => ApplianceRecord::from_json_str(&text),
-            _ => ApplianceRecord::from_toml_str(&text),
+        let r = format_input(&format).and_then(|f| {
+            let a: ApplianceRecord = parse_document(&text, f, "appliance record", None)?;
+            a.validate()?;
+            Ok(a)
         });
         sync_value(&env, r.and_then(|a| out(&a)))
     })
@@ -370,8 +342,8 @@ pub fn appliance_record_save(
     })
 }
 
-/// `vault_key_record`: hashes a downloaded Vault key file and records it (never its content),
-/// with the core's findings about it.
+/// `vault_key_record`: hashes a downloaded Vault key file and records it (never its content):
+/// the core's [`VaultKeyRecord::view`], the record with its findings.
 #[napi(catch_unwind, ts_return_type = "Promise<any>")]
 pub fn vault_key_record(
     env: &Env,
@@ -384,10 +356,7 @@ pub fn vault_key_record(
         blocking(env, move || {
             let d = date_input("date", &date)?;
             let rec = VaultKeyRecord::from_file(&path, &site, d, password_protected)?;
-            let mut v = out(&rec)?;
-            set_key(&mut v, "date", date_output(rec.date));
-            set_key(&mut v, "findings", out(&rec.findings())?);
-            Ok(v)
+            out(&rec.view())
         })
     })
 }

@@ -182,6 +182,9 @@ test('runBackupJob: one site fails, the other succeeds', async () => {
   assert.equal(failed.report, null)
   assert.equal(failed.error?.code, 'BT_DR_AUTH')
   assert.equal(failed.error?.kind, 'auth')
+  // The core's ErrorReport: the error's fields are under `details`.
+  assert.equal(failed.error?.details.kind, 'auth')
+  assert.equal(typeof failed.error?.message, 'string')
   assert.ok(!JSON.stringify(job).includes('wrong-secret-123'))
   assert.ok(events.some((e) => e.site === 'support'))
   assert.equal(typeof ok.elapsedMs, 'number')
@@ -239,6 +242,9 @@ test('audit with store and live state; auditMarkdown; healthSweep', async () => 
   assert.equal(sweep[0].error, null)
   assert.equal(sweep[1].health, null)
   assert.equal(sweep[1].error?.code, 'BT_DR_NETWORK')
+  assert.equal(sweep[1].error?.kind, 'network')
+  assert.equal(sweep[1].error?.details.kind, 'network')
+  assert.deepEqual(Object.keys(sweep[1].error ?? {}).sort(), ['code', 'details', 'kind', 'message'])
 })
 
 test('renderRunbook', async () => {

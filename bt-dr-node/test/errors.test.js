@@ -107,6 +107,25 @@ test('BT_DR_API carries the appliance message and HTTP status', async () => {
   }))
 })
 
+test('error.details is the core details object, typed in index.d.ts', async () => {
+  await sim.control('/appliances/0/fault', { endpoint: 'command', fault: 'server_error', value: 503 })
+  /** @type {unknown} */
+  let caught = null
+  try {
+    await quick().getAppliances()
+  } catch (e) {
+    caught = e
+  }
+  assert.ok(bt.isBtDrError(caught))
+  // Declared on BtDrError (no cast): the same snake_case object Python and C report.
+  /** @type {Record<string, unknown>} */
+  const details = caught.details
+  assert.equal(details.kind, 'api')
+  assert.equal(details.http_status, 503)
+  assert.equal(details.message, caught.message)
+  assert.equal(caught.httpStatus, details.http_status, 'the camelCase property mirrors it')
+})
+
 test('BT_DR_PARSE: malformed XML', async () => {
   await sim.control('/appliances/0/fault', { endpoint: 'command', fault: 'malformed_xml' })
   await assert.rejects(quick().checkHealth(), rejectsWith('BT_DR_PARSE'))

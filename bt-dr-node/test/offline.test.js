@@ -58,9 +58,19 @@ test('parseVersion', () => {
     major: 19,
     minor: 1,
     patch: 8,
-    build: { number: 37380, commit: '749b17ca33d2475427428f263608ae98d69f7a35' },
+    buildNumber: 37380,
+    buildCommit: '749b17ca33d2475427428f263608ae98d69f7a35',
   })
-  assert.equal(bt.parseVersion('24.1.2').build, null)
+  // The core's flat view: a bare version has null build fields, not a missing build object.
+  assert.deepEqual(bt.parseVersion('24.1.2'), {
+    text: '24.1.2',
+    release: '24.1.2',
+    major: 24,
+    minor: 1,
+    patch: 2,
+    buildNumber: null,
+    buildCommit: null,
+  })
   assert.throws(() => bt.parseVersion('24.x'), hasCode('BT_DR_PARSE'))
   assert.doesNotThrow(() => JSON.stringify(v))
 })
@@ -195,12 +205,17 @@ test('checkCertificateBundle from a path and from bytes', async () => {
   assert.equal(leaf.class, 'ca_signed')
   assert.ok(leaf.dnsNames.includes('bt-b.example.com'))
   assert.ok(!r.findings.some((f) => f.severity === 'error' || f.severity === 'critical'), JSON.stringify(r.findings))
+  // The core's verdict comes with the report.
+  assert.equal(r.usable, true)
+  assert.ok(r.worst === null || r.worst === 'info' || r.worst === 'warning', String(r.worst))
 
   const bytes = await fs.readFile(p12('default_chain.p12'))
   assert.deepEqual(await bt.checkCertificateBundle(bytes, 'fixture-pass', opts), r)
 
   const expired = await bt.checkCertificateBundle(p12('expired.p12'), 'fixture-pass', opts)
   assert.ok(expired.findings.some((f) => f.severity === 'critical' || f.severity === 'error'))
+  assert.equal(expired.usable, false)
+  assert.equal(expired.worst, expired.findings[0].severity, 'findings are most severe first')
   const open = await bt.checkCertificateBundle(p12('no_passphrase.p12'), '', opts)
   assert.ok(open.findings.some((f) => f.id === 'no_passphrase'))
 

@@ -6,11 +6,12 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bt_dr_core::api::{
-    ArchiveKind, BackupOptions, BlockingClient, CancelToken, Client, ClientBuilder, Progress,
-    ReportKind, RetryPolicy, TransferOptions,
+    ArchiveKind, BackupOptions, BlockingClient, CancelToken, Client, ClientBuilder,
+    DEFAULT_PROGRESS_INTERVAL, Progress, ReportKind, RetryPolicy, ThrottledProgress,
+    TransferOptions,
 };
 use bt_dr_core::{Error, FailoverRole, SecretString};
 use pyo3::prelude::*;
@@ -22,8 +23,6 @@ use crate::ops::{product_of, window_from};
 
 /// How often a blocked call looks for a pending signal (Ctrl-C).
 const SIGNAL_POLL: Duration = Duration::from_millis(100);
-/// Smallest interval between two calls of a user's progress callback.
-const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 /// How long a cancelled operation may take to clean up after itself.
 pub const CANCEL_GRACE: Duration = Duration::from_secs(3);
 
@@ -79,63 +78,24 @@ where
     }
 }
 
-/// Calls the user's progress callback (throttled) and checks for signals; an exception from
-/// either cancels the transfer and is re-raised when the core has cleaned up.
+/// The Python end of a progress hook: the user's callback, the transfer's cancel token and
+/// the exception that stopped it. Throttling is not decided here: the core's
+/// [`ThrottledProgress`] decides which events reach [`Sink::call`].
 #[derive(Debug)]
-pub struct ProgressHook {
+struct Sink {
     callback: Option<Py<PyAny>>,
     cancel: CancelToken,
     failure: Mutex<Option<PyErr>>,
-    last: Mutex<(Option<Instant>, u64, Option<u64>)>,
+    /// The last `(done, total)` handed to the callback (None: none yet), so that
+    /// [`ProgressHook::finish`] can tell whether the final count was seen.
+    last: Mutex<Option<(u64, Option<u64>)>>,
 }
 
-impl ProgressHook {
-    /// A hook around an optional Python callable `(done, total) -> None`.
-    pub fn new(callback: Option<Py<PyAny>>) -> Arc<Self> {
-        Arc::new(Self {
-            callback,
-            cancel: CancelToken::new(),
-            failure: Mutex::new(None),
-            last: Mutex::new((None, 0, None)),
-        })
-    }
-
-    /// The token the core watches.
-    pub fn token(&self) -> CancelToken {
-        self.cancel.clone()
-    }
-
-    /// Progress and cancel of a transfer, both through this hook.
-    pub fn transfer(self: &Arc<Self>) -> TransferOptions {
-        TransferOptions {
-            progress: Some(self.progress()),
-            cancel: Some(self.token()),
-        }
-    }
-
-    /// The core-side progress callback.
-    pub fn progress(self: &Arc<Self>) -> Progress {
-        let me = self.clone();
-        Arc::new(move |done, total| me.tick(done, total))
-    }
-
-    fn tick(&self, done: u64, total: Option<u64>) {
-        if self.cancel.is_cancelled() {
-            return;
-        }
-        {
-            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            let due = last.0.is_none_or(|t| now - t >= PROGRESS_EVERY) || Some(done) == total;
-            if !due {
-                return;
-            }
-            *last = (Some(now), done, total);
-        }
-        self.call(done, total);
-    }
-
+impl Sink {
+    /// Calls the callback and checks for signals; an exception from either is kept and
+    /// cancels the transfer (the core then cleans up and the exception is re-raised).
     fn call(&self, done: u64, total: Option<u64>) {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((done, total));
         Python::attach(|py| {
             let r = match &self.callback {
                 Some(cb) => cb.call1(py, (done, total)).map(|_| ()),
@@ -147,6 +107,65 @@ impl ProgressHook {
                 self.cancel.cancel();
             }
         });
+    }
+
+    /// The exception that stopped the transfer, if any (taken: it is raised once).
+    fn take_failure(&self) -> Option<PyErr> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
+
+/// Calls the user's progress callback at the core's pace ([`DEFAULT_PROGRESS_INTERVAL`]) and
+/// checks for signals; an exception from either cancels the transfer and is re-raised when the
+/// core has cleaned up.
+#[derive(Debug)]
+pub struct ProgressHook {
+    sink: Arc<Sink>,
+    throttle: Arc<ThrottledProgress>,
+}
+
+impl ProgressHook {
+    /// A hook around an optional Python callable `(done, total) -> None`.
+    pub fn new(callback: Option<Py<PyAny>>) -> Arc<Self> {
+        let sink = Arc::new(Sink {
+            callback,
+            cancel: CancelToken::new(),
+            failure: Mutex::new(None),
+            last: Mutex::new(None),
+        });
+        let to = sink.clone();
+        let throttle = ThrottledProgress::new(DEFAULT_PROGRESS_INTERVAL, move |done, total| {
+            to.call(done, total)
+        });
+        Arc::new(Self { sink, throttle })
+    }
+
+    /// The token the core watches.
+    pub fn token(&self) -> CancelToken {
+        self.sink.cancel.clone()
+    }
+
+    /// Progress and cancel of a transfer, both through this hook.
+    pub fn transfer(self: &Arc<Self>) -> TransferOptions {
+        TransferOptions {
+            progress: Some(self.progress()),
+            cancel: Some(self.token()),
+        }
+    }
+
+    /// The core-side progress callback (throttled by the core; silent once cancelled, so a
+    /// failed callback is not called again while the core stops).
+    pub fn progress(self: &Arc<Self>) -> Progress {
+        let sink = self.sink.clone();
+        let throttle = self.throttle.clone();
+        Arc::new(move |done, total| {
+            if !sink.cancel.is_cancelled() {
+                throttle.report(done, total);
+            }
+        })
     }
 
     /// Runs `fut` (which uses this hook's progress and token) and finishes with [`Self::finish`].
@@ -166,27 +185,22 @@ impl ProgressHook {
     }
 
     /// After the transfer: the exception that stopped it, else the core's result; on success
-    /// the callback sees the final byte count once even if throttling skipped it.
+    /// the callback sees the final byte count once: the event throttling held back, or the
+    /// result's size when no event carried it.
     pub fn finish<T>(&self, r: PyResult<T>, size_of: impl Fn(&T) -> u64) -> PyResult<T> {
-        if let Some(e) = self
-            .failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some(e) = self.sink.take_failure() {
             return Err(e);
         }
         let v = r?;
-        let (_, reported, total) = *self.last.lock().unwrap_or_else(|e| e.into_inner());
-        let size = size_of(&v);
-        if self.callback.is_some() && reported != size {
-            self.call(size, total.or(Some(size)));
-            if let Some(e) = self
-                .failure
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-            {
+        if self.sink.callback.is_some() {
+            self.throttle.finish();
+            let size = size_of(&v);
+            let last = *self.sink.last.lock().unwrap_or_else(|e| e.into_inner());
+            if last.map(|(done, _)| done) != Some(size) {
+                let total = last.and_then(|(_, t)| t).or(Some(size));
+                self.sink.call(size, total);
+            }
+            if let Some(e) = self.sink.take_failure() {
                 return Err(e);
             }
         }

@@ -139,20 +139,6 @@ pub fn parse_rfc3339(s: &str, field: &str) -> PyResult<OffsetDateTime> {
     )
 }
 
-/// A product version as JSON: text, release and parts.
-pub fn version_json(v: &ProductVersion) -> Value {
-    let s = v.semver();
-    serde_json::json!({
-        "text": v.to_string(),
-        "release": v.release(),
-        "major": s.major,
-        "minor": s.minor,
-        "patch": s.patch,
-        "build_number": v.build().map(|b| b.number),
-        "build_commit": v.build().map(|b| b.commit.clone()),
-    })
-}
-
 /// Parses a product version (`X.Y.Z` or the check_health form with build).
 pub fn parse_version(text: &str) -> PyResult<ProductVersion> {
     py_result(text.parse())

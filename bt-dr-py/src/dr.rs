@@ -288,11 +288,9 @@ pub fn audit<'py>(
             _ => Vec::new(),
         };
         let table = table_from(upgrade_table)?;
-        // Absent values come from the inventory's thresholds (the core's rule).
-        let opts: AuditOptions = match options {
-            Some(o) if !o.is_none() => from_py(o, "audit options")?,
-            _ => AuditOptions::default(),
-        };
+        // The core's parser (unknown keys refused, `null` the defaults); absent values come
+        // from the inventory's thresholds (the core's rule).
+        let opts = py_result(AuditOptions::from_json(json_or_null(options)?))?;
         let report = py
             .detach(|| {
                 bt_dr_core::audit(AuditInput {
@@ -421,10 +419,7 @@ pub fn check_atlas_cluster<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let site = site_from(site)?;
-        let opts: AtlasCheckOptions = match options {
-            Some(o) if !o.is_none() => from_py(o, "atlas check options")?,
-            _ => AtlasCheckOptions::default(),
-        };
+        let opts = py_result(AtlasCheckOptions::from_json(json_or_null(options)?))?;
         let list = clients_of(clients)?;
         let runtime = list.first().map(|(_, bc)| bc.clone());
         let pairs: Vec<(String, Client)> = list

@@ -1,6 +1,7 @@
 //! The exception hierarchy: `bt_dr.BtDrError` and one subclass per [`ErrorKind`], named by
-//! [`ErrorKind::python_class`]. Every raised exception carries `kind`, `message` and
-//! `details` (the core's [`Error::details`]), and each detail field as an attribute too.
+//! [`ErrorKind::python_class`]. Every raised exception carries `kind`, `code` (the stable
+//! `BT_DR_*` code), `message` and `details` (the core's [`Error::details`]), and each detail
+//! field as an attribute too.
 
 use bt_dr_core::{Error, ErrorKind};
 use pyo3::create_exception;
@@ -14,7 +15,7 @@ create_exception!(
     bt_dr,
     BtDrError,
     PyException,
-    "Base class of every bt-dr error; `kind`, `message` and `details` describe it."
+    "Base class of every bt-dr error; `kind`, `code`, `message` and `details` describe it."
 );
 create_exception!(
     bt_dr,
@@ -203,15 +204,18 @@ pub fn py_result<T>(r: bt_dr_core::Result<T>) -> PyResult<T> {
     r.map_err(to_pyerr)
 }
 
-/// Registers the classes on the module, each with a class-level `kind`.
+/// Registers the classes on the module, each with a class-level `kind` and `code` (so
+/// `except InvalidInput as e: e.code` and `InvalidInput.code` read alike; the base has None).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     let base = py.get_type::<BtDrError>();
     base.setattr("kind", py.None())?;
+    base.setattr("code", py.None())?;
     m.add("BtDrError", base)?;
     for kind in ErrorKind::ALL {
         let ty = exception_type(py, kind);
         ty.setattr("kind", kind.as_str())?;
+        ty.setattr("code", kind.code())?;
         m.add(kind.python_class(), ty)?;
     }
     Ok(())

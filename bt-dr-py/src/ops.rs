@@ -15,21 +15,13 @@ use serde_json::{Value, json};
 
 use crate::convert::{
     date_str, from_json, from_py, json_to_py, parse_date, parse_time, parse_version as parse_pv,
-    py_to_json, time_str, to_json, to_py, version_json,
+    py_to_json, time_str, to_json, to_py,
 };
 use crate::errors::py_result;
 
-/// Parses a document format name.
+/// Parses a document format name (the core's parser: `toml`, `json`, `yaml`/`yml`, any case).
 pub fn format_of(s: &str) -> PyResult<Format> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "toml" => Ok(Format::Toml),
-        "json" => Ok(Format::Json),
-        "yaml" | "yml" => Ok(Format::Yaml),
-        o => py_result(Err(Error::invalid_input(
-            "format",
-            format!("`{o}` is not toml, json or yaml"),
-        ))),
-    }
+    py_result(s.parse())
 }
 
 /// Parses a product name (`rs` or `pra`).
@@ -57,7 +49,8 @@ fn document<T: DeserializeOwned>(
         },
         (None, Some(t), None) => py_result(parse_document(
             t,
-            format_of(format.unwrap_or("toml"))?,
+            // Text without a format is TOML, the format of every bt-dr document example.
+            format.map(format_of).transpose()?.unwrap_or(Format::Toml),
             what,
             None,
         )),
@@ -78,7 +71,7 @@ pub fn operations(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 /// Parses `X.Y.Z` or the check_health form with build.
 #[pyfunction]
 pub fn parse_version<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    crate::errors::guard(|| json_to_py(py, &version_json(&parse_pv(text)?)))
+    crate::errors::guard(|| to_py(py, &parse_pv(text)?.view()))
 }
 
 /// Orders two versions as bt-dr does: -1, 0 or 1.
@@ -120,10 +113,13 @@ pub fn load_upgrade_table<'py>(
     })
 }
 
+/// A backup name as JSON: the core's serde fields (`version` as its string, the date and time
+/// of day in the file name's `YYYY-MM-DD` / `HH:MM:SS` forms) and the `file_name` they make.
+/// The same mapping as the C binding's `backup_name_value`; the core has no view for it yet.
 fn backup_name_json(n: &BackupName) -> Value {
     json!({
         "file_name": n.to_string(),
-        "version": version_json(&n.version),
+        "version": n.version.to_string(),
         "site": n.site,
         "date": date_str(n.date),
         "time": n.time.map(time_str),
@@ -140,17 +136,16 @@ pub fn parse_backup_name<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py
     })
 }
 
-/// Builds a default NSB backup file name.
+/// Builds a default NSB backup file name and returns it (the core's `BackupName` Display).
 #[pyfunction]
 #[pyo3(signature = (version, site, date, id, time=None))]
-pub fn format_backup_name<'py>(
-    py: Python<'py>,
+pub fn format_backup_name(
     version: &str,
     site: &str,
     date: &str,
     id: &str,
     time: Option<&str>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<String> {
     crate::errors::guard(|| {
         let t = time.map(|t| parse_time(t, "time")).transpose()?;
         let n = py_result(BackupName::new(
@@ -160,7 +155,7 @@ pub fn format_backup_name<'py>(
             t,
             id,
         ))?;
-        json_to_py(py, &backup_name_json(&n))
+        Ok(n.to_string())
     })
 }
 
@@ -241,15 +236,6 @@ pub fn nsb_coverage<'py>(
     })
 }
 
-fn bundle_json(r: &BundleReport) -> PyResult<Value> {
-    let mut v = to_json(r)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("worst".into(), to_json(&r.worst())?);
-        o.insert("usable".into(), r.is_usable().into());
-    }
-    Ok(v)
-}
-
 /// Opens and checks a p12 certificate bundle. The passphrase never leaves this call.
 #[pyfunction]
 #[pyo3(signature = (data, passphrase, options=None))]
@@ -268,7 +254,7 @@ pub fn check_certificate_bundle<'py>(
         let report = py
             .detach(|| bt_dr_core::check_certificate_bundle(&data, &secret, &opts))
             .map_err(crate::errors::to_pyerr)?;
-        json_to_py(py, &bundle_json(&report)?)
+        to_py(py, &report.view())
     })
 }
 
@@ -334,15 +320,6 @@ pub fn appliance_record_save(data: &Bound<'_, PyAny>, dir: PathBuf) -> PyResult<
     })
 }
 
-fn vault_json(r: &VaultKeyRecord) -> PyResult<Value> {
-    let mut v = to_json(r)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("date".into(), date_str(r.date).into());
-        o.insert("findings".into(), to_json(&r.findings())?);
-    }
-    Ok(v)
-}
-
 /// Records a downloaded Vault encryption key (hash, size, protection) with its findings.
 #[pyfunction]
 pub fn vault_key_record<'py>(
@@ -359,7 +336,7 @@ pub fn vault_key_record<'py>(
             parse_date(date, "date")?,
             password_protected,
         ))?;
-        json_to_py(py, &vault_json(&r)?)
+        to_py(py, &r.view())
     })
 }
 

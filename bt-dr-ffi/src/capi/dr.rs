@@ -154,7 +154,8 @@ unsafe fn host_clients(
 /// {"certificate_horizon_days": 30, "min_rsa_bits": 2048, ...}, "appliance_records":
 /// ["/path/bt-a.toml"], "vault_key": {"path": "/path/vault.key", "password_protected": true}}`
 /// (every field optional, parsed by the core; `reporting_kinds` absent = every kind the
-/// product has; `thresholds` absent = the inventory's `[thresholds]`). An unknown field, or a
+/// product has; `thresholds` absent or null = `inventory`'s `[thresholds]` — the C API's
+/// contract: a site comes with its inventory, whose limits the audit applies too). An unknown field, or a
 /// secret in the JSON, is `BT_DR_STATUS_INVALID_INPUT`; malformed JSON `BT_DR_STATUS_PARSE`.
 /// `backup_password` and `certificate_passphrase` may be NULL. `progress`, `userdata` and
 /// `cancel` as for `bt_dr_download_backup` (progress is the NSB download's).
@@ -517,7 +518,9 @@ pub unsafe extern "C" fn bt_dr_live_state_free(live: *mut bt_dr_live_state) -> b
 /// rules are then skipped. `table` may be NULL (no listed upgrade sources). `options_json` may be
 /// NULL or `{"max_backup_age_hours": N, "max_sync_age_hours": N, "certificate_horizon_days": N,
 /// "now": RFC 3339}` (every field optional; an absent or null limit is the inventory's
-/// `[thresholds]`: 26 h, the sync-stale rule, 30 days unless the inventory says otherwise).
+/// `[thresholds]`: 26 h, the sync-stale rule, 30 days unless the inventory says otherwise),
+/// parsed by the core: an unknown field or a value of the wrong type is
+/// `BT_DR_STATUS_INVALID_INPUT`, malformed JSON `BT_DR_STATUS_PARSE`.
 /// Free `*out_report` with `bt_dr_audit_report_free`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_audit(

@@ -82,8 +82,9 @@ pub struct bt_dr_bundle_report {
 
 /// Parses a product version, `X.Y.Z` or the `check_health` form `X.Y.Z (<build>-<commit>)`.
 ///
-/// `*out_json`: `{"text": "19.1.8 (37380-749b…)", "release": "19.1.8", "major": 19,
-/// "minor": 1, "patch": 8, "build_number": 37380 | null, "build_commit": "749b…" | null}`.
+/// `*out_json`: the core's version view (`VersionView`, the same JSON every binding returns):
+/// `{"text": "19.1.8 (37380-749b…)", "release": "19.1.8", "major": 19, "minor": 1, "patch": 8,
+/// "build_number": 37380 | null, "build_commit": "749b…" | null}`.
 /// Fails with `BT_DR_STATUS_PARSE`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_parse_version(
@@ -411,7 +412,8 @@ pub unsafe extern "C" fn bt_dr_check_certificate_bundle_file(
     })
 }
 
-/// The report as JSON:
+/// The report as JSON — the core's view (`BundleReport::view`: the report with its verdict,
+/// the same JSON every binding returns):
 /// `{"certificates": [{"subject", "issuer", "issued_to", "issued_by", "dns_names": [],
 /// "ip_addresses": [], "not_before": RFC 3339, "not_after": RFC 3339, "serial", "sha256",
 /// "is_ca", "key_algorithm": "rsa"|"ec"|..., "key_bits", "class", "friendly_name"}],
@@ -573,8 +575,10 @@ pub unsafe extern "C" fn bt_dr_appliance_record_parse(
 /// otherwise) for `site`, downloaded on `date` (`YYYY-MM-DD`); `password_protected` is what the
 /// operator chose when downloading.
 ///
-/// `*out_json`: `{"record": {"site", "date": "YYYY-MM-DD", "file_name", "sha256", "size",
-/// "password_protected", "recorded_at": RFC 3339}, "findings": [finding, ...]}`.
+/// `*out_json`: the core's view (`VaultKeyRecord::view`, the same JSON every binding returns),
+/// the record's fields with its findings alongside: `{"site", "date": "YYYY-MM-DD",
+/// "file_name", "sha256", "size", "password_protected", "recorded_at": RFC 3339, "findings":
+/// [finding, ...]}`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_vault_key_record(
     key_path: *const c_char,

@@ -364,7 +364,11 @@ static void test_audit_and_runbook(bt_dr_inventory *inv, bt_dr_client *primary, 
   CONTAINS(json, "\"id\":\"no_backup\"");
   FREE(json);
   bt_dr_audit_report_free(report);
-  FAILS(BT_DR_STATUS_PARSE, bt_dr_audit(inv, NULL, NULL, NULL, "{\"max_backup_age_hours\":\"x\"}", &report));
+  /* Options are parsed by the core's AuditOptions::from_json, as in every binding: a wrong type
+   * or an unknown key is invalid input, only malformed JSON is a parse error. */
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_audit(inv, NULL, NULL, NULL, "{\"max_backup_age_hours\":\"x\"}", &report));
+  FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_audit(inv, NULL, NULL, NULL, "{\"max_backup_age\":48}", &report));
+  FAILS(BT_DR_STATUS_PARSE, bt_dr_audit(inv, NULL, NULL, NULL, "{\"max_backup_age_hours\":", &report));
   /* A null limit is the inventory's threshold. */
   OK(bt_dr_audit(inv, store, live, NULL, "{\"max_backup_age_hours\":null,\"certificate_horizon_days\":null}", &report));
   bt_dr_audit_report_free(report);

@@ -337,6 +337,9 @@ static void test_records(void) {
   fputs("opaque key bytes", f);
   fclose(f);
   OK(bt_dr_vault_key_record(path, "support", "2026-11-20", false, &json));
+  /* The core's flat view: the record's fields and its findings side by side, no nesting. */
+  CHECK(strstr(json, "\"record\"") == NULL);
+  CONTAINS(json, "\"site\":\"support\"");
   CONTAINS(json, "\"date\":\"2026-11-20\"");
   CONTAINS(json, "\"size\":16");
   CONTAINS(json, "\"vault_key_unprotected\"");

@@ -131,10 +131,11 @@ def _doc_args(source: Document, fmt: Optional[str]) -> Dict[str, Any]:
         return {"data": source._native()}
     if isinstance(source, Mapping):
         return {"data": to_jsonable(dict(source))}
+    # A text without a format is read as the native layer's default (TOML); no default here.
     if isinstance(source, bytes):
-        return {"text": source.decode("utf-8"), "format": fmt or "toml"}
+        return {"text": source.decode("utf-8"), "format": fmt or None}
     if isinstance(source, str) and "\n" in source:
-        return {"text": source, "format": fmt or "toml"}
+        return {"text": source, "format": fmt or None}
     return {"path": os.fspath(source), "format": fmt}
 
 
@@ -234,7 +235,7 @@ def format_backup_name(
 ) -> str:
     """Builds a default NSB backup file name (checked to parse back to the same parts)."""
     t = time.isoformat() if isinstance(time, _dt.time) else time
-    return str(_native.format_backup_name(_version(version), site, _day(date), id, t)["file_name"])
+    return _native.format_backup_name(_version(version), site, _day(date), id, t)
 
 
 def load_upgrade_table(source: Document, *, format: Optional[str] = None) -> UpgradeTable:

@@ -98,6 +98,16 @@ class ProductVersion(Model):
     build_number: Optional[int] = None
     build_commit: Optional[str] = None
 
+    @classmethod
+    def from_dict(cls, data: Any) -> "ProductVersion":
+        """Builds the version from its view (``parse_version``'s dict) or from the string the
+        core serialises a version as inside other results (``BackupName.version``)."""
+        if isinstance(data, str):
+            from . import _native
+
+            data = _native.parse_version(data)
+        return super().from_dict(data)
+
     def __str__(self) -> str:
         return self.text
 
@@ -379,6 +389,12 @@ class BackupName(Model):
     date: _dt.date
     time: Optional[_dt.time]
     id: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The core's JSON form: ``version`` as its string, as ``parse_backup_name`` gives it."""
+        d = super().to_dict()
+        d["version"] = self.version.text
+        return d
 
     def __str__(self) -> str:
         return self.file_name

@@ -16,65 +16,85 @@ class BtDrError(Exception):
     """Base class of every bt-dr error."""
 
     kind: Optional[str]
+    # The stable ``BT_DR_*`` code of the kind (Node's ``error.code``, the C status name).
+    code: Optional[str]
     message: str
     details: Dict[str, Any]
     def __getattr__(self, name: str) -> Any: ...
 
 class InvalidInput(BtDrError):
     kind: str
+    code: str
 
 class ParseError(BtDrError):
     kind: str
+    code: str
 
 class IoError(BtDrError):
     kind: str
+    code: str
 
 class CertificateError(BtDrError):
     kind: str
+    code: str
 
 class WrongPassphrase(BtDrError):
     kind: str
+    code: str
 
 class VersionIncompatible(BtDrError):
     kind: str
+    code: str
 
 class IntegrityError(BtDrError):
     kind: str
+    code: str
 
 class AuthError(BtDrError):
     kind: str
+    code: str
 
 class PermissionDenied(BtDrError):
     kind: str
+    code: str
 
 class RateLimited(BtDrError):
     kind: str
+    code: str
 
 class ApiError(BtDrError):
     kind: str
+    code: str
 
 class TlsError(BtDrError):
     kind: str
+    code: str
 
 class NetworkError(BtDrError):
     kind: str
+    code: str
 
 class TimeoutError(BtDrError):
     kind: str
+    code: str
 
 class Cancelled(BtDrError):
     kind: str
+    code: str
 
 class Refused(BtDrError):
     kind: str
+    code: str
 
 class NotFound(BtDrError):
     kind: str
+    code: str
 
 class InternalError(BtDrError):
     """A defect inside bt-dr (a caught Rust panic); never caused by input."""
 
     kind: str
+    code: str
 
 def error_kinds() -> List[Tuple[str, str]]: ...
 def operations() -> List[Dict[str, str]]: ...
@@ -95,7 +115,7 @@ def load_upgrade_table(
 def parse_backup_name(name: str) -> Dict[str, Any]: ...
 def format_backup_name(
     version: str, site: str, date: str, id: str, time: Optional[str] = None
-) -> Dict[str, Any]: ...
+) -> str: ...
 def check_restore(
     backup_version: str,
     site_version: str,
