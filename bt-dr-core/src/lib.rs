@@ -47,15 +47,16 @@ pub use support::{dates, document, error, fsutil, hash, operations};
 pub use appliance::{Appliance, ApplianceKind, ClusterRole, FailoverRole};
 pub use atlas::{AtlasCheckOptions, AtlasReport, check_atlas_cluster};
 pub use audit::{
-    AuditInput, AuditOptions, AuditReport, SiteLive, audit, collect_live, health_sweep,
+    AuditInput, AuditOptions, AuditReport, AuditReportView, DEFAULT_SWEEP_CONCURRENCY, SiteLive,
+    audit, collect_live, health_sweep,
 };
 pub use backup::{
-    BackupName, NsbCoverage, RestoreCheck, RestoreCompatibility, UpgradeEntry, UpgradeTable,
-    check_restore, check_restore_onto, nsb_coverage,
+    BackupName, BackupNameView, NsbCoverage, RestoreCheck, RestoreCompatibility, UpgradeEntry,
+    UpgradeTable, check_restore, check_restore_onto, nsb_coverage,
 };
 pub use backup_set::{
-    BackupSetOptions, BackupSetReport, JobReport, JobSite, Manifest, VerifyReport, run_backup_job,
-    run_backup_set, verify_backup_set,
+    BackupSetOptions, BackupSetReport, DEFAULT_JOB_CONCURRENCY, JobReport, JobSite, Manifest,
+    VerifyReport, VerifyReportView, run_backup_job, run_backup_set, verify_backup_set,
 };
 pub use certificate::{
     BundleCheckOptions, BundleReport, BundleReportView, CertClass, CertInfo, PairReport,

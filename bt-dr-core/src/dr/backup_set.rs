@@ -26,7 +26,7 @@ pub use crate::dr::manifest::{
     ApplianceNsb, CertificateEntry, FileKind, Manifest, ManifestFile, NotCovered, NsbEntry,
     PartOutcome, PartStatus, RecordingsEntry, ReportingKindOutcome, ReportingStatus, SetPart,
 };
-pub use crate::dr::verify::{VerifyProblem, VerifyReport, verify_backup_set};
+pub use crate::dr::verify::{VerifyProblem, VerifyReport, VerifyReportView, verify_backup_set};
 use crate::model::site::Site;
 use crate::rules::certificate::{BundleCheckOptions, check_certificate_bundle};
 use crate::rules::finding::{Finding, Severity};
@@ -1159,7 +1159,13 @@ impl JobReport {
     }
 }
 
-/// Backs up many sites, at most `concurrency` at a time; one failing site does not stop the others.
+/// How many sites a backup job takes at once when the caller does not say: each site's
+/// transfer is bound by its own appliance and disk, so a few overlap well, and more would only
+/// share the same disk.
+pub const DEFAULT_JOB_CONCURRENCY: usize = 4;
+
+/// Backs up many sites, at most `concurrency` at a time (see [`DEFAULT_JOB_CONCURRENCY`]); one
+/// failing site does not stop the others.
 pub async fn run_backup_job(
     store: &BackupStore,
     sites: Vec<JobSite>,

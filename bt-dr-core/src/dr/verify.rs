@@ -43,6 +43,24 @@ impl VerifyReport {
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// The one JSON view every binding returns: the report with `ok` alongside.
+    pub fn view(&self) -> VerifyReportView<'_> {
+        VerifyReportView {
+            report: self,
+            ok: self.ok(),
+        }
+    }
+}
+
+/// A verify report and its verdict (see [`VerifyReport::view`]).
+#[derive(Debug, Serialize)]
+pub struct VerifyReportView<'a> {
+    /// The report.
+    #[serde(flatten)]
+    pub report: &'a VerifyReport,
+    /// Every file is present and matches.
+    pub ok: bool,
 }
 
 fn is_symlink(p: &Path) -> bool {

@@ -8,10 +8,13 @@ use serde::de::DeserializeOwned;
 use crate::support::error::Location;
 use crate::support::error::{Error, Result};
 
-/// A document format, chosen by file extension or given explicitly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A document format, chosen by file extension or given explicitly. Text given without a
+/// format is TOML (the default): inventories and records are written by hand, and TOML is what
+/// the examples use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     /// TOML (`.toml`).
+    #[default]
     Toml,
     /// JSON (`.json`).
     Json,

@@ -76,8 +76,14 @@ pub async fn collect_live(site: &str, clients: &[(String, Client)]) -> SiteLive 
     }
 }
 
-/// Health of many appliances at once (at most `concurrency` in flight), each client keeping to
-/// its account's rate limit. Results come back in input order.
+/// How many appliances a health sweep asks at once when the caller does not say: a sweep is
+/// round trips, not bandwidth, so more overlap than a backup job; each client still keeps to
+/// its account's rate limit.
+pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
+
+/// Health of many appliances at once (at most `concurrency` in flight, see
+/// [`DEFAULT_SWEEP_CONCURRENCY`]), each client keeping to its account's rate limit. Results come
+/// back in input order.
 pub async fn health_sweep(
     clients: &[Client],
     concurrency: usize,

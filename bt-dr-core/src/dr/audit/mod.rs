@@ -33,7 +33,7 @@ mod rules;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use live::{ApplianceLive, SiteLive, collect_live, health_sweep};
+pub use live::{ApplianceLive, DEFAULT_SWEEP_CONCURRENCY, SiteLive, collect_live, health_sweep};
 
 use crate::dr::store::BackupStore;
 use crate::model::inventory::Inventory;
@@ -165,6 +165,14 @@ impl AuditReport {
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.finding.severity).max()
     }
+    /// The one JSON view every binding returns: the report with `worst` alongside. Reading
+    /// the view back as an [`AuditReport`] (for Markdown) ignores `worst`.
+    pub fn view(&self) -> AuditReportView<'_> {
+        AuditReportView {
+            report: self,
+            worst: self.worst(),
+        }
+    }
     /// Findings with this id.
     pub fn with_id<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a AuditFinding> + 'a {
         self.findings.iter().filter(move |f| f.finding.id == id)
@@ -220,6 +228,16 @@ pub struct AuditInput<'a> {
     pub upgrade_table: &'a UpgradeTable,
     /// Overrides of the inventory's thresholds, and the clock.
     pub options: &'a AuditOptions,
+}
+
+/// An audit report and its worst severity (see [`AuditReport::view`]).
+#[derive(Debug, Serialize)]
+pub struct AuditReportView<'a> {
+    /// The report.
+    #[serde(flatten)]
+    pub report: &'a AuditReport,
+    /// The worst severity found (None: no finding).
+    pub worst: Option<Severity>,
 }
 
 /// Runs every rule over every site.

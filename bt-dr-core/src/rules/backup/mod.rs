@@ -5,7 +5,7 @@ mod name;
 mod restore;
 
 pub use coverage::{CoverageItem, ExcludedItem, NsbCoverage, nsb_coverage};
-pub use name::BackupName;
+pub use name::{BackupName, BackupNameView};
 pub(crate) use restore::failover_restore_steps;
 pub use restore::{
     RestoreCheck, RestoreCompatibility, UpgradeEntry, UpgradeTable, check_restore,

@@ -42,6 +42,44 @@ pub struct BackupName {
     pub id: String,
 }
 
+/// A backup name taken apart, as bindings show it (see [`BackupName::view`]): the file name
+/// and every part as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupNameView {
+    /// The file name.
+    pub file_name: String,
+    /// Version, `X.Y.Z`.
+    pub version: String,
+    /// Site name.
+    pub site: String,
+    /// Date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Time, `HH:MM:SS`, when the name carries one.
+    pub time: Option<String>,
+    /// Unique id.
+    pub id: String,
+}
+
+impl BackupName {
+    /// The one JSON view every binding returns from `parse_backup_name`.
+    ///
+    /// ```
+    /// let n: bt_dr_core::BackupName = "bomgar-24.1.2-support-2026-11-20-ab12.nsb".parse().unwrap();
+    /// let v = n.view();
+    /// assert_eq!((v.date.as_str(), v.version.as_str()), ("2026-11-20", "24.1.2"));
+    /// ```
+    pub fn view(&self) -> BackupNameView {
+        BackupNameView {
+            file_name: self.to_string(),
+            version: self.version.to_string(),
+            site: self.site.clone(),
+            date: crate::support::dates::format_date(self.date),
+            time: self.time.map(crate::support::dates::format_time),
+            id: self.id.clone(),
+        }
+    }
+}
+
 const PREFIX: &str = "bomgar-";
 const EXT: &str = ".nsb";
 
