@@ -169,7 +169,7 @@ export type ReportKind =
   | 'customer_exit_survey'
   | 'rep_exit_survey'
 export type Severity = 'info' | 'warning' | 'error' | 'critical'
-/** `toml`, `json` or `yaml`. */
+/** `toml`, `json` or `yaml` (`yml` and any case are accepted too). Text given without a format is TOML, the core's default. */
 export type DocumentFormat = 'toml' | 'json' | 'yaml'
 /** A date as `YYYY-MM-DD`, or a `Date` (its UTC day). */
 export type DateLike = string | Date
@@ -299,8 +299,8 @@ export interface Inventory {
   thresholds?: Partial<Thresholds>
 }
 
-/** `load_inventory` from text. Throws `BT_DR_PARSE` / `BT_DR_INVALID_INPUT`. */
-export declare function parseInventory(text: string, format: DocumentFormat): Inventory
+/** `load_inventory` from text (TOML when no format is given). Throws `BT_DR_PARSE` / `BT_DR_INVALID_INPUT`. */
+export declare function parseInventory(text: string, format?: DocumentFormat | null): Inventory
 /** `load_inventory`: a `.toml`, `.json`, `.yaml` or `.yml` file. */
 export declare function loadInventory(path: string): Promise<Inventory>
 
@@ -308,7 +308,7 @@ export declare function loadInventory(path: string): Promise<Inventory>
 // Backups
 // ---------------------------------------------------------------------------------------------
 
-/** A parsed default NSB file name `bomgar-<version>-<site>-<date>-<id>.nsb`. */
+/** A parsed default NSB file name `bomgar-<version>-<site>-<date>-<id>.nsb` (the core's `BackupName::view`). */
 export interface BackupName {
   /** The name formatted back (compact date form). */
   fileName: string
@@ -393,8 +393,8 @@ export declare function checkRestoreOnto(
   backupVersion: string,
   options?: CheckRestoreOntoOptions | null,
 ): RestoreCheck
-/** `load_upgrade_table` from text (`toml`, `json` or `yaml`). */
-export declare function parseUpgradeTable(text: string, format: DocumentFormat): UpgradeTable
+/** `load_upgrade_table` from text (`toml`, `json` or `yaml`; TOML when not given). */
+export declare function parseUpgradeTable(text: string, format?: DocumentFormat | null): UpgradeTable
 /** `load_upgrade_table`. */
 export declare function loadUpgradeTable(path: string): Promise<UpgradeTable>
 
@@ -523,8 +523,8 @@ export interface ApplianceRecord {
 
 /** `appliance_record`: load, validate and save `/appliance` settings records. */
 export declare const applianceRecord: Readonly<{
-  /** Parses and validates text (`toml`, `json` or `yaml`). */
-  parse(text: string, format: DocumentFormat): ApplianceRecord
+  /** Parses and validates text (`toml`, `json` or `yaml`; TOML when not given). */
+  parse(text: string, format?: DocumentFormat | null): ApplianceRecord
   /** Loads and validates a record file. */
   load(path: string): Promise<ApplianceRecord>
   /** Throws `BT_DR_INVALID_INPUT` (with `field`) when the record misses what a recovery needs. */
@@ -1019,7 +1019,7 @@ export interface VerifyReport {
     problem: string
     detail: string
   }>
-  /** Every file is present and matches. */
+  /** Every file is present and matches (the core's verdict, `VerifyReport::view`). */
   ok: boolean
   /** The manifest says a part failed when the set was taken (its files may still be intact). */
   partial: boolean
@@ -1078,8 +1078,9 @@ export declare function runBackupSet(
 ): Promise<BackupSetReport>
 
 /**
- * `run_backup_job`: backs up many sites concurrently (default 4 at a time); a failing site is
- * reported in its outcome and does not stop the others.
+ * `run_backup_job`: backs up many sites concurrently (`concurrency` defaults to the core's
+ * `DEFAULT_JOB_CONCURRENCY`, 4); a failing site is reported in its outcome and does not stop
+ * the others.
  */
 export declare function runBackupJob(
   store: string,
@@ -1150,10 +1151,16 @@ export interface AuditReport {
   findings: AuditFinding[]
 }
 
+/** What `audit` returns: the report with the core's verdict on it (`AuditReport::view`). */
+export interface AuditReportView extends AuditReport {
+  /** The most severe finding, `null` when there is none. */
+  worst: Severity | null
+}
+
 /** `audit`: the readiness audit of the fleet. */
-export declare function audit(inventory: Inventory, options?: AuditOptions | null): Promise<AuditReport>
-/** The core's Markdown rendering of an audit report. */
-export declare function auditMarkdown(report: AuditReport): string
+export declare function audit(inventory: Inventory, options?: AuditOptions | null): Promise<AuditReportView>
+/** The core's Markdown rendering of an audit report (`audit`'s result as it is: `worst` is ignored). */
+export declare function auditMarkdown(report: AuditReport | AuditReportView): string
 /** Live state of a site's appliances (health, served certificate, pair view), for `audit`. */
 export declare function collectLive(
   site: string,
@@ -1218,7 +1225,10 @@ export declare function checkAtlasCluster(
   appliances: Array<{ hostname: string; client: Client }>,
   options?: AtlasCheckOptions | null,
 ): Promise<AtlasReport>
-/** Health of many appliances at once, in input order. */
+/**
+ * Health of many appliances at once, in input order (`concurrency` defaults to the core's
+ * `DEFAULT_SWEEP_CONCURRENCY`, 8).
+ */
 export declare function healthSweep(
   clients: Client[],
   options?: { concurrency?: number },

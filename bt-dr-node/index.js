@@ -217,7 +217,7 @@ function runBackupJob(store, jobs, options = {}) {
 }
 
 const applianceRecord = Object.freeze({
-  parse: (text, format) => native.applianceRecordParse(text, format),
+  parse: (text, format) => native.applianceRecordParse(text, format ?? null),
   load: (path) => native.applianceRecordLoad(path),
   validate: (record) => native.applianceRecordValidate(record),
   fileName: (record) => native.applianceRecordFileName(record),
@@ -233,7 +233,7 @@ module.exports = {
   isBtDrError,
   // versions, sites, backups
   parseVersion: (text) => native.parseVersion(text),
-  parseInventory: (text, format) => native.parseInventory(text, format),
+  parseInventory: (text, format) => native.parseInventory(text, format ?? null),
   loadInventory: (path) => native.loadInventory(path),
   parseBackupName: (name) => native.parseBackupName(name),
   formatBackupName: (parts) => native.formatBackupName({ ...parts, date: dateArg(parts?.date) }),
@@ -241,7 +241,7 @@ module.exports = {
     native.checkRestore(backupVersion, siteVersion, options ?? null),
   checkRestoreOnto: (site, backupVersion, options) =>
     native.checkRestoreOnto(site, backupVersion, options ?? null),
-  parseUpgradeTable: (text, format) => native.parseUpgradeTable(text, format),
+  parseUpgradeTable: (text, format) => native.parseUpgradeTable(text, format ?? null),
   loadUpgradeTable: (path) => native.loadUpgradeTable(path),
   nsbCoverage: (product, options) => native.nsbCoverage(product, options?.includeLoggedHistory ?? false),
   // certificates

@@ -462,3 +462,22 @@ async fn the_inventory_thresholds_reach_the_bundle_check_of_a_set() {
         BackupSetOptions::from_json(serde_json::json!({"backup_password": 12345678})).unwrap_err();
     assert!(!e.to_string().contains("12345678"), "{e}");
 }
+
+#[test]
+fn report_kinds_and_time_windows_parse_strictly() {
+    use bt_dr_core::api::TimeWindow;
+    let w: TimeWindow =
+        serde_json::from_str(r#"{"type":"start_date","date":"2026-11-20","days":1}"#).unwrap();
+    assert_eq!(
+        serde_json::to_value(&w).unwrap()["date"],
+        serde_json::json!("2026-11-20")
+    );
+    assert!(serde_json::from_str::<TimeWindow>(r#"{"type":"lsid","lsid":"a","x":1}"#).is_err());
+    assert_eq!(
+        "exit_survey".parse::<ReportKind>().unwrap_err().kind(),
+        bt_dr_core::ErrorKind::InvalidInput
+    );
+    for k in ReportKind::ALL {
+        assert_eq!(k.as_str().parse::<ReportKind>().unwrap(), k);
+    }
+}

@@ -368,7 +368,8 @@ bt_dr_status bt_dr_parse_version(const char *text, char **out_json);
 bt_dr_status bt_dr_load_inventory(const char *path, bt_dr_inventory **out_inventory);
 
 /**
- * Like `bt_dr_load_inventory` from text; `format` is `"toml"`, `"json"` or `"yaml"`.
+ * Like `bt_dr_load_inventory` from text; `format` is `"toml"`, `"json"` or
+ * `"yaml"`; NULL is the library's default format (TOML).
  */
 bt_dr_status bt_dr_parse_inventory(const char *text,
                                    const char *format,
@@ -425,7 +426,8 @@ bt_dr_status bt_dr_format_backup_name(const char *version,
 bt_dr_status bt_dr_load_upgrade_table(const char *path, bt_dr_upgrade_table **out_table);
 
 /**
- * Like `bt_dr_load_upgrade_table` from text; `format` is `"toml"`, `"json"` or `"yaml"`.
+ * Like `bt_dr_load_upgrade_table` from text; `format` is `"toml"`, `"json"` or
+ * `"yaml"`; NULL is the library's default format (TOML).
  */
 bt_dr_status bt_dr_parse_upgrade_table(const char *text,
                                        const char *format,
@@ -582,7 +584,8 @@ bt_dr_status bt_dr_check_certificate_pair(const bt_dr_bundle_report *primary,
 bt_dr_status bt_dr_appliance_record(const char *path, const char *save_dir, char **out_json);
 
 /**
- * Like `bt_dr_appliance_record` from text; `format` is `"toml"`, `"json"` or `"yaml"`.
+ * Like `bt_dr_appliance_record` from text; `format` is `"toml"`, `"json"` or
+ * `"yaml"`; NULL is the library's default format (TOML).
  */
 bt_dr_status bt_dr_appliance_record_parse(const char *text,
                                           const char *format,
@@ -995,8 +998,9 @@ bt_dr_status bt_dr_backup_job_free(bt_dr_backup_job *job);
 
 /**
  * Takes a backup set of every site of `job` into the store at `store_dir`, at most
- * `concurrency` (at least 1) at a time; one failing site does not stop the others, so the call
- * succeeds with per-site errors. `cancel` may be NULL; it stops every site.
+ * `concurrency` at a time (0: the library's default, `bt_dr_default_job_concurrency`); one
+ * failing site does not stop the others, so the call succeeds with per-site errors. `cancel`
+ * may be NULL; it stops every site.
  *
  * `*out_failed`: how many sites failed (no set taken). `*out_json`: `{"sites": [{"site",
  * "report": (the JSON of bt_dr_run_backup_set) | null, "error": {"kind", "code", "message",
@@ -1008,6 +1012,12 @@ bt_dr_status bt_dr_run_backup_job(const char *store_dir,
                                   const bt_dr_cancel_token *cancel,
                                   size_t *out_failed,
                                   char **out_json);
+
+/**
+ * How many sites `bt_dr_run_backup_job` takes at once when `concurrency` is 0: the core's
+ * default, asked here so a C caller never copies the number.
+ */
+bt_dr_status bt_dr_default_job_concurrency(size_t *out_concurrency);
 
 /**
  * Re-hashes every file of the backup set in the folder `set_path` against its manifest.

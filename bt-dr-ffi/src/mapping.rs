@@ -51,9 +51,10 @@ pub fn parse_opt_product(s: Option<&str>) -> Result<Option<Product>> {
     s.map(parse_product).transpose()
 }
 
-/// Parses a document format name (`toml`, `json`, `yaml`) with the core's parser.
-pub fn parse_format(s: &str) -> Result<Format> {
-    s.parse()
+/// Parses a document format name (`toml`, `json`, `yaml`) with the core's parser; `None` is
+/// the core's default format ([`Format::default`]).
+pub fn parse_format(s: Option<&str>) -> Result<Format> {
+    s.map_or_else(|| Ok(Format::default()), str::parse)
 }
 
 /// Parses one of the core's enum names (its serde spelling, e.g. `state`, `unplanned`) into
@@ -90,26 +91,15 @@ pub fn load_inventory(path: &str) -> Result<Inventory> {
 }
 
 /// Parses and validates inventory text.
-pub fn parse_inventory(text: &str, format: &str) -> Result<Inventory> {
+pub fn parse_inventory(text: &str, format: Option<&str>) -> Result<Inventory> {
     Inventory::parse(text, parse_format(format)?)
 }
 
-/// A backup name as JSON (dates as `YYYY-MM-DD`, times as `HH:MM:SS`).
-pub fn backup_name_value(n: &BackupName) -> Value {
-    json!({
-        "file_name": n.to_string(),
-        "version": n.version.to_string(),
-        "site": n.site,
-        "date": format_date(n.date),
-        "time": n.time.map(format_time),
-        "id": n.id,
-    })
-}
-
-/// `parse_backup_name`.
+/// `parse_backup_name`: the core's view of the name ([`BackupName::view`]: the file name and
+/// every part as text).
 pub fn parse_backup_name(name: &str) -> Result<Value> {
     let n: BackupName = name.parse()?;
-    Ok(backup_name_value(&n))
+    to_value(&n.view())
 }
 
 /// `format_backup_name`: the file name built from its parts.
@@ -136,7 +126,7 @@ pub fn load_upgrade_table(path: &str) -> Result<UpgradeTable> {
 }
 
 /// Parses upgrade-table text.
-pub fn parse_upgrade_table(text: &str, format: &str) -> Result<UpgradeTable> {
+pub fn parse_upgrade_table(text: &str, format: Option<&str>) -> Result<UpgradeTable> {
     parse_document(text, parse_format(format)?, "upgrade table", None)
 }
 
@@ -243,7 +233,11 @@ pub fn appliance_record(path: &str, save_dir: Option<&str>) -> Result<Value> {
 }
 
 /// Like [`appliance_record`] from text in `format`.
-pub fn appliance_record_text(text: &str, format: &str, save_dir: Option<&str>) -> Result<Value> {
+pub fn appliance_record_text(
+    text: &str,
+    format: Option<&str>,
+    save_dir: Option<&str>,
+) -> Result<Value> {
     let r: ApplianceRecord = parse_document(text, parse_format(format)?, "appliance record", None)?;
     r.validate()?;
     let saved = save_dir.map(|d| r.save(d)).transpose()?;
@@ -597,12 +591,13 @@ pub struct JobEntry {
     pub options: BackupSetOptions,
 }
 
-/// `run_backup_job`: every entry, at most `concurrency` at a time, on the first entry's runtime.
-/// `cancel` stops every site of the job.
+/// `run_backup_job`: every entry, at most `concurrency` at a time (`None`: the core's
+/// [`bt_dr_core::DEFAULT_JOB_CONCURRENCY`]), on the first entry's runtime. `cancel` stops every
+/// site of the job.
 pub fn run_backup_job(
     store_dir: &str,
     jobs: &[JobEntry],
-    concurrency: usize,
+    concurrency: Option<usize>,
     cancel: Option<&CancelToken>,
 ) -> Result<JobReport> {
     let store = store(store_dir)?;
@@ -620,17 +615,15 @@ pub fn run_backup_job(
             },
         })
         .collect();
+    let concurrency = concurrency.unwrap_or(bt_dr_core::DEFAULT_JOB_CONCURRENCY);
     Ok(rt.block_on(bt_dr_core::run_backup_job(&store, sites, concurrency)))
 }
 
-/// `verify_backup_set`: the report as JSON with `ok`.
+/// `verify_backup_set`: the verdict and the core's view of the report
+/// ([`bt_dr_core::VerifyReport::view`]: the report with `ok`).
 pub fn verify_backup_set(path: &str) -> Result<(bool, Value)> {
     let r = bt_dr_core::verify_backup_set(path)?;
-    let mut v = to_value(&r)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("ok".into(), r.ok().into());
-    }
-    Ok((r.ok(), v))
+    Ok((r.ok(), to_value(&r.view())?))
 }
 
 /// `list_backup_sets`: the complete sets of a site, newest first.
@@ -700,13 +693,9 @@ pub fn audit(
     })
 }
 
-/// An audit report as JSON, with the derived `worst` severity.
+/// An audit report as JSON: the core's view ([`AuditReport::view`]: the report with `worst`).
 pub fn audit_report_value(r: &AuditReport) -> Result<Value> {
-    let mut v = to_value(r)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("worst".into(), to_value(&r.worst())?);
-    }
-    Ok(v)
+    to_value(&r.view())
 }
 
 /// The live state of a site's appliances (`clients`: hostname and client of each), asked
@@ -934,11 +923,13 @@ mod tests {
 
     #[test]
     fn names_are_read_by_the_core() {
-        assert_eq!(parse_format(" YML ").unwrap(), Format::Yaml);
+        assert_eq!(parse_format(Some(" YML ")).unwrap(), Format::Yaml);
+        // Not given: the core's default, never a name kept here.
+        assert_eq!(parse_format(None).unwrap(), Format::default());
         assert_eq!(parse_archive_kind("event").unwrap(), ArchiveKind::Event);
         assert_eq!(failover_mode("unplanned").unwrap(), FailoverMode::Unplanned);
         for e in [
-            parse_format("xml").unwrap_err(),
+            parse_format(Some("xml")).unwrap_err(),
             parse_archive_kind("States").unwrap_err(),
             failover_mode("forced").unwrap_err(),
         ] {

@@ -307,11 +307,12 @@ pub fn load_inventory(path: String) -> R<Arc<Inventory>> {
     }))
 }
 
-/// Parses and validates inventory text (`format`: toml, json, yaml).
+/// Parses and validates inventory text (`format`: toml, json, yaml; `None`: the core's
+/// default format).
 #[uniffi::export]
-pub fn parse_inventory(text: String, format: String) -> R<Arc<Inventory>> {
+pub fn parse_inventory(text: String, format: Option<String>) -> R<Arc<Inventory>> {
     Ok(Arc::new(Inventory {
-        inner: mapping::parse_inventory(&text, &format)?,
+        inner: mapping::parse_inventory(&text, format.as_deref())?,
     }))
 }
 
@@ -464,12 +465,16 @@ pub fn appliance_record(path: String, save_dir: Option<String>) -> R<String> {
     Ok(json(mapping::appliance_record(&path, save_dir.as_deref())?))
 }
 
-/// Like [`appliance_record`] from text in `format`.
+/// Like [`appliance_record`] from text in `format` (`None`: the core's default format).
 #[uniffi::export]
-pub fn appliance_record_parse(text: String, format: String, save_dir: Option<String>) -> R<String> {
+pub fn appliance_record_parse(
+    text: String,
+    format: Option<String>,
+    save_dir: Option<String>,
+) -> R<String> {
     Ok(json(mapping::appliance_record_text(
         &text,
-        &format,
+        format.as_deref(),
         save_dir.as_deref(),
     )?))
 }
@@ -883,13 +888,13 @@ impl BackupJob {
     }
 }
 
-/// Takes backup sets of every site of `job`, at most `concurrency` at a time (result as
-/// `bt_dr_run_backup_job`).
+/// Takes backup sets of every site of `job`, at most `concurrency` at a time (`None`: the
+/// core's default; result as `bt_dr_run_backup_job`).
 #[uniffi::export]
 pub fn run_backup_job(
     store_dir: String,
     job: Arc<BackupJob>,
-    concurrency: u32,
+    concurrency: Option<u32>,
     cancel: Option<Arc<CancelToken>>,
 ) -> R<String> {
     let entries = job
@@ -901,7 +906,7 @@ pub fn run_backup_job(
     Ok(mapping::to_json(&mapping::run_backup_job(
         &store_dir,
         &entries,
-        concurrency as usize,
+        concurrency.map(|c| c as usize),
         cancel.as_ref(),
     )?)?)
 }
@@ -1148,7 +1153,7 @@ mod tests {
         let inv = parse_inventory(
             "[[sites]]\nname = \"s\"\nfqdn = \"s.example.com\"\nproduct = \"rs\"\nversion = \"24.1.2\"\n"
                 .into(),
-            "toml".into(),
+            Some("toml".into()),
         )
         .unwrap();
         assert_eq!(inv.site_names(), ["s"]);
@@ -1166,7 +1171,8 @@ mod tests {
              appliances = [{ hostname = \"a.example.com\", kind = \"b300\" }, { hostname = \"b.example.com\", kind = \"b300\" }]\n\
              failover = { primary = \"a.example.com\", backup = \"b.example.com\", routing = \"dns-swing\" }\n"
                 .into(),
-            "toml".into(),
+            // Not given: the core's default format (TOML).
+            None,
         )
         .unwrap();
         let onto =

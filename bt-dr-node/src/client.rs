@@ -16,7 +16,6 @@ use napi::Status;
 use napi::bindgen_prelude::{Buffer, Either, PromiseRaw, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::convert::{date_input, enum_input, input, js_error, out, promise};
@@ -199,33 +198,11 @@ pub(crate) fn transfer(cb: Option<ProgressFn>, cancel: Option<&CancelToken>) -> 
     )
 }
 
-/// The one time window of a session listing, as JavaScript spells it.
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-enum WindowIn {
-    StartDate { date: String, days: u32 },
-    StartTime { unix: i64, seconds: u64 },
-    EndDate { date: String, days: u32 },
-    EndTime { unix: i64, seconds: u64 },
-    Lsid { lsid: String },
-    Lsids { lsids: Vec<String> },
-}
-
+/// The one time window of a session listing: the core's own serde shape of [`TimeWindow`]
+/// (`{type: "start_date", date: "YYYY-MM-DD", days}`, `{type: "lsid", lsid}`, …), read through
+/// serde_json so its dates take their human-readable `YYYY-MM-DD` form.
 fn window_input(v: Value) -> bt_dr_core::Result<TimeWindow> {
-    Ok(match input::<WindowIn>("window", v)? {
-        WindowIn::StartDate { date, days } => TimeWindow::StartDate {
-            date: date_input("window.date", &date)?,
-            days,
-        },
-        WindowIn::StartTime { unix, seconds } => TimeWindow::StartTime { unix, seconds },
-        WindowIn::EndDate { date, days } => TimeWindow::EndDate {
-            date: date_input("window.date", &date)?,
-            days,
-        },
-        WindowIn::EndTime { unix, seconds } => TimeWindow::EndTime { unix, seconds },
-        WindowIn::Lsid { lsid } => TimeWindow::Lsid { lsid },
-        WindowIn::Lsids { lsids } => TimeWindow::Lsids { lsids },
-    })
+    input("window", v)
 }
 
 fn ms(v: u32) -> Duration {

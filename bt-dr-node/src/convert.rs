@@ -79,43 +79,12 @@ pub(crate) fn to_snake(v: Value) -> Value {
     rekey(v, &snake, &snake)
 }
 
-/// Serializes a core value to a camelCase JSON value. A bare calendar date (`time::Date`,
-/// which serde writes as `[year, ordinal]`) under a `date` key becomes `YYYY-MM-DD`.
+/// Serializes a core value to a camelCase JSON value. It goes through serde_json (a
+/// human-readable serializer, unlike napi's), so the core's dates are already `YYYY-MM-DD`.
 pub(crate) fn out<T: Serialize>(v: &T) -> bt_dr_core::Result<Value> {
     serde_json::to_value(v)
         .map(to_camel)
-        .map(fix_dates)
         .map_err(|e| Error::invalid_input("result", format!("cannot convert: {e}")))
-}
-
-fn fix_dates(v: Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| {
-                    let v = if k == "date" {
-                        tuple_date(&v).map(date_output).unwrap_or(v)
-                    } else {
-                        fix_dates(v)
-                    };
-                    (k, v)
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.into_iter().map(fix_dates).collect()),
-        other => other,
-    }
-}
-
-fn tuple_date(v: &Value) -> Option<time::Date> {
-    let [y, d] = v.as_array()?.as_slice() else {
-        return None;
-    };
-    let (y, d) = (
-        i32::try_from(y.as_i64()?).ok()?,
-        u16::try_from(d.as_u64()?).ok()?,
-    );
-    time::Date::from_ordinal_date(y, d).ok()
 }
 
 /// Reads a core value from a camelCase JavaScript object; `what` names the argument in errors.
@@ -262,26 +231,9 @@ pub(crate) fn date_input(what: &str, s: &str) -> bt_dr_core::Result<time::Date> 
     bt_dr_core::dates::parse_date(s, what)
 }
 
-/// Formats a date as `YYYY-MM-DD` (the core's serde form of a bare date is a tuple).
-pub(crate) fn date_output(d: time::Date) -> Value {
-    Value::String(bt_dr_core::dates::format_date(d))
-}
-
 /// Parses an `HH:MM:SS` time argument.
 pub(crate) fn time_input(what: &str, s: &str) -> bt_dr_core::Result<time::Time> {
     bt_dr_core::dates::parse_time(s, what)
-}
-
-/// Formats a time of day as `HH:MM:SS`.
-pub(crate) fn time_output(t: time::Time) -> Value {
-    Value::String(bt_dr_core::dates::format_time(t))
-}
-
-/// Sets `key` of a JSON object.
-pub(crate) fn set_key(v: &mut Value, key: &str, value: Value) {
-    if let Value::Object(m) = v {
-        m.insert(key.to_string(), value);
-    }
 }
 
 #[cfg(test)]
@@ -310,5 +262,22 @@ mod tests {
         assert_eq!(c["permissions"]["raw"]["perm_command"], "full_access");
         assert_eq!(c["apiVersion"], "1");
         assert_eq!(to_snake(c), v);
+    }
+
+    #[test]
+    fn core_dates_come_out_as_text() {
+        // The reason `out` needs no date fixing: the core's views and time windows carry
+        // `YYYY-MM-DD` through serde_json, and read it back the same way.
+        let w = bt_dr_core::api::TimeWindow::StartDate {
+            date: time::macros::date!(2026 - 11 - 20),
+            days: 3,
+        };
+        let v = out(&w).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "start_date", "date": "2026-11-20", "days": 3})
+        );
+        let back: bt_dr_core::api::TimeWindow = input("window", v).unwrap();
+        assert_eq!(back, w);
     }
 }

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use bt_dr_core::api::Health;
 use bt_dr_core::{
-    AtlasCheckOptions, AuditInput, AuditOptions, AuditReport, BackupSetOptions, BackupStore, Error,
-    ErrorReport, FailoverMode, FailoverOptions, FailoverPlan, Inventory, JobSite, RetentionPlan,
-    RetentionPolicy, Site, SiteLive, UpgradeTable,
+    AtlasCheckOptions, AuditInput, AuditOptions, AuditReport, BackupSetOptions, BackupStore,
+    DEFAULT_JOB_CONCURRENCY, DEFAULT_SWEEP_CONCURRENCY, Error, ErrorReport, FailoverMode,
+    FailoverOptions, FailoverPlan, Inventory, JobSite, RetentionPlan, RetentionPolicy, Site,
+    SiteLive, UpgradeTable,
 };
 use napi::Env;
 use napi::Status;
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::client::{CancelToken, Client, ProgressFn, Transfer, transfer};
-use crate::convert::{blocking, enum_input, input, js_error, out, promise, set_key, to_snake};
+use crate::convert::{blocking, enum_input, input, js_error, out, promise, to_snake};
 
 fn store_at(path: &str) -> bt_dr_core::Result<BackupStore> {
     BackupStore::open(path)
@@ -98,13 +99,10 @@ pub struct JobProgressEvent {
 pub type JobProgressFn =
     ThreadsafeFunction<JobProgressEvent, Unknown<'static>, JobProgressEvent, Status, false>;
 
-/// Sites a backup job takes at once unless told otherwise. (A binding default until the core
-/// names one next to `run_backup_job`; Python's `run_backup_job` uses the same 4.)
-const DEFAULT_JOB_CONCURRENCY: u32 = 4;
-
 /// `run_backup_job`: backs up many sites (`sites[i]` through `clients[i]` with `options[i]`), at
-/// most `concurrency` at a time; one failing site does not stop the others. Site `i` also takes
-/// the NSBs of the next `other_counts[i]` clients of `other_appliances` (a flattened list).
+/// most `concurrency` at a time (the core's [`DEFAULT_JOB_CONCURRENCY`] when not given); one
+/// failing site does not stop the others. Site `i` also takes the NSBs of the next
+/// `other_counts[i]` clients of `other_appliances` (a flattened list).
 #[napi(catch_unwind, ts_return_type = "Promise<any>")]
 #[allow(clippy::too_many_arguments)]
 pub fn run_backup_job<'e>(
@@ -185,7 +183,7 @@ pub fn run_backup_job<'e>(
             Ok((jobs, transfers))
         })();
         let (jobs, transfers) = prepared.map_err(|e| js_error(env, &e))?;
-        let concurrency = concurrency.unwrap_or(DEFAULT_JOB_CONCURRENCY) as usize;
+        let concurrency = concurrency.map_or(DEFAULT_JOB_CONCURRENCY, |n| n as usize);
         promise(env, async move {
             let store = store_at(&store)?;
             let report = bt_dr_core::run_backup_job(&store, jobs, concurrency).await;
@@ -195,15 +193,14 @@ pub fn run_backup_job<'e>(
     })
 }
 
-/// `verify_backup_set`: re-hashes every file of the set at `path` against its manifest.
+/// `verify_backup_set`: re-hashes every file of the set at `path` against its manifest;
+/// resolves to the core's [`VerifyReport::view`](bt_dr_core::VerifyReport::view) (the report
+/// with `ok`).
 #[napi(catch_unwind, ts_return_type = "Promise<any>")]
 pub fn verify_backup_set(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, Value>> {
     crate::convert::guard(env, || {
         blocking(env, move || {
-            let r = bt_dr_core::verify_backup_set(&path)?;
-            let mut v = out(&r)?;
-            set_key(&mut v, "ok", Value::Bool(r.ok()));
-            Ok(v)
+            out(&bt_dr_core::verify_backup_set(&path)?.view())
         })
     })
 }
@@ -280,7 +277,8 @@ fn audit_options(v: Option<Value>) -> bt_dr_core::Result<(AuditInputs, AuditOpti
 }
 
 /// `audit`: the readiness audit of `inventory`, with the backup store, live state
-/// (from `collectLive`) and upgrade table when given.
+/// (from `collectLive`) and upgrade table when given; resolves to the core's
+/// [`AuditReport::view`] (the report with `worst`).
 #[napi(catch_unwind, ts_return_type = "Promise<any>")]
 pub fn audit(
     env: &Env,
@@ -294,18 +292,20 @@ pub fn audit(
             let (o, opts) = audit_options(options)?;
             let store = o.store.as_deref().map(store_at).transpose()?;
             let table = o.upgrade_table.unwrap_or_default();
-            out(&bt_dr_core::audit(AuditInput {
+            let report = bt_dr_core::audit(AuditInput {
                 inventory: &inv,
                 store: store.as_ref(),
                 live: &o.live,
                 upgrade_table: &table,
                 options: &opts,
-            })?)
+            })?;
+            out(&report.view())
         })
     })
 }
 
-/// `audit` (report form): the core's Markdown rendering of an audit report.
+/// `audit` (report form): the core's Markdown rendering of an audit report (a report as `audit`
+/// returns it: the core reads its view back and ignores `worst`).
 #[napi(catch_unwind)]
 pub fn audit_markdown(env: Env, report: Value) -> napi::Result<String> {
     crate::convert::guard(&env, || {
@@ -335,10 +335,6 @@ pub fn collect_live<'e>(
     })
 }
 
-/// Appliances a health sweep asks at once unless told otherwise. (A binding default until the
-/// core names one next to `health_sweep`.)
-const DEFAULT_SWEEP_CONCURRENCY: u32 = 8;
-
 /// One appliance of a health sweep: its health, or the error as the core's [`ErrorReport`].
 #[derive(Serialize)]
 struct SweepEntry {
@@ -346,7 +342,9 @@ struct SweepEntry {
     error: Option<ErrorReport>,
 }
 
-/// Health of many appliances at once; each entry is `{health}` or `{error}`, in input order.
+/// Health of many appliances at once (at most `concurrency` in flight, the core's
+/// [`DEFAULT_SWEEP_CONCURRENCY`] when not given); each entry is `{health}` or `{error}`, in
+/// input order.
 #[napi(catch_unwind, ts_return_type = "Promise<any>")]
 pub fn health_sweep<'e>(
     env: &'e Env,
@@ -355,7 +353,7 @@ pub fn health_sweep<'e>(
 ) -> napi::Result<PromiseRaw<'e, Value>> {
     crate::convert::guard(env, || {
         let clients: Vec<_> = clients.iter().map(|c| c.core()).collect();
-        let n = concurrency.unwrap_or(DEFAULT_SWEEP_CONCURRENCY) as usize;
+        let n = concurrency.map_or(DEFAULT_SWEEP_CONCURRENCY, |n| n as usize);
         promise(env, async move {
             let results = bt_dr_core::health_sweep(&clients, n).await;
             // `{health, error}` per appliance, the error as the core's `ErrorReport` like every

@@ -13,15 +13,14 @@ use napi::Env;
 use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi_derive::napi;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::convert::{
-    blocking, date_input, date_output, input, out, sync_value, time_input, time_output,
-};
+use crate::convert::{blocking, date_input, input, out, sync_value, time_input};
 
-/// The core's parse of a `format` argument (`toml`, `json`, `yaml`/`yml`, any case).
-fn format_input(s: &str) -> bt_dr_core::Result<Format> {
-    s.parse()
+/// The core's parse of a `format` argument (`toml`, `json`, `yaml`/`yml`, any case); no
+/// format is the core's default ([`Format::default`]), so the default lives in one place.
+fn format_input(s: Option<&str>) -> bt_dr_core::Result<Format> {
+    s.map_or(Ok(Format::default()), str::parse)
 }
 
 /// `parse_version`: parses `X.Y.Z` or the `check_health` form `X.Y.Z (build-commit)` into the
@@ -36,13 +35,14 @@ pub fn parse_version(env: Env, text: String) -> napi::Result<Value> {
     })
 }
 
-/// `load_inventory` (text form): parses and validates inventory text (`toml`, `json` or `yaml`).
+/// `load_inventory` (text form): parses and validates inventory text (`toml`, `json` or `yaml`;
+/// the core's default format when not given).
 #[napi(catch_unwind, ts_return_type = "any")]
-pub fn parse_inventory(env: Env, text: String, format: String) -> napi::Result<Value> {
+pub fn parse_inventory(env: Env, text: String, format: Option<String>) -> napi::Result<Value> {
     crate::convert::guard(&env, || {
         sync_value(
             &env,
-            format_input(&format)
+            format_input(format.as_deref())
                 .and_then(|f| Inventory::parse(&text, f))
                 .and_then(|i| out(&i)),
         )
@@ -57,24 +57,14 @@ pub fn load_inventory(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, Va
     })
 }
 
-fn backup_name_out(n: &BackupName) -> Value {
-    json!({
-        "fileName": n.to_string(),
-        "version": n.version.release(),
-        "site": n.site,
-        "date": date_output(n.date),
-        "time": n.time.map(time_output),
-        "id": n.id,
-    })
-}
-
-/// `parse_backup_name`: parses a default NSB backup file name.
+/// `parse_backup_name`: parses a default NSB backup file name into the core's
+/// [`BackupName::view`] (every part as text, camelCase keys).
 #[napi(catch_unwind, ts_return_type = "any")]
 pub fn parse_backup_name(env: Env, name: String) -> napi::Result<Value> {
     crate::convert::guard(&env, || {
         sync_value(
             &env,
-            name.parse::<BackupName>().map(|n| backup_name_out(&n)),
+            name.parse::<BackupName>().and_then(|n| out(&n.view())),
         )
     })
 }
@@ -198,11 +188,12 @@ pub fn check_restore_onto(
 }
 
 /// `load_upgrade_table` (text form): parses a supported-upgrade table in `format` (the core's
-/// document parser, as `load_upgrade_table` and the C binding use it).
+/// default format when not given; the core's document parser, as `load_upgrade_table` and the
+/// C binding use it).
 #[napi(catch_unwind, ts_return_type = "any")]
-pub fn parse_upgrade_table(env: Env, text: String, format: String) -> napi::Result<Value> {
+pub fn parse_upgrade_table(env: Env, text: String, format: Option<String>) -> napi::Result<Value> {
     crate::convert::guard(&env, || {
-        let r = format_input(&format)
+        let r = format_input(format.as_deref())
             .and_then(|f| parse_document::<UpgradeTable>(&text, f, "upgrade table", None));
         sync_value(&env, r.and_then(|t| out(&t)))
     })
@@ -284,12 +275,17 @@ pub fn check_certificate_pair(env: Env, primary: Value, backup: Value) -> napi::
     })
 }
 
-/// `appliance_record` (text form): parses an `/appliance` record in `format` and validates it
-/// (the core's document parser and rules, as `appliance_record_load` and the C binding use them).
+/// `appliance_record` (text form): parses an `/appliance` record in `format` (the core's
+/// default format when not given) and validates it (the core's document parser and rules, as
+/// `appliance_record_load` and the C binding use them).
 #[napi(catch_unwind, ts_return_type = "any")]
-pub fn appliance_record_parse(env: Env, text: String, format: String) -> napi::Result<Value> {
+pub fn appliance_record_parse(
+    env: Env,
+    text: String,
+    format: Option<String>,
+) -> napi::Result<Value> {
     crate::convert::guard(&env, || {
-        let r = format_input(&format).and_then(|f| {
+        let r = format_input(format.as_deref()).and_then(|f| {
             let a: ApplianceRecord = parse_document(&text, f, "appliance record", None)?;
             a.validate()?;
             Ok(a)

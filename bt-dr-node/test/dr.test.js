@@ -229,6 +229,19 @@ test('audit with store and live state; auditMarkdown; healthSweep', async () => 
   const md = bt.auditMarkdown(report)
   assert.match(md, /^# bt-dr readiness audit/)
   assert.match(md, /## lab/)
+  // The core's view: `worst` is the most severe finding (findings come most severe first), and
+  // the Markdown of the view is the Markdown of the report without it.
+  assert.ok(report.findings.length > 0)
+  assert.equal(report.worst, report.findings[0].severity)
+  const order = ['info', 'warning', 'error', 'critical']
+  const max = Math.max(...report.findings.map((f) => order.indexOf(f.severity)))
+  assert.equal(report.worst, order[max])
+  const { worst, ...bareReport } = report
+  assert.equal(bt.auditMarkdown(/** @type {any} */ (bareReport)), md)
+  assert.equal(bt.auditMarkdown({ ...report, worst: 'info' }), md, 'worst is not read back')
+  const clean = await bt.audit({ sites: [] })
+  assert.deepEqual(clean.findings, [])
+  assert.equal(clean.worst, null)
 
   const offline = await bt.audit(inventory)
   assert.ok(!offline.findings.some((f) => f.id === 'no_backup'), 'store rules are skipped without a store')

@@ -84,6 +84,11 @@ test('BT_DR_INVALID_INPUT: bad options and arguments', async () => {
   await assert.rejects(c.getSession('not a lsid!'), rejectsWith('BT_DR_INVALID_INPUT', (e) => assert.equal(e.field, 'lsid')))
   await assert.rejects(c.listSessions({ type: 'lsids', lsids: ['a'] }), rejectsWith('BT_DR_INVALID_INPUT'))
   await assert.rejects(c.listSessions(/** @type {any} */ ({ type: 'yesterday' })), rejectsWith('BT_DR_INVALID_INPUT'))
+  // The window is the core's TimeWindow read through serde_json: a date must be YYYY-MM-DD.
+  await assert.rejects(
+    c.listSessions({ type: 'start_date', date: '20/11/2026', days: 0 }),
+    rejectsWith('BT_DR_INVALID_INPUT', (e) => assert.equal(e.field, 'window')),
+  )
   await assert.rejects(c.listArchives('01/02/2026'), rejectsWith('BT_DR_INVALID_INPUT'))
 })
 

@@ -128,6 +128,20 @@ test('parseInventory and loadInventory in every format', async () => {
   await fs.rm(dir, { recursive: true })
 })
 
+test('text without a format is read as the core default format (TOML)', () => {
+  const inv = bt.parseInventory(INVENTORY_TOML, 'toml')
+  assert.deepEqual(bt.parseInventory(INVENTORY_TOML), inv)
+  assert.deepEqual(bt.parseInventory(INVENTORY_TOML, null), inv)
+  // The default is TOML, not a guess: JSON text without its format does not parse.
+  assert.throws(() => bt.parseInventory(JSON.stringify({ sites: [] })), hasCode('BT_DR_PARSE'))
+  const tableToml = '[[releases]]\nversion = "24.1"\nsupported_upgrades_from = ["23.2"]\n'
+  assert.deepEqual(bt.parseUpgradeTable(tableToml), bt.parseUpgradeTable(tableToml, 'toml'))
+  const record = '[identity]\nhostname = "h"\nappliance_version = "1"\nserial = "s"\nbase_version = "b"\nsystem_time = "2026-01-01T00:00:00Z"\n'
+  assert.equal(bt.applianceRecord.parse(record).identity.hostname, 'h')
+  // Format names are the core's: any case, and `yml` for YAML.
+  assert.equal(bt.parseInventory('sites: []\n', /** @type {any} */ ('YML')).sites.length, 0)
+})
+
 test('parseBackupName and formatBackupName', () => {
   const n = bt.parseBackupName('bomgar-24.1.2-support-eu.example-2026-11-20-5f3a9c01.nsb')
   assert.deepEqual(n, {

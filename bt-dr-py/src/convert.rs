@@ -128,8 +128,6 @@ pub fn parse_time(s: &str, field: &str) -> PyResult<Time> {
     py_result(bt_dr_core::dates::parse_time(s, field))
 }
 
-pub use bt_dr_core::dates::{format_date as date_str, format_time as time_str};
-
 /// RFC 3339 timestamp.
 pub fn parse_rfc3339(s: &str, field: &str) -> PyResult<OffsetDateTime> {
     py_result(

@@ -6,16 +6,16 @@ use std::path::PathBuf;
 use bt_dr_core::api::{CancelToken, Client};
 use bt_dr_core::retention::RetentionCandidate;
 use bt_dr_core::{
-    AtlasCheckOptions, AuditInput, AuditOptions, AuditReport, BackupSetOptions, BackupStore, Error,
-    FailoverMode, FailoverOptions, FailoverPlan, Inventory, RetentionPlan, RetentionPolicy, Site,
-    SiteLive, UpgradeTable,
+    AtlasCheckOptions, AuditInput, AuditOptions, AuditReport, BackupSetOptions, BackupStore,
+    DEFAULT_JOB_CONCURRENCY, Error, FailoverMode, FailoverOptions, FailoverPlan, Inventory,
+    RetentionPlan, RetentionPolicy, Site, SiteLive, UpgradeTable,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use serde_json::Value;
 
 use crate::client::{NativeClient, ProgressHook, run_blocking, run_cancellable};
-use crate::convert::{from_json, from_py, json_to_py, py_to_json, to_json, to_py};
+use crate::convert::{from_json, from_py, py_to_json, to_py};
 use crate::errors::py_result;
 
 fn store_at(root: PathBuf) -> PyResult<BackupStore> {
@@ -113,16 +113,17 @@ type JobItem<'py> = (
 );
 
 /// Backs up many sites concurrently: `jobs` is a list of `(site, client, options,
-/// other_appliances)`.
+/// other_appliances)`; `concurrency` None is the core's [`DEFAULT_JOB_CONCURRENCY`].
 #[pyfunction]
-#[pyo3(signature = (store, jobs, concurrency=4))]
+#[pyo3(signature = (store, jobs, concurrency=None))]
 pub fn run_backup_job<'py>(
     py: Python<'py>,
     store: PathBuf,
     jobs: &Bound<'py, PyList>,
-    concurrency: usize,
+    concurrency: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
+        let concurrency = concurrency.unwrap_or(DEFAULT_JOB_CONCURRENCY);
         let store = store_at(store)?;
         let mut sites = Vec::new();
         let mut runtime = None;
@@ -150,18 +151,15 @@ pub fn run_backup_job<'py>(
     })
 }
 
-/// Re-hashes a backup set against its manifest.
+/// Re-hashes a backup set against its manifest; the result is the core's view (the report
+/// with its `ok` verdict).
 #[pyfunction]
 pub fn verify_backup_set(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyAny>> {
     crate::errors::guard(|| {
         let r = py
             .detach(|| bt_dr_core::verify_backup_set(&path))
             .map_err(crate::errors::to_pyerr)?;
-        let mut v = to_json(&r)?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("ok".into(), r.ok().into());
-        }
-        json_to_py(py, &v)
+        to_py(py, &r.view())
     })
 }
 
@@ -268,7 +266,7 @@ pub fn collect_live<'py>(
     })
 }
 
-/// Runs the readiness audit.
+/// Runs the readiness audit; the result is the core's view (the report with its `worst`).
 #[pyfunction]
 #[pyo3(signature = (inventory, store=None, live=None, upgrade_table=None, options=None))]
 pub fn audit<'py>(
@@ -302,23 +300,16 @@ pub fn audit<'py>(
                 })
             })
             .map_err(crate::errors::to_pyerr)?;
-        let mut v = to_json(&report)?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("worst".into(), to_json(&report.worst())?);
-        }
-        json_to_py(py, &v)
+        to_py(py, &report.view())
     })
 }
 
-/// The Markdown form of an audit report (dict).
+/// The Markdown form of an audit report (dict; the view `audit` returns reads back as the
+/// report, its `worst` ignored by the core).
 #[pyfunction]
 pub fn audit_markdown(report: &Bound<'_, PyAny>) -> PyResult<String> {
     crate::errors::guard(|| {
-        let mut v = py_to_json(report)?;
-        if let Some(o) = v.as_object_mut() {
-            o.remove("worst");
-        }
-        let r: AuditReport = from_json(v, "audit report")?;
+        let r: AuditReport = from_py(report, "audit report")?;
         Ok(r.to_markdown())
     })
 }

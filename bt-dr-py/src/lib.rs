@@ -19,6 +19,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("USER_AGENT", bt_dr_core::USER_AGENT)?;
+    // The core's default, so Python shows the number `concurrency=None` stands for.
+    m.add(
+        "DEFAULT_JOB_CONCURRENCY",
+        bt_dr_core::DEFAULT_JOB_CONCURRENCY,
+    )?;
     m.add_class::<client::NativeClient>()?;
     m.add_function(wrap_pyfunction!(errors::error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(errors::raise_invalid_input, m)?)?;

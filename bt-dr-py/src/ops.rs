@@ -11,11 +11,11 @@ use bt_dr_core::{
 };
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::convert::{
-    date_str, from_json, from_py, json_to_py, parse_date, parse_time, parse_version as parse_pv,
-    py_to_json, time_str, to_json, to_py,
+    from_json, from_py, json_to_py, parse_date, parse_time, parse_version as parse_pv, py_to_json,
+    to_json, to_py,
 };
 use crate::errors::py_result;
 
@@ -49,8 +49,8 @@ fn document<T: DeserializeOwned>(
         },
         (None, Some(t), None) => py_result(parse_document(
             t,
-            // Text without a format is TOML, the format of every bt-dr document example.
-            format.map(format_of).transpose()?.unwrap_or(Format::Toml),
+            // Text without a format: the core's default format.
+            format.map(format_of).transpose()?.unwrap_or_default(),
             what,
             None,
         )),
@@ -113,26 +113,13 @@ pub fn load_upgrade_table<'py>(
     })
 }
 
-/// A backup name as JSON: the core's serde fields (`version` as its string, the date and time
-/// of day in the file name's `YYYY-MM-DD` / `HH:MM:SS` forms) and the `file_name` they make.
-/// The same mapping as the C binding's `backup_name_value`; the core has no view for it yet.
-fn backup_name_json(n: &BackupName) -> Value {
-    json!({
-        "file_name": n.to_string(),
-        "version": n.version.to_string(),
-        "site": n.site,
-        "date": date_str(n.date),
-        "time": n.time.map(time_str),
-        "id": n.id,
-    })
-}
-
-/// Parses a default NSB backup file name.
+/// Parses a default NSB backup file name; the result is the core's view (every part as text
+/// and the `file_name` they make).
 #[pyfunction]
 pub fn parse_backup_name<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     crate::errors::guard(|| {
         let n: BackupName = py_result(name.parse())?;
-        json_to_py(py, &backup_name_json(&n))
+        to_py(py, &n.view())
     })
 }
 
@@ -396,86 +383,14 @@ pub fn time_window_last_seconds(
             )?,
             None => time::OffsetDateTime::now_utc(),
         };
-        json_to_py(py, &window_json(&TimeWindow::last_seconds(now, seconds)))
+        to_py(py, &TimeWindow::last_seconds(now, seconds))
     })
 }
 
-/// A window as JSON with `YYYY-MM-DD` dates.
-pub fn window_json(w: &TimeWindow) -> Value {
-    match w {
-        TimeWindow::StartDate { date, days } => {
-            json!({"type": "start_date", "date": date_str(*date), "days": days})
-        }
-        TimeWindow::EndDate { date, days } => {
-            json!({"type": "end_date", "date": date_str(*date), "days": days})
-        }
-        TimeWindow::StartTime { unix, seconds } => {
-            json!({"type": "start_time", "unix": unix, "seconds": seconds})
-        }
-        TimeWindow::EndTime { unix, seconds } => {
-            json!({"type": "end_time", "unix": unix, "seconds": seconds})
-        }
-        TimeWindow::Lsid { lsid } => json!({"type": "lsid", "lsid": lsid}),
-        TimeWindow::Lsids { lsids } => json!({"type": "lsids", "lsids": lsids}),
-    }
-}
-
-/// A window from its dict (`type` plus that variant's fields, dates as `YYYY-MM-DD`).
+/// A window from its dict: the core's serde form (`type` plus that variant's fields, dates as
+/// `YYYY-MM-DD`); a shape the core refuses is `InvalidInput` naming `window`.
 pub fn window_from(obj: &Bound<'_, PyAny>) -> PyResult<TimeWindow> {
-    let v = py_to_json(obj)?;
-    let bad = |why: &str| py_result::<TimeWindow>(Err(Error::invalid_input("window", why)));
-    let get = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
-    let num = |k: &str| get(k).as_i64();
-    let date = |k: &str| -> PyResult<time::Date> {
-        match get(k).as_str() {
-            Some(s) => parse_date(s, "window.date"),
-            None => py_result(Err(Error::invalid_input("window.date", "is required"))),
-        }
-    };
-    let Some(kind) = v.get("type").and_then(Value::as_str) else {
-        return bad("needs a `type`");
-    };
-    let nonneg = |k: &str| -> PyResult<u64> {
-        match num(k) {
-            Some(n) if n >= 0 => Ok(n as u64),
-            Some(_) => py_result(Err(Error::invalid_input(
-                format!("window.{k}"),
-                "must not be negative",
-            ))),
-            None => Ok(0),
-        }
-    };
-    Ok(match kind {
-        "start_date" => TimeWindow::StartDate {
-            date: date("date")?,
-            days: nonneg("days")? as u32,
-        },
-        "end_date" => TimeWindow::EndDate {
-            date: date("date")?,
-            days: nonneg("days")? as u32,
-        },
-        "start_time" | "end_time" => {
-            let Some(unix) = num("unix") else {
-                return bad("needs `unix`");
-            };
-            let seconds = nonneg("seconds")?;
-            if kind == "start_time" {
-                TimeWindow::StartTime { unix, seconds }
-            } else {
-                TimeWindow::EndTime { unix, seconds }
-            }
-        }
-        "lsid" => match get("lsid").as_str() {
-            Some(s) => TimeWindow::Lsid {
-                lsid: s.to_string(),
-            },
-            None => return bad("needs `lsid`"),
-        },
-        "lsids" => TimeWindow::Lsids {
-            lsids: from_json(get("lsids"), "window.lsids")?,
-        },
-        o => return bad(&format!("unknown window type `{o}`")),
-    })
+    from_py(obj, "window")
 }
 
 /// Whether severity `s` is at least `threshold` (bt-dr's ordering info < warning < error < critical).

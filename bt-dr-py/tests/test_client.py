@@ -104,6 +104,13 @@ def test_sessions_recordings_archives(client: bt_dr.Client, tmp_path: Path) -> N
     sessions = client.list_sessions(bt_dr.TimeWindow.last_seconds(10 * 86400))
     assert len(sessions) == 3
     assert client.list_sessions({"type": "start_time", "unix": 0, "seconds": 0}) == sessions
+    # Windows cross as the core's serde form: a date window goes over as `YYYY-MM-DD`; a shape
+    # the core refuses is InvalidInput naming the window, before any request.
+    month_ago = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=30)
+    assert client.list_sessions(bt_dr.TimeWindow.start_date(month_ago)) == sessions
+    for bad in ({"type": "sometime"}, {"type": "start_date", "date": "2026-01-01", "days": -1}, {"type": "lsid"}):
+        with pytest.raises(bt_dr.InvalidInput, match="window"):
+            client.list_sessions(bad)
     s = client.get_session(sessions[0].lsid)
     assert s.primary_rep == "Rep 1"
     rec = client.download_recording(s.lsid, tmp_path)

@@ -199,6 +199,15 @@ def test_backup_job_with_a_failing_site(sim: Sim, secret_env: None, tmp_path: Pa
     assert bt_dr.exception_class(failed[0].error["kind"]) is bt_dr.AuthError
 
 
+def test_backup_job_concurrency_defaults_to_the_core(sim: Sim, secret_env: None, tmp_path: Path) -> None:
+    # No `concurrency`: the core's DEFAULT_JOB_CONCURRENCY, not a number written in the binding.
+    assert bt_dr.DEFAULT_JOB_CONCURRENCY == 4
+    assert bt_dr.run_backup_job(tmp_path, []).sites == []
+    with sim.client() as c:
+        report = bt_dr.run_backup_job(tmp_path, [(site_of(sim, "support"), c, {"recordings": False})])
+    assert [s.ok for s in report.sites] == [True]
+
+
 def test_audit_ready_and_broken(sim: Sim, secret_env: None, tmp_path: Path) -> None:
     store, inputs = tmp_path / "store", tmp_path / "in"
     inputs.mkdir()

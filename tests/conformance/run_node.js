@@ -10,15 +10,28 @@ const fs = require('node:fs')
 const path = require('node:path')
 const bt = require(path.join(__dirname, '..', '..', 'bt-dr-node'))
 
-function client() {
+// A client of the simulator pair's primary (or, with 'backup_url', its backup).
+function client(which = 'primary_url') {
   const sim = JSON.parse(process.env.BT_DR_CONFORMANCE_SIM)
   return new bt.Client({
-    baseUrl: sim.primary_url,
+    baseUrl: sim[which],
     clientId: sim.client_id,
     clientSecret: sim.client_secret,
     caPem: fs.readFileSync(sim.ca_pem_path),
     siteName: 'support',
   })
+}
+
+// The case table spells option keys as the core does (snake_case); the Node package's public
+// convention is camelCase keys, so option objects are spelled its way: the mirror of the
+// runner's key normalisation of outputs (README.md, rule 6), mechanical, values untouched.
+function camelKeys(o) {
+  if (o === null || o === undefined) return o
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), v]))
+}
+
+async function site(inventory, name) {
+  return (await bt.loadInventory(inventory)).sites.find((s) => s.name === name)
 }
 
 const OPS = {
@@ -33,7 +46,7 @@ const OPS = {
     }),
   check_restore_onto: async (a) =>
     bt.checkRestoreOnto(
-      (await bt.loadInventory(a.inventory)).sites.find((s) => s.name === a.site),
+      await site(a.inventory, a.site),
       a.backup_version,
       { backupProduct: a.backup_product ?? null },
     ),
@@ -42,6 +55,20 @@ const OPS = {
   check_certificate_bundle: (a) =>
     bt.checkCertificateBundle(fs.readFileSync(a.p12), a.passphrase, a.options ?? null),
   vault_key_record: (a) => bt.vaultKeyRecord(a.path, a.site, a.date, a.password_protected),
+  verify_backup_set: (a) => bt.verifyBackupSet(a.set),
+  // Node takes the store inside its options object.
+  audit: async (a) =>
+    bt.audit(await bt.loadInventory(a.inventory), { ...camelKeys(a.options), store: a.store ?? null }),
+  plan_failover: async (a) =>
+    bt.planFailover(
+      await site(a.inventory, a.site),
+      [
+        { hostname: 'bt-a.example.com', client: client() },
+        { hostname: 'bt-b.example.com', client: client('backup_url') },
+      ],
+      a.mode,
+      camelKeys(a.options),
+    ),
   check_health: () => client().checkHealth(),
   get_api_info: () => client().getApiInfo(),
   download_report: (a) => client().downloadReport(a.kind, a.window, a.dir),

@@ -17,13 +17,18 @@ from typing import Any, Callable, Dict
 from bt_dr import _native as n
 
 
-def client() -> Any:
+def client(which: str = "primary_url") -> Any:
+    """A client of the simulator pair's primary (or, with ``backup_url``, its backup)."""
     sim = json.loads(os.environ["BT_DR_CONFORMANCE_SIM"])
     with open(sim["ca_pem_path"], "rb") as f:
         ca = f.read()
     return n.NativeClient(
-        sim["primary_url"], sim["client_id"], sim["client_secret"], ca_pem=ca, site_name="support"
+        sim[which], sim["client_id"], sim["client_secret"], ca_pem=ca, site_name="support"
     )
+
+
+def site(inventory: str, name: str) -> Any:
+    return next(s for s in n.load_inventory(path=inventory)["sites"] if s["name"] == name)
 
 
 def read(path: str) -> bytes:
@@ -44,7 +49,7 @@ OPS: Dict[str, Callable[[Dict[str, Any]], Any]] = {
         site_product=a.get("site_product"),
     ),
     "check_restore_onto": lambda a: n.check_restore_onto(
-        next(s for s in n.load_inventory(path=a["inventory"])["sites"] if s["name"] == a["site"]),
+        site(a["inventory"], a["site"]),
         a["backup_version"],
         backup_product=a.get("backup_product"),
     ),
@@ -57,6 +62,17 @@ OPS: Dict[str, Callable[[Dict[str, Any]], Any]] = {
         a["path"], a["site"], a["date"], a["password_protected"]
     ),
     "plan_retention": lambda a: n.plan_retention(a["site"], a["policy"], sets=a["sets"]),
+    "verify_backup_set": lambda a: n.verify_backup_set(a["set"]),
+    "audit": lambda a: n.audit(
+        n.load_inventory(path=a["inventory"]), store=a.get("store"), options=a.get("options")
+    ),
+    "plan_failover": lambda a: n.plan_failover(
+        site(a["inventory"], a["site"]),
+        ("bt-a.example.com", client()),
+        ("bt-b.example.com", client("backup_url")),
+        a["mode"],
+        a.get("options"),
+    ),
     "check_health": lambda a: client().check_health(),
     "get_api_info": lambda a: client().get_api_info(),
     "download_report": lambda a: client().download_report(a["kind"], a["window"], a["dir"]),

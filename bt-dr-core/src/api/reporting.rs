@@ -14,7 +14,7 @@ use crate::model::product::Product;
 /// assert_eq!(w.params(), vec![("start_time".to_string(), "1699996400".to_string()), ("duration".to_string(), "3600".to_string())]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TimeWindow {
     /// Sessions that began on or after `date`, for `days` days (0 = until now).
     StartDate {

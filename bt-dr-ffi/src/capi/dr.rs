@@ -269,8 +269,9 @@ pub unsafe extern "C" fn bt_dr_backup_job_free(job: *mut bt_dr_backup_job) -> bt
 }
 
 /// Takes a backup set of every site of `job` into the store at `store_dir`, at most
-/// `concurrency` (at least 1) at a time; one failing site does not stop the others, so the call
-/// succeeds with per-site errors. `cancel` may be NULL; it stops every site.
+/// `concurrency` at a time (0: the library's default, `bt_dr_default_job_concurrency`); one
+/// failing site does not stop the others, so the call succeeds with per-site errors. `cancel`
+/// may be NULL; it stops every site.
 ///
 /// `*out_failed`: how many sites failed (no set taken). `*out_json`: `{"sites": [{"site",
 /// "report": (the JSON of bt_dr_run_backup_set) | null, "error": {"kind", "code", "message",
@@ -291,9 +292,23 @@ pub unsafe extern "C" fn bt_dr_run_backup_job(
         let cancel = unsafe { cancel.as_ref() }.map(|t| &t.inner);
         let out_f = Out::new(out_failed, "out_failed")?;
         let out_j = Out::new(out_json, "out_json")?;
+        // 0 is C's "not given" (there are no optional arguments): the core's default.
+        let concurrency = (concurrency != 0).then_some(concurrency);
         let report = mapping::run_backup_job(store_dir, &job.entries, concurrency, cancel)?;
         out_j.write_string(mapping::to_json(&report)?)?;
         out_f.write(report.failed().count());
+        Ok(())
+    })
+}
+
+/// How many sites `bt_dr_run_backup_job` takes at once when `concurrency` is 0: the core's
+/// default, asked here so a C caller never copies the number.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bt_dr_default_job_concurrency(
+    out_concurrency: *mut usize,
+) -> bt_dr_status {
+    guard("bt_dr_default_job_concurrency", || {
+        Out::new(out_concurrency, "out_concurrency")?.write(bt_dr_core::DEFAULT_JOB_CONCURRENCY);
         Ok(())
     })
 }

@@ -116,7 +116,8 @@ pub unsafe extern "C" fn bt_dr_load_inventory(
     })
 }
 
-/// Like `bt_dr_load_inventory` from text; `format` is `"toml"`, `"json"` or `"yaml"`.
+/// Like `bt_dr_load_inventory` from text; `format` is `"toml"`, `"json"` or
+/// `"yaml"`; NULL is the library's default format (TOML).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_parse_inventory(
     text: *const c_char,
@@ -125,7 +126,7 @@ pub unsafe extern "C" fn bt_dr_parse_inventory(
 ) -> bt_dr_status {
     guard("bt_dr_parse_inventory", || {
         let text = unsafe { arg_str(text, "text")? };
-        let format = unsafe { arg_str(format, "format")? };
+        let format = unsafe { opt_str(format, "format")? };
         let out = Out::new(out_inventory, "out_inventory")?;
         let inner = mapping::parse_inventory(text, format)?;
         out.write(into_handle(bt_dr_inventory { inner }));
@@ -233,7 +234,8 @@ pub unsafe extern "C" fn bt_dr_load_upgrade_table(
     })
 }
 
-/// Like `bt_dr_load_upgrade_table` from text; `format` is `"toml"`, `"json"` or `"yaml"`.
+/// Like `bt_dr_load_upgrade_table` from text; `format` is `"toml"`, `"json"` or
+/// `"yaml"`; NULL is the library's default format (TOML).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_parse_upgrade_table(
     text: *const c_char,
@@ -242,7 +244,7 @@ pub unsafe extern "C" fn bt_dr_parse_upgrade_table(
 ) -> bt_dr_status {
     guard("bt_dr_parse_upgrade_table", || {
         let text = unsafe { arg_str(text, "text")? };
-        let format = unsafe { arg_str(format, "format")? };
+        let format = unsafe { opt_str(format, "format")? };
         let out = Out::new(out_table, "out_table")?;
         let inner = mapping::parse_upgrade_table(text, format)?;
         out.write(into_handle(bt_dr_upgrade_table { inner }));
@@ -554,7 +556,8 @@ pub unsafe extern "C" fn bt_dr_appliance_record(
     })
 }
 
-/// Like `bt_dr_appliance_record` from text; `format` is `"toml"`, `"json"` or `"yaml"`.
+/// Like `bt_dr_appliance_record` from text; `format` is `"toml"`, `"json"` or
+/// `"yaml"`; NULL is the library's default format (TOML).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bt_dr_appliance_record_parse(
     text: *const c_char,
@@ -564,7 +567,7 @@ pub unsafe extern "C" fn bt_dr_appliance_record_parse(
 ) -> bt_dr_status {
     guard("bt_dr_appliance_record_parse", || {
         let text = unsafe { arg_str(text, "text")? };
-        let format = unsafe { arg_str(format, "format")? };
+        let format = unsafe { opt_str(format, "format")? };
         let save_dir = unsafe { opt_str(save_dir, "save_dir")? };
         let out = Out::new(out_json, "out_json")?;
         out.write_json(&mapping::appliance_record_text(text, format, save_dir)?)

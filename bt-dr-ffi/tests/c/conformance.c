@@ -10,6 +10,7 @@
  * it prints what the library returns, so a shape difference shows up in the comparison. */
 #include <bt_dr.h>
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +77,8 @@ static unsigned char *read_file(const char *path, size_t *len) {
   return buf;
 }
 
-static bt_dr_status sim_client(bt_dr_client **out) {
-  const char *url = getenv("BT_DR_SIM_PRIMARY_URL");
+/* A client of the simulator appliance at `url` (the pair's primary or backup). */
+static bt_dr_status sim_client_at(const char *url, bt_dr_client **out) {
   const char *id = getenv("BT_DR_SIM_CLIENT_ID");
   const char *secret = getenv("BT_DR_SIM_CLIENT_SECRET");
   const char *ca = getenv("BT_DR_SIM_CA_PEM_PATH");
@@ -90,6 +91,8 @@ static bt_dr_status sim_client(bt_dr_client **out) {
   bt_dr_client_builder_free(b);
   return st;
 }
+
+static bt_dr_status sim_client(bt_dr_client **out) { return sim_client_at(getenv("BT_DR_SIM_PRIMARY_URL"), out); }
 
 #define NEED(n)                                                        \
   do {                                                                 \
@@ -185,6 +188,44 @@ int main(int argc, char **argv) {
     TRY(bt_dr_plan_retention_for_sets(arg(argv[2]), arg(argv[3]), arg(argv[4]), &plan));
     bt_dr_status st = bt_dr_retention_plan_to_json(plan, &json);
     bt_dr_retention_plan_free(plan);
+    TRY(st);
+    return print_json(json);
+  }
+  if (strcmp(op, "verify_backup_set") == 0) { /* set_path */
+    NEED(1);
+    bool ok = false;
+    TRY(bt_dr_verify_backup_set(arg(argv[2]), &ok, &json));
+    return print_json(json);
+  }
+  if (strcmp(op, "audit") == 0) { /* inventory_path store_dir options_json (offline: no live state) */
+    NEED(3);
+    bt_dr_inventory *inv = NULL;
+    TRY(bt_dr_load_inventory(arg(argv[2]), &inv));
+    bt_dr_audit_report *r = NULL;
+    bt_dr_status st = bt_dr_audit(inv, arg(argv[3]), NULL, NULL, arg(argv[4]), &r);
+    bt_dr_inventory_free(inv);
+    TRY(st);
+    st = bt_dr_audit_report_to_json(r, &json);
+    bt_dr_audit_report_free(r);
+    TRY(st);
+    return print_json(json);
+  }
+  if (strcmp(op, "plan_failover") == 0) { /* inventory_path site mode options_json; the sim pair */
+    NEED(4);
+    bt_dr_inventory *inv = NULL;
+    TRY(bt_dr_load_inventory(arg(argv[2]), &inv));
+    bt_dr_client *a = NULL, *b = NULL;
+    bt_dr_status st = sim_client_at(getenv("BT_DR_SIM_PRIMARY_URL"), &a);
+    if (st == BT_DR_STATUS_OK) st = sim_client_at(getenv("BT_DR_SIM_BACKUP_URL"), &b);
+    bt_dr_failover_plan *plan = NULL;
+    if (st == BT_DR_STATUS_OK)
+      st = bt_dr_plan_failover_with(inv, arg(argv[3]), "bt-a.example.com", a, "bt-b.example.com", b, arg(argv[4]),
+                                    arg(argv[5]), &plan);
+    if (st == BT_DR_STATUS_OK) st = bt_dr_failover_plan_to_json(plan, &json);
+    bt_dr_failover_plan_free(plan);
+    bt_dr_client_free(b);
+    bt_dr_client_free(a);
+    bt_dr_inventory_free(inv);
     TRY(st);
     return print_json(json);
   }

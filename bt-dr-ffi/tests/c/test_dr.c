@@ -259,6 +259,21 @@ static void test_job(bt_dr_inventory *inv, bt_dr_client *primary) {
   CHECK(json && strcmp(json, "{\"sites\":[]}") == 0);
   FREE(json);
   bt_dr_backup_job_free(job);
+
+  /* 0 is "not given": the library's default concurrency, which C asks for, never copies. */
+  size_t dflt = 0;
+  OK(bt_dr_default_job_concurrency(&dflt));
+  CHECK(dflt >= 1);
+  FAILS(BT_DR_STATUS_NULL_ARGUMENT, bt_dr_default_job_concurrency(NULL));
+  OK(bt_dr_backup_job_new(&job));
+  OK(bt_dr_backup_job_add(job, inv, "support", primary, NULL, 0, "{\"recordings\":false}", NULL, NULL));
+  char other[1300]; /* its own store: the retention test counts the sets of `store` */
+  snprintf(other, sizeof other, "%s/store-default-concurrency", tmpdir);
+  OK(bt_dr_run_backup_job(other, job, 0, NULL, &failed, &json));
+  CHECK(failed == 0);
+  CONTAINS(json, "\"error\":null");
+  FREE(json);
+  bt_dr_backup_job_free(job);
 }
 
 static void test_retention(void) {

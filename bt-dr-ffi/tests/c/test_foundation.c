@@ -202,6 +202,15 @@ static void test_inventory(void) {
   bt_dr_inventory_free(inv);
   snprintf(with_limits, sizeof with_limits, "%s[thresholds]\nmin_rsa_bits = 512\n", toml);
   FAILS(BT_DR_STATUS_INVALID_INPUT, bt_dr_parse_inventory(with_limits, "toml", &inv));
+  /* A NULL format is the library's default format (TOML), not a NULL-argument error. */
+  inv = NULL;
+  OK(bt_dr_parse_inventory(toml, NULL, &inv));
+  OK(bt_dr_inventory_site_count(inv, &count));
+  CHECK(count == 2);
+  bt_dr_inventory_free(inv);
+  inv = NULL;
+  FAILS(BT_DR_STATUS_PARSE, bt_dr_parse_inventory("{\"sites\": []}", NULL, &inv));
+  CHECK(inv == NULL);
 
   /* Written to a file and loaded by extension. */
   char path[2048];

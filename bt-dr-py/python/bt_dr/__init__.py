@@ -118,6 +118,9 @@ from ._native import (
 
 __version__: str = _native.__version__
 USER_AGENT: str = _native.USER_AGENT
+DEFAULT_JOB_CONCURRENCY: int = _native.DEFAULT_JOB_CONCURRENCY
+"""How many sites ``run_backup_job`` takes at once when ``concurrency`` is not given (the
+core's default)."""
 
 Document = Union[str, bytes, "os.PathLike[str]", Mapping[str, Any]]
 """A document input: a path (``str`` or ``Path``), document text (``str`` holding a newline,
@@ -131,7 +134,7 @@ def _doc_args(source: Document, fmt: Optional[str]) -> Dict[str, Any]:
         return {"data": source._native()}
     if isinstance(source, Mapping):
         return {"data": to_jsonable(dict(source))}
-    # A text without a format is read as the native layer's default (TOML); no default here.
+    # A text without a format is read in the core's default format; no default here.
     if isinstance(source, bytes):
         return {"text": source.decode("utf-8"), "format": fmt or None}
     if isinstance(source, str) and "\n" in source:
@@ -484,9 +487,12 @@ BackupJob = Union[
 other_appliances)`` as for ``run_backup_set``."""
 
 
-def run_backup_job(store: StrPath, jobs: Iterable[BackupJob], *, concurrency: int = 4) -> JobReport:
-    """Backs up many sites, at most ``concurrency`` at a time; one failing site does not stop
-    the others (its outcome carries the error)."""
+def run_backup_job(
+    store: StrPath, jobs: Iterable[BackupJob], *, concurrency: Optional[int] = None
+) -> JobReport:
+    """Backs up many sites, at most ``concurrency`` at a time (None: the core's default,
+    ``DEFAULT_JOB_CONCURRENCY``); one failing site does not stop the others (its outcome
+    carries the error)."""
     native_jobs = []
     for job in jobs:
         others: Iterable[Client] = job[3] if len(job) == 4 else ()
@@ -771,6 +777,7 @@ __all__ = [
     # meta
     "__version__",
     "USER_AGENT",
+    "DEFAULT_JOB_CONCURRENCY",
     "operations",
     "error_kinds",
     "exception_class",

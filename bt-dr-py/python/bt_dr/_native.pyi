@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple
 
 __version__: str
 USER_AGENT: str
+DEFAULT_JOB_CONCURRENCY: int
 
 _Json = Any
 _Progress = Callable[[int, Optional[int]], Any]
@@ -221,7 +222,7 @@ def run_backup_set(
 def run_backup_job(
     store: str,
     jobs: List[Tuple[Dict[str, Any], NativeClient, Optional[Dict[str, Any]], List[NativeClient]]],
-    concurrency: int = 4,
+    concurrency: Optional[int] = None,
 ) -> Dict[str, Any]: ...
 def verify_backup_set(path: str) -> Dict[str, Any]: ...
 def list_backup_sets(store: str, site: str) -> List[Dict[str, Any]]: ...
