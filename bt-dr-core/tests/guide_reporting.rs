@@ -253,6 +253,44 @@ async fn removing_a_set_of_the_earlier_layout_moves_its_recordings_to_the_archiv
     assert!(verify_backup_set(&old.path).unwrap().ok());
 
     run_backup_set(&store, &site, &c, &options()).await.unwrap();
+    let policy = RetentionPolicy {
+        keep_last: Some(1),
+        ..RetentionPolicy::default()
+    };
+    // Every archive name for one recording taken (by other bytes): the removal is refused and
+    // the set, with the only copy, stays.
+    // The last one: the ones before it must not have left the set either.
+    let first = Path::new(&taken.last().unwrap().path);
+    let (stem, ext) = first
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .rsplit_once('.')
+        .unwrap();
+    let kind_dir = site_dir.join(first.parent().unwrap());
+    let blockers: Vec<_> = (1..=100)
+        .map(|n| {
+            let name = if n == 1 {
+                format!("{stem}.{ext}")
+            } else {
+                format!("{stem}-{n}.{ext}")
+            };
+            kind_dir.join(name)
+        })
+        .collect();
+    for b in &blockers {
+        std::fs::write(b, b"other bytes").unwrap();
+    }
+    let plan = store.plan_retention("support", &policy).unwrap();
+    assert!(store.apply_retention(&plan).is_err());
+    assert!(
+        verify_backup_set(&old.path).unwrap().ok(),
+        "the set is intact"
+    );
+    for b in &blockers {
+        std::fs::remove_file(b).unwrap();
+    }
     let plan = store
         .plan_retention(
             "support",
@@ -480,4 +518,25 @@ fn report_kinds_and_time_windows_parse_strictly() {
     for k in ReportKind::ALL {
         assert_eq!(k.as_str().parse::<ReportKind>().unwrap(), k);
     }
+}
+
+#[tokio::test]
+async fn a_kind_named_twice_is_taken_once() {
+    let sim = Sim::start_single(rich_config()).await.unwrap();
+    let site = single_site(&sim);
+    let root = tempfile::tempdir().unwrap();
+    let store = BackupStore::open(root.path()).unwrap();
+    let opts = BackupSetOptions::from_json(serde_json::json!({
+        "reporting_kinds": ["session_recording", "session_recording"],
+    }))
+    .unwrap();
+    let r = run_backup_set(&store, &site, &client(&sim, sim.primary()), &opts)
+        .await
+        .unwrap();
+    assert_eq!(r.manifest.recordings.as_ref().unwrap().kinds.len(), 1);
+    assert_eq!(
+        counts(&r.manifest.reporting)[&ReportKind::SessionRecording],
+        8
+    );
+    assert_eq!(r.manifest.reporting.len(), 8);
 }

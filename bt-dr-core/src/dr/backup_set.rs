@@ -565,11 +565,14 @@ async fn take_reporting(
 ) -> Result<()> {
     let product = client.product();
     let kinds: Vec<ReportKind> = match &opts.reporting_kinds {
-        Some(k) => k
-            .iter()
-            .copied()
-            .filter(|k| k.report_type(product).is_some())
-            .collect(),
+        // A kind named twice is taken once (it would otherwise be referenced twice).
+        Some(k) => {
+            let mut seen = std::collections::HashSet::new();
+            k.iter()
+                .copied()
+                .filter(|k| k.report_type(product).is_some() && seen.insert(*k))
+                .collect()
+        }
         None => ReportKind::for_product(product).collect(),
     };
     let prev = store.checkpoint(&site.name)?;

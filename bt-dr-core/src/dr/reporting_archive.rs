@@ -94,7 +94,10 @@ impl ReportingArchive {
         set_path: &Path,
         manifest: &crate::dr::manifest::Manifest,
     ) -> Result<usize> {
-        let mut moved = 0;
+        let dest_dir = self.kind_dir(ReportKind::SessionRecording)?;
+        // First decide every move, so a recording that cannot be placed stops the removal
+        // before any file has left the set (the set then still verifies).
+        let mut moves = Vec::new();
         for f in manifest.files_of(crate::dr::manifest::FileKind::Recording) {
             let src = set_path.join(&f.path);
             if f.path.split(['/', '\\']).any(|c| c == "..") || !src.is_file() {
@@ -103,22 +106,51 @@ impl ReportingArchive {
             let Some(name) = src.file_name().map(|n| n.to_os_string()) else {
                 continue;
             };
-            let dest_dir = self.kind_dir(ReportKind::SessionRecording)?;
             let dest = dest_dir.join(&name);
             if dest.is_file() && crate::support::hash::sha256_file(&dest)?.0 == f.sha256 {
                 continue;
             }
+            let free = (1..=crate::support::fsutil::MAX_UNIQUE_TRIES).any(|n| {
+                std::fs::symlink_metadata(crate::support::fsutil::numbered(&dest, n)).is_err()
+            });
+            if !free {
+                return Err(Error::io(
+                    "archiving recording of (the set is kept)",
+                    &src,
+                    std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        "every archive name for this recording is taken",
+                    ),
+                ));
+            }
+            moves.push((src, dest));
+        }
+        let mut moved = 0;
+        for (src, dest) in moves {
+            let mut placed = false;
             for n in 1..=crate::support::fsutil::MAX_UNIQUE_TRIES {
                 let candidate = crate::support::fsutil::numbered(&dest, n);
                 match crate::support::fsutil::rename_no_replace(&src, &candidate) {
                     Ok(()) => {
-                        moved += 1;
+                        placed = true;
                         break;
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                     Err(e) => return Err(Error::io("archiving recording of", &src, e)),
                 }
             }
+            // Every name taken: the recording stays in the set, and the set must stay too.
+            if !placed {
+                return Err(Error::io(
+                    "archiving recording of (the set is kept)",
+                    &src,
+                    std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        "every archive name for this recording is taken",
+                    ),
+                ));
+            }
+            moved += 1;
         }
         if moved > 0 {
             crate::support::fsutil::sync_dir(&self.site_dir.join(REPORTING_DIR));
