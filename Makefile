@@ -11,7 +11,7 @@ SIM_BIN := $(CARGO_TARGET_DIR)/debug/bt-dr-sim
 
 .PHONY: test test-rust lint fmt-check clippy quickstart sim
 
-test: lint test-rust test-python test-node test-c test-conformance bench-smoke
+test: lint check-generated test-rust test-python test-node test-c test-conformance test-prometheus bench-smoke
 	@echo "make test: all suites passed"
 
 lint: fmt-check clippy
@@ -35,5 +35,7 @@ quickstart:
 include bt-dr-py/test.mk
 include bt-dr-node/test.mk
 include bt-dr-ffi/test.mk
+include bt-dr-cli/test.mk
+include tools/generated.mk
 include bench/bench.mk
 include fuzz/fuzz.mk

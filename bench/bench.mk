@@ -14,9 +14,18 @@ BENCH_SMOKE := $(BENCH_DIR)/smoke
 BENCH_SIM_REL := $(BENCH_REL)/bt-dr-sim
 
 .PHONY: bench bench-smoke bench-tools bench-venv bench-build bench-python \
-	bench-download bench-sweep bench-certs bench-parsers bench-import bench-summary
+	bench-download bench-sweep bench-certs bench-parsers bench-import bench-summary \
+	bench-fleet bench-job bench-verify bench-scale-smoke
 
-bench: bench-parsers bench-certs bench-sweep bench-download bench-import bench-summary
+bench: bench-machine bench-parsers bench-certs bench-sweep bench-fleet bench-job bench-verify bench-download bench-import bench-summary
+
+# What the numbers were measured on, first: CPU model, cores, the flags the download's hashing
+# and TLS depend on, and the load (every JSON file records the same under "machine").
+.PHONY: bench-machine
+bench-machine:
+	@echo "bench: CPU $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+		"$$(nproc) cores, flags: $$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'sha_ni|aes|avx2|avx512f|vaes' | tr '\n' ' ')" \
+		"load average $$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # `import bt_dr` (release wheel) over a bare interpreter, next to `import json` and
 # `import requests` in the same run.
@@ -81,6 +90,36 @@ bench-sweep: bench-build
 	$(BENCH_REL)/bt-dr-bench sweep --per-account 100 --reps 1 --sequential 0 \
 		--out $(BENCH_DIR)/sweep-rate-limit.json
 
+# Fleet scale (issue 16): the health sweep curve at 100 / 1,000 / 10,000 appliances (each point
+# in a process of its own, the appliances in sim-host children), the nightly job over 200 sites
+# at concurrency 1 / 4 / 16 / 64, and verify of a 20 × 512 MiB store (kept in
+# target/bench/verify-work for later runs) against sha256sum -c. BENCHMARKS.md sections 5–7.
+bench-fleet: bench-build
+	$(BENCH_REL)/bt-dr-bench fleet --out $(BENCH_DIR)/fleet.json
+
+# The job on disk, then (a diagnostic: what the store's fsyncs cost) the two highest
+# concurrencies with the store on tmpfs.
+BENCH_JOB_TMPFS := /dev/shm/bt-dr-bench-job-$(shell id -u)
+bench-job: bench-build
+	$(BENCH_REL)/bt-dr-bench job --work $(BENCH_DIR)/job-work --out $(BENCH_DIR)/job.json
+	@if [ -d /dev/shm ] && [ -w /dev/shm ]; then \
+		$(BENCH_REL)/bt-dr-bench job --concurrency 16,64 --work $(BENCH_JOB_TMPFS) \
+			--out $(BENCH_DIR)/job-tmpfs.json && rm -rf $(BENCH_JOB_TMPFS); \
+	fi
+
+bench-verify: bench-tools bench-build
+	$(BENCH_REL)/bt-dr-bench verify --scripts $(BENCH_SCRIPTS) --work $(BENCH_DIR)/verify-work \
+		--out $(BENCH_DIR)/verify.json
+
+# The same three, tiny (debug; a few seconds): part of bench-smoke.
+bench-scale-smoke:
+	$(BENCH_DBG)/bt-dr-bench fleet --sizes 20,60 --reps 1 --latency-ms 20 --per-host 30 \
+		--out $(BENCH_SMOKE)/fleet.json
+	$(BENCH_DBG)/bt-dr-bench job --sites 10 --concurrency 1,4 --latency-ms 10 \
+		--work $(BENCH_SMOKE)/job-work --out $(BENCH_SMOKE)/job.json
+	$(BENCH_DBG)/bt-dr-bench verify --sets 3 --size-mib 4 --reps 1 --scripts $(BENCH_SCRIPTS) \
+		--work $(BENCH_SMOKE)/verify-work --out $(BENCH_SMOKE)/verify.json
+
 bench-certs: bench-tools bench-build
 	$(BENCH_REL)/bt-dr-bench certs --scripts $(BENCH_SCRIPTS) --dir $(BENCH_DIR)/p12 --out $(BENCH_DIR)/certs.json
 
@@ -107,4 +146,5 @@ bench-smoke: sim bench-tools bench-venv
 	$(BENCH_DBG)/bt-dr-bench certs --count 4 --reps 1 --scripts $(BENCH_SCRIPTS) \
 		--dir $(BENCH_SMOKE)/p12 --out $(BENCH_SMOKE)/certs.json
 	CRITERION_HOME=$(BENCH_SMOKE)/criterion $(CARGO) test -q -p bt-dr-bench --bench parsers
+	@$(MAKE) --no-print-directory bench-scale-smoke
 	@echo "bench-smoke: every benchmark ran"

@@ -11,7 +11,7 @@
 //! | [`model`] | [`product`], [`version`], [`appliance`], [`site`], [`inventory`] | RS/PRA, release versions, appliances, failover pairs, Atlas, the fleet and its thresholds |
 //! | [`rules`] | [`backup`], [`certificate`], [`records`], [`finding`] | NSB names, what an NSB holds, restore compatibility; p12 bundles and pair check; `/appliance` and Vault key records; the finding type |
 //! | [`api`] | [`api`] | the appliance API client (OAuth, Command, Backup, Reporting) |
-//! | [`dr`] | [`manifest`], [`verify`], [`store`], [`backup_set`], [`reporting_archive`], [`retention`], [`audit`](mod@audit), [`runbook`], [`failover`], [`atlas`] | backup sets with manifests, verify, the store, the reporting archive, retention, the readiness audit, the runbook, failover, the Atlas cluster check |
+//! | [`dr`] | [`manifest`], [`verify`], [`store`], [`backup_set`], [`backup_source`](mod@backup_source), [`reporting_archive`], [`retention`], [`audit`](mod@audit), [`runbook`], [`failover`], [`atlas`] | backup sets with manifests, verify, the store, which appliance tonight's backup comes from, the reporting archive, retention, the readiness audit, the runbook, failover, the Atlas cluster check |
 //! | [`support`] | [`error`], [`document`], [`dates`], [`fsutil`], [`hash`], [`operations`] | the one error type and its stable kinds, documents, dates, atomic files, hashing, the operations the bindings mirror |
 //!
 //! Every module is also reachable at the crate root (`bt_dr_core::store`, …), and the main
@@ -35,8 +35,8 @@ pub mod support;
 // The modules by their short names, as before the crate was layered: the bindings, tests and
 // users name `bt_dr_core::store::…`, `bt_dr_core::backup_set::…`, `bt_dr_core::inventory::…`.
 pub use dr::{
-    atlas, audit, backup_set, failover, manifest, reporting_archive, retention, runbook, store,
-    verify,
+    atlas, audit, backup_set, backup_source, failover, manifest, reporting_archive, retention,
+    runbook, store, verify,
 };
 pub use model::{appliance, inventory, product, site, version};
 pub use rules::{backup, certificate, finding, records};
@@ -58,6 +58,7 @@ pub use backup_set::{
     BackupSetOptions, BackupSetReport, DEFAULT_JOB_CONCURRENCY, JobReport, JobSite, Manifest,
     VerifyReport, VerifyReportView, run_backup_job, run_backup_set, verify_backup_set,
 };
+pub use backup_source::backup_source;
 pub use certificate::{
     BundleCheckOptions, BundleReport, BundleReportView, CertClass, CertInfo, PairReport,
     check_certificate_bundle, check_certificate_pair,
@@ -74,7 +75,7 @@ pub use hash::{sha256_file, sha256_hex};
 pub use inventory::{Inventory, Thresholds};
 pub use operations::{OPERATIONS, Operation};
 pub use product::Product;
-pub use records::{ApplianceRecord, VaultKeyRecord, VaultKeyRecordView};
+pub use records::{ApplianceRecord, ApplianceRecordView, VaultKeyRecord, VaultKeyRecordView};
 pub use retention::{RetentionPlan, RetentionPolicy, plan_retention};
 pub use runbook::render_runbook;
 pub use secrecy::{ExposeSecret, SecretString};

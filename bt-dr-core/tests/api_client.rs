@@ -266,6 +266,11 @@ async fn backup_download_streams_hashes_and_writes_a_sidecar() {
     let side: bt_dr_core::api::BackupSidecar =
         serde_json::from_slice(&std::fs::read(&d.sidecar_path).unwrap()).unwrap();
     assert_eq!(side, d.sidecar);
+    // The sidecar's digest comes from the bytes written, and matches the file on disk.
+    assert_eq!(
+        bt_dr_core::sha256_file(&d.sidecar_path).unwrap(),
+        (d.sidecar_sha256.clone(), d.sidecar_size)
+    );
     let mut names = stray_files(dir.path());
     names.sort();
     assert_eq!(

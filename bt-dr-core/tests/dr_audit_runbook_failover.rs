@@ -46,7 +46,7 @@ async fn a_ready_site_is_silent() {
         live[0]
             .appliances
             .iter()
-            .all(|a| a.served_cert_sha256.is_some())
+            .all(|a| a.served_cert_sha256.is_some() && a.served_cert_not_after.is_some())
     );
     let inv = Inventory {
         sites: vec![site],

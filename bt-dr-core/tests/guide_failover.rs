@@ -89,6 +89,10 @@ async fn the_client_records_the_served_leaf_in_every_trust_mode() {
     );
     // Clones share the record.
     assert_eq!(extra_ca.clone().served_leaf_sha256(), Some(want.clone()));
+    // The expiry clients see: the simulator's leaf is valid for 397 days from its start.
+    let not_after = extra_ca.served_leaf_not_after().expect("leaf notAfter");
+    let days = (not_after - time::OffsetDateTime::now_utc()).whole_days();
+    assert!((395..=397).contains(&days), "notAfter in {days} days");
 
     let pinned = builder(&sim, sim.primary())
         .pin_sha256(&want)
@@ -109,6 +113,7 @@ async fn the_client_records_the_served_leaf_in_every_trust_mode() {
         ErrorKind::Tls
     );
     assert_eq!(untrusted.served_leaf_sha256(), Some(want.clone()));
+    assert_eq!(untrusted.served_leaf_not_after(), Some(not_after));
     let wrong_pin = builder(&sim, sim.primary())
         .pin_sha256(&"00".repeat(32))
         .build()

@@ -432,6 +432,12 @@ async fn a_failover_pair_set_takes_the_nsb_of_each_appliance_and_says_which_is_w
     assert!(nsbs[1].file.starts_with("appliances/"));
     assert_eq!(r.manifest.files_of(FileKind::Nsb).count(), 2);
     assert!(r.path.join(&nsbs[1].file).is_file());
+    // The set's size is its main NSB's, on disk, never the sum of the pair's.
+    let main_len = std::fs::metadata(r.path.join(&r.manifest.nsb.file))
+        .unwrap()
+        .len();
+    assert!(main_len > 0);
+    assert_eq!(r.manifest.nsb_size(), main_len);
     assert!(verify_backup_set(&r.path).unwrap().ok());
 
     // The backup appliance down: the primary's NSB is kept, the set says what is missing.

@@ -576,12 +576,15 @@ bt_dr_status bt_dr_check_certificate_pair(const bt_dr_bundle_report *primary,
  * Loads and validates an `/appliance` settings record file (TOML/JSON/YAML by extension) and,
  * when `save_dir` is not NULL, saves it there as JSON under its identifying file name.
  *
- * `*out_json`: `{"record": {"identity": {...}, "ip_configuration": [...], ...}, "file_name":
- * "appliance-<host>-v<version>-sn-<serial>-base-<base>-<time>.json", "saved_path": "..." |
- * null}`. Fails with `BT_DR_STATUS_IO`, `BT_DR_STATUS_PARSE` or `BT_DR_STATUS_INVALID_INPUT`
+ * `*out_json`: the record's fields as every binding returns them (`{"identity": {...},
+ * "ip_configuration": [...], ..., "file_name":
+ * "appliance-<host>-v<version>-sn-<serial>-base-<base>-<time>.json"}`) plus `"saved_path":
+ * "..."` when `save_dir` was given. Fails with `BT_DR_STATUS_IO`, `BT_DR_STATUS_PARSE` or `BT_DR_STATUS_INVALID_INPUT`
  * (a setting a recovery depends on is missing; `field` in the details).
  */
-bt_dr_status bt_dr_appliance_record(const char *path, const char *save_dir, char **out_json);
+bt_dr_status bt_dr_appliance_record(const char *path,
+                                    const char *save_dir,
+                                    char **out_json);
 
 /**
  * Like `bt_dr_appliance_record` from text; `format` is `"toml"`, `"json"` or

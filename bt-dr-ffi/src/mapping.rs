@@ -12,8 +12,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bt_dr_core::api::{
-    ArchiveKind, BlockingClient, CancelToken, Client, DownloadedFile, Progress, ReportKind,
-    RetryPolicy, TimeWindow,
+    ArchiveKind, BlockingClient, CancelToken, Client, ClientOptions, DownloadedFile, Progress,
+    ReportKind, RetryPolicy, TimeWindow,
 };
 use bt_dr_core::backup_set::JobSite;
 use bt_dr_core::document::{Format, parse_document};
@@ -216,13 +216,15 @@ pub fn bundle_report_value(r: &BundleReport) -> Result<Value> {
     to_value(&r.view())
 }
 
-/// An appliance record as JSON: `{"record": {...}, "file_name": "...", "saved_path": ...}`.
+/// An appliance record as JSON: the core's view (the record's fields and `file_name`, as every
+/// binding returns it), with `saved_path` added only when it was saved (C folds loading and
+/// saving into one call; without a save the JSON is exactly the other bindings').
 pub fn appliance_record_value(r: &ApplianceRecord, saved: Option<&Path>) -> Result<Value> {
-    Ok(json!({
-        "record": to_value(r)?,
-        "file_name": r.file_name(),
-        "saved_path": saved.map(|p| p.display().to_string()),
-    }))
+    let mut v = to_value(&r.view())?;
+    if let (Some(o), Some(p)) = (v.as_object_mut(), saved) {
+        o.insert("saved_path".into(), p.display().to_string().into());
+    }
+    Ok(v)
 }
 
 /// `appliance_record`: loads and validates a record file, optionally saving it as JSON into `save_dir`.
@@ -264,7 +266,8 @@ pub fn vault_key_record(
 // ---------------------------------------------------------------------------------------------
 // API client
 
-/// Everything a client can be configured with. Secrets stay in [`SecretString`].
+/// Everything a client can be configured with: its URL and credentials, and the core's
+/// [`ClientOptions`] (which the core applies). Secrets stay in [`SecretString`].
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// `https://host[:port]`.
@@ -273,30 +276,8 @@ pub struct ClientConfig {
     pub client_id: Option<String>,
     /// OAuth client secret.
     pub client_secret: Option<SecretString>,
-    /// Extra CA (PEM).
-    pub extra_ca_pem: Option<Vec<u8>>,
-    /// Trust only the extra CA.
-    pub only_extra_ca: bool,
-    /// Server certificate pin (SHA-256 hex).
-    pub pin_sha256: Option<String>,
-    /// DANGEROUS: accept any certificate.
-    pub danger_accept_invalid_certs: bool,
-    /// DANGEROUS: allow `http://`.
-    pub danger_allow_http: bool,
-    /// Connect timeout.
-    pub connect_timeout: Option<Duration>,
-    /// Read timeout.
-    pub read_timeout: Option<Duration>,
-    /// Whole-request timeout.
-    pub request_timeout: Option<Duration>,
-    /// Client-side request rate.
-    pub rate_limit_per_second: Option<u32>,
-    /// Retry policy.
-    pub retry: Option<RetryPolicy>,
-    /// Site name for backup file names.
-    pub site_name: Option<String>,
-    /// Product of the site.
-    pub product: Option<Product>,
+    /// Every other setting; unset ones are the core's defaults.
+    pub options: ClientOptions,
 }
 
 impl ClientConfig {
@@ -306,18 +287,7 @@ impl ClientConfig {
             base_url: base_url.to_string(),
             client_id: None,
             client_secret: None,
-            extra_ca_pem: None,
-            only_extra_ca: false,
-            pin_sha256: None,
-            danger_accept_invalid_certs: false,
-            danger_allow_http: false,
-            connect_timeout: None,
-            read_timeout: None,
-            request_timeout: None,
-            rate_limit_per_second: None,
-            retry: None,
-            site_name: None,
-            product: None,
+            options: ClientOptions::default(),
         }
     }
 
@@ -332,38 +302,7 @@ impl ClientConfig {
                 "client id and client secret go together",
             ));
         }
-        if let Some(pem) = &self.extra_ca_pem {
-            b = b.extra_ca_pem(pem.clone());
-        }
-        b = b.only_extra_ca(self.only_extra_ca);
-        if let Some(p) = &self.pin_sha256 {
-            b = b.pin_sha256(p);
-        }
-        b = b
-            .danger_accept_invalid_certs(self.danger_accept_invalid_certs)
-            .danger_allow_http(self.danger_allow_http);
-        if let Some(d) = self.connect_timeout {
-            b = b.connect_timeout(d);
-        }
-        if let Some(d) = self.read_timeout {
-            b = b.read_timeout(d);
-        }
-        if let Some(d) = self.request_timeout {
-            b = b.request_timeout(d);
-        }
-        if let Some(n) = self.rate_limit_per_second {
-            b = b.rate_limit_per_second(n);
-        }
-        if let Some(r) = &self.retry {
-            b = b.retry_policy(r.clone());
-        }
-        if let Some(s) = &self.site_name {
-            b = b.site_name(s);
-        }
-        if let Some(p) = self.product {
-            b = b.product(p);
-        }
-        BlockingClient::new(b.build()?)
+        BlockingClient::new(b.options(&self.options).build()?)
     }
 }
 
@@ -530,12 +469,9 @@ const SET_SECRETS: [&str; 2] = ["backup_password", "certificate_passphrase"];
 /// transfer's progress and cancellation.
 ///
 /// C API contract: without `"thresholds"` (absent or `null`) in `options_json`, the bundle
-/// check uses `inventory`'s `[thresholds]`. The C and uniffi APIs name a site only through an
-/// inventory, and the inventory is where a user writes their limits (as `bt_dr_audit` reads
-/// them), so a backup set judges the certificate by the same limits the audit does. Python and
-/// Node take a bare site with no inventory: there an absent `thresholds` is the core's
-/// defaults. The choice sits here only until the core takes the default from the caller
-/// (the report names that core change).
+/// check uses `inventory`'s `[thresholds]` ([`BackupSetOptions::from_json_with`]). The C and
+/// uniffi APIs name a site only through an inventory, so a backup set judges the certificate by
+/// the same limits the audit does.
 pub fn backup_set_options(
     options_json: Option<&str>,
     backup_password: Option<&str>,
@@ -551,11 +487,7 @@ pub fn backup_set_options(
             format!("`{key}` is a separate argument, never part of the options JSON"),
         ));
     }
-    let own_thresholds = value.get("thresholds").is_some_and(|t| !t.is_null());
-    let mut o = BackupSetOptions::from_json(value)?;
-    if !own_thresholds {
-        o.thresholds = inventory.thresholds.clone();
-    }
+    let mut o = BackupSetOptions::from_json_with(value, &inventory.thresholds)?;
     o.backup_password = backup_password.map(SecretString::from);
     o.certificate_passphrase = certificate_passphrase.map(SecretString::from);
     o.other_appliances = other_appliances;

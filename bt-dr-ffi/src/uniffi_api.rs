@@ -547,17 +547,20 @@ impl ClientConfig {
         let mut c = Config::new(&self.base_url);
         c.client_id = Some(self.client_id.clone());
         c.client_secret = Some(SecretString::from(client_secret));
-        c.extra_ca_pem = self.extra_ca_pem.as_ref().map(|p| p.as_bytes().to_vec());
-        c.only_extra_ca = self.only_extra_ca;
-        c.pin_sha256 = self.pin_sha256.clone();
-        c.danger_accept_invalid_certs = self.danger_accept_invalid_certs;
-        c.danger_allow_http = self.danger_allow_http;
-        c.connect_timeout = ms(self.connect_timeout_ms);
-        c.read_timeout = ms(self.read_timeout_ms);
-        c.request_timeout = ms(self.request_timeout_ms);
-        c.rate_limit_per_second = self.rate_limit_per_second;
-        c.site_name = self.site_name.clone();
-        c.product = mapping::parse_opt_product(self.product.as_deref())?;
+        c.options = bt_dr_core::api::ClientOptions {
+            extra_ca_pem: self.extra_ca_pem.as_ref().map(|p| p.as_bytes().to_vec()),
+            only_extra_ca: Some(self.only_extra_ca),
+            pin_sha256: self.pin_sha256.clone(),
+            danger_accept_invalid_certs: Some(self.danger_accept_invalid_certs),
+            danger_allow_http: Some(self.danger_allow_http),
+            connect_timeout: ms(self.connect_timeout_ms),
+            read_timeout: ms(self.read_timeout_ms),
+            request_timeout: ms(self.request_timeout_ms),
+            rate_limit_per_second: self.rate_limit_per_second,
+            retry: None,
+            site_name: self.site_name.clone(),
+            product: mapping::parse_opt_product(self.product.as_deref())?,
+        };
         Ok(c)
     }
 }

@@ -210,39 +210,7 @@ fn ms(v: u32) -> Duration {
 }
 
 fn build(o: ClientOptions) -> bt_dr_core::Result<api::Client> {
-    let mut b = api::Client::builder(&o.base_url)
-        .credentials(&o.client_id, SecretString::from(o.client_secret));
-    if let Some(ca) = o.ca_pem {
-        b = b.extra_ca_pem(match ca {
-            Either::A(s) => s.into_bytes(),
-            Either::B(buf) => buf.to_vec(),
-        });
-    }
-    if let Some(x) = o.only_extra_ca {
-        b = b.only_extra_ca(x);
-    }
-    if let Some(p) = &o.pin_sha256 {
-        b = b.pin_sha256(p);
-    }
-    if let Some(x) = o.danger_accept_invalid_certs {
-        b = b.danger_accept_invalid_certs(x);
-    }
-    if let Some(x) = o.danger_allow_http {
-        b = b.danger_allow_http(x);
-    }
-    if let Some(x) = o.connect_timeout_ms {
-        b = b.connect_timeout(ms(x));
-    }
-    if let Some(x) = o.read_timeout_ms {
-        b = b.read_timeout(ms(x));
-    }
-    if let Some(x) = o.request_timeout_ms {
-        b = b.request_timeout(ms(x));
-    }
-    if let Some(x) = o.rate_limit_per_second {
-        b = b.rate_limit_per_second(x);
-    }
-    if let Some(r) = o.retry {
+    let retry = o.retry.map(|r| {
         let mut p = RetryPolicy::default();
         if let Some(x) = r.max_attempts {
             p.max_attempts = x;
@@ -262,15 +230,34 @@ fn build(o: ClientOptions) -> bt_dr_core::Result<api::Client> {
         if let Some(x) = r.max_retry_after_ms {
             p.max_retry_after = ms(x);
         }
-        b = b.retry_policy(p);
-    }
-    if let Some(s) = &o.site_name {
-        b = b.site_name(s);
-    }
-    if let Some(p) = &o.product {
-        b = b.product(p.parse::<Product>()?);
-    }
-    b.build()
+        p
+    });
+    // Field by field into the core's options; the core applies them to the builder.
+    let options = api::ClientOptions {
+        extra_ca_pem: o.ca_pem.map(|ca| match ca {
+            Either::A(s) => s.into_bytes(),
+            Either::B(buf) => buf.to_vec(),
+        }),
+        only_extra_ca: o.only_extra_ca,
+        pin_sha256: o.pin_sha256,
+        danger_accept_invalid_certs: o.danger_accept_invalid_certs,
+        danger_allow_http: o.danger_allow_http,
+        connect_timeout: o.connect_timeout_ms.map(ms),
+        read_timeout: o.read_timeout_ms.map(ms),
+        request_timeout: o.request_timeout_ms.map(ms),
+        rate_limit_per_second: o.rate_limit_per_second,
+        retry,
+        site_name: o.site_name,
+        product: o
+            .product
+            .as_deref()
+            .map(str::parse::<Product>)
+            .transpose()?,
+    };
+    api::Client::builder(&o.base_url)
+        .credentials(&o.client_id, SecretString::from(o.client_secret))
+        .options(&options)
+        .build()
 }
 
 /// A client for one appliance's web APIs (OAuth, command, backup, reporting).

@@ -275,6 +275,11 @@ pub fn check_certificate_pair(env: Env, primary: Value, backup: Value) -> napi::
     })
 }
 
+/// A record as JavaScript passes it back: a bare record or the view `appliance_record` returned.
+fn record_input(v: Value) -> bt_dr_core::Result<ApplianceRecord> {
+    ApplianceRecord::from_view_json(crate::convert::to_snake(v))
+}
+
 /// `appliance_record` (text form): parses an `/appliance` record in `format` (the core's
 /// default format when not given) and validates it (the core's document parser and rules, as
 /// `appliance_record_load` and the C binding use them).
@@ -290,7 +295,7 @@ pub fn appliance_record_parse(
             a.validate()?;
             Ok(a)
         });
-        sync_value(&env, r.and_then(|a| out(&a)))
+        sync_value(&env, r.and_then(|a| out(&a.view())))
     })
 }
 
@@ -299,7 +304,7 @@ pub fn appliance_record_parse(
 pub fn appliance_record_load(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, Value>> {
     crate::convert::guard(env, || {
         blocking(env, move || {
-            ApplianceRecord::load(&path).and_then(|a| out(&a))
+            ApplianceRecord::load(&path).and_then(|a| out(&a.view()))
         })
     })
 }
@@ -308,7 +313,7 @@ pub fn appliance_record_load(env: &Env, path: String) -> napi::Result<PromiseRaw
 #[napi(catch_unwind)]
 pub fn appliance_record_validate(env: Env, record: Value) -> napi::Result<()> {
     crate::convert::guard(&env, || {
-        let r = input::<ApplianceRecord>("record", record).and_then(|a| a.validate());
+        let r = record_input(record).and_then(|a| a.validate());
         r.map_err(|e| crate::convert::js_error(&env, &e))
     })
 }
@@ -317,7 +322,7 @@ pub fn appliance_record_validate(env: Env, record: Value) -> napi::Result<()> {
 #[napi(catch_unwind)]
 pub fn appliance_record_file_name(env: Env, record: Value) -> napi::Result<String> {
     crate::convert::guard(&env, || {
-        let r = input::<ApplianceRecord>("record", record).map(|a| a.file_name());
+        let r = record_input(record).map(|a| a.file_name());
         r.map_err(|e| crate::convert::js_error(&env, &e))
     })
 }
@@ -331,7 +336,7 @@ pub fn appliance_record_save(
 ) -> napi::Result<PromiseRaw<'_, Value>> {
     crate::convert::guard(env, || {
         blocking(env, move || {
-            let a: ApplianceRecord = input("record", record)?;
+            let a = record_input(record)?;
             let p = a.save(&dir)?;
             Ok(Value::String(p.display().to_string()))
         })

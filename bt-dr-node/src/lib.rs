@@ -20,7 +20,7 @@ pub use client::{CancelToken, Client, ClientOptions, ProgressEvent, RetryOptions
 
 use napi::Env;
 use napi_derive::napi;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The core's list of public operations (`name` in snake_case, `area`, `summary`); the Node
 /// name of each is its camelCase form.
@@ -29,26 +29,18 @@ use serde_json::{Value, json};
     ts_return_type = "Array<{ name: string; area: string; summary: string }>"
 )]
 pub fn operations(env: Env) -> napi::Result<Value> {
+    // The core's own serde shape (`Operation: Serialize`): no field list kept here.
     convert::guard(&env, || {
-        Ok(Value::Array(
-            bt_dr_core::OPERATIONS
-                .iter()
-                .map(|o| json!({ "name": o.name, "area": o.area, "summary": o.summary }))
-                .collect(),
-        ))
+        convert::sync_value(&env, convert::out(&bt_dr_core::OPERATIONS))
     })
 }
 
 /// Every error kind of the core with its Node `code` (`{ kind: "auth", code: "BT_DR_AUTH" }`).
 #[napi(catch_unwind, ts_return_type = "Array<{ kind: string; code: string }>")]
 pub fn error_kinds(env: Env) -> napi::Result<Value> {
+    // The core's list, serialized as it is (`ErrorKindInfo`: kind and stable code).
     convert::guard(&env, || {
-        Ok(Value::Array(
-            bt_dr_core::ErrorKind::ALL
-                .iter()
-                .map(|k| json!({ "kind": k.as_str(), "code": k.code() }))
-                .collect(),
-        ))
+        convert::sync_value(&env, convert::out(&bt_dr_core::ErrorKind::catalog()))
     })
 }
 

@@ -252,9 +252,11 @@ test('checkCertificatePair', async () => {
   const a = await bt.checkCertificateBundle(p12('default_chain.p12'), 'fixture-pass')
   const b = await bt.checkCertificateBundle(p12('legacy_chain.p12'), 'fixture-pass')
   const c = await bt.checkCertificateBundle(p12('wrong_host.p12'), 'fixture-pass')
-  assert.deepEqual(bt.checkCertificatePair(a, b), { identical: true, findings: [] })
+  // Identical leaves, and both bundles usable on their own: the core's verdict for the pair.
+  assert.deepEqual(bt.checkCertificatePair(a, b), { identical: true, usable: true, findings: [] })
   const diff = bt.checkCertificatePair(a, c)
   assert.equal(diff.identical, false)
+  assert.equal(diff.usable, false)
   assert.equal(diff.findings[0].id, 'pair_certificate_mismatch')
   // a round trip through JSON is enough: reports are plain data
   assert.deepEqual(bt.checkCertificatePair(JSON.parse(JSON.stringify(a)), b).identical, true)

@@ -345,39 +345,25 @@ impl NativeClient {
                     ))),
                 }
             };
-            b = b
-                .danger_accept_invalid_certs(danger_accept_invalid_certs)
-                .danger_allow_http(danger_allow_http);
-            if only_extra_ca {
-                b = b.only_extra_ca(true);
-            }
-            if let Some(pem) = ca_pem {
-                b = b.extra_ca_pem(pem);
-            }
-            if let Some(p) = pin_sha256 {
-                b = b.pin_sha256(p);
-            }
-            if let Some(d) = dur(connect_timeout, "connect_timeout")? {
-                b = b.connect_timeout(d);
-            }
-            if let Some(d) = dur(read_timeout, "read_timeout")? {
-                b = b.read_timeout(d);
-            }
-            if let Some(d) = dur(request_timeout, "request_timeout")? {
-                b = b.request_timeout(d);
-            }
-            if let Some(n) = rate_limit_per_second {
-                b = b.rate_limit_per_second(n);
-            }
-            if let Some(s) = site_name {
-                b = b.site_name(s);
-            }
-            if let Some(p) = product {
-                b = b.product(product_of(p)?);
-            }
-            if let Some(r) = retry.filter(|r| !r.is_none()) {
-                b = b.retry_policy(retry_policy(r)?);
-            }
+            // Argument by argument into the core's options; the core applies them.
+            let options = bt_dr_core::api::ClientOptions {
+                extra_ca_pem: ca_pem,
+                only_extra_ca: only_extra_ca.then_some(true),
+                pin_sha256: pin_sha256.map(str::to_string),
+                danger_accept_invalid_certs: Some(danger_accept_invalid_certs),
+                danger_allow_http: Some(danger_allow_http),
+                connect_timeout: dur(connect_timeout, "connect_timeout")?,
+                read_timeout: dur(read_timeout, "read_timeout")?,
+                request_timeout: dur(request_timeout, "request_timeout")?,
+                rate_limit_per_second,
+                retry: retry
+                    .filter(|r| !r.is_none())
+                    .map(retry_policy)
+                    .transpose()?,
+                site_name: site_name.map(str::to_string),
+                product: product.map(product_of).transpose()?,
+            };
+            b = b.options(&options);
             let client = py_result(b.build())?;
             let bc = py_result(BlockingClient::new(client))?;
             let c = bc.client();

@@ -90,20 +90,6 @@ pub fn run_backup_set<'py>(
     })
 }
 
-/// Local trait so the hook can report the NSB size of a set.
-trait NsbSize {
-    fn nsb_size(&self) -> u64;
-}
-
-impl NsbSize for bt_dr_core::Manifest {
-    fn nsb_size(&self) -> u64 {
-        self.files_of(bt_dr_core::backup_set::FileKind::Nsb)
-            .map(|f| f.size)
-            .next()
-            .unwrap_or(0)
-    }
-}
-
 /// One job of [`run_backup_job`] as Python hands it over.
 type JobItem<'py> = (
     Bound<'py, PyAny>,

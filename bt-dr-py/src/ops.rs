@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::convert::{
-    from_json, from_py, json_to_py, parse_date, parse_time, parse_version as parse_pv, py_to_json,
-    to_json, to_py,
+    from_py, json_to_py, parse_date, parse_time, parse_version as parse_pv, py_to_json, to_json,
+    to_py,
 };
 use crate::errors::py_result;
 
@@ -262,20 +262,11 @@ pub fn check_certificate_pair<'py>(
 }
 
 fn record_json(r: &ApplianceRecord) -> PyResult<Value> {
-    let mut v = to_json(r)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("file_name".into(), r.file_name().into());
-    }
-    Ok(v)
+    to_json(&r.view())
 }
 
 fn record_from(data: &Bound<'_, PyAny>) -> PyResult<ApplianceRecord> {
-    let mut v = py_to_json(data)?;
-    // `file_name` is derived; accept the dict `to_dict()` returned.
-    if let Some(o) = v.as_object_mut() {
-        o.remove("file_name");
-    }
-    from_json(v, "appliance record")
+    py_result(ApplianceRecord::from_view_json(py_to_json(data)?))
 }
 
 /// Loads (path, text or dict) and validates an /appliance settings record.
@@ -336,16 +327,12 @@ pub fn vault_key_pairs_with(
     backup_date: &str,
 ) -> PyResult<bool> {
     crate::errors::guard(|| {
-        let r = VaultKeyRecord {
-            site: key_site.to_string(),
-            date: parse_date(key_date, "date")?,
-            file_name: String::new(),
-            sha256: String::new(),
-            size: 0,
-            password_protected: true,
-            recorded_at: time::OffsetDateTime::UNIX_EPOCH,
-        };
-        Ok(r.pairs_with(site, parse_date(backup_date, "backup_date")?))
+        Ok(bt_dr_core::records::vault_key_pairs_with(
+            key_site,
+            parse_date(key_date, "date")?,
+            site,
+            parse_date(backup_date, "backup_date")?,
+        ))
     })
 }
 

@@ -1,6 +1,6 @@
-"""Drift check: ``_model.py`` is what ``scripts/gen_models.py`` makes of ``models.toml``
-(issue 15 item 2), like the C header's check. Fix a failure by editing ``models.toml`` and
-running ``python scripts/gen_models.py``, never by editing ``_model.py``."""
+"""Drift check: ``_model.py`` is what ``scripts/gen_models.py`` makes of the core's schema
+(``schema/bt-dr.schema.json``) and ``models.toml`` (Python's own parts), like the C header's
+check. Fix a failure with ``make generate``, never by editing ``_model.py``."""
 
 import importlib
 import sys

@@ -43,6 +43,7 @@ C_ARGS: Dict[str, List[str]] = {
     "load_inventory": ["path"],
     "check_certificate_bundle": ["p12", "passphrase", "options"],
     "vault_key_record": ["path", "site", "date", "password_protected"],
+    "appliance_record": ["path"],
     "plan_retention": ["site", "sets", "policy"],
     "verify_backup_set": ["set"],
     "audit": ["inventory", "store", "options"],

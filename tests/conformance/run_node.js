@@ -54,6 +54,7 @@ const OPS = {
   load_inventory: (a) => bt.loadInventory(a.path),
   check_certificate_bundle: (a) =>
     bt.checkCertificateBundle(fs.readFileSync(a.p12), a.passphrase, a.options ?? null),
+  appliance_record: (a) => bt.applianceRecord.load(a.path),
   vault_key_record: (a) => bt.vaultKeyRecord(a.path, a.site, a.date, a.password_protected),
   verify_backup_set: (a) => bt.verifyBackupSet(a.set),
   // Node takes the store inside its options object.

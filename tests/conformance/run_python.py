@@ -58,6 +58,7 @@ OPS: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     "check_certificate_bundle": lambda a: n.check_certificate_bundle(
         read(a["p12"]), a["passphrase"], a.get("options")
     ),
+    "appliance_record": lambda a: n.appliance_record_load(path=a["path"]),
     "vault_key_record": lambda a: n.vault_key_record(
         a["path"], a["site"], a["date"], a["password_protected"]
     ),

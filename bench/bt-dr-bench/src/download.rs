@@ -6,13 +6,16 @@
 //! | row | what |
 //! |---|---|
 //! | `bt-dr (Rust)` | `bt-dr-bench-download`: token, `check_health`, `download_backup` (stream + SHA-256 + fsync + rename + sidecar) |
-//! | `curl` | `curl` for the token, then `curl -o` |
+//! | `curl` | `curl` for the token, then `curl -o` (the file may still be in the page cache) |
+//! | `curl + sync FILE` | the same, then `sync FILE` (on disk: bt-dr's durability) |
 //! | `curl + sha256sum` | the same, then `sha256sum` of the file |
 //! | `bt_dr (Python)` | `bt_dr.Client(...).download_backup(dir)` |
-//! | `requests + hashlib` | a `requests` streaming script hashing with `hashlib`, with the usual 8 KiB `iter_content` chunks and with 1 MiB chunks |
+//! | `requests + hashlib` | a `requests` streaming script hashing with `hashlib`, with 64 KiB `iter_content` chunks (the Python target's peer), 8 KiB and 1 MiB |
 //!
 //! Rows alternate within each repetition; the downloaded files are deleted (and `sync` run,
-//! untimed) after every row.
+//! untimed) after every row. The ratios printed: Rust / curl (the ≥ 0.95× target on disk),
+//! Rust / (curl + sync), bt_dr (Python) / requests 64 KiB (the ≥ 1.5× target) and their peak
+//! RSS (bt_dr's must be no higher), with the other requests rows as references.
 
 use std::path::{Path, PathBuf};
 
@@ -87,6 +90,8 @@ pub fn run(o: &Opts) -> Result<Value, String> {
         "no Python with the bt_dr package was given (--python-bt-dr)",
     );
     let label = o.str_or("label", "disk");
+    let machine = crate::machine();
+    eprintln!("download ({label}): {}", crate::machine_line(&machine));
     let scratch = work.with_extension("scratch");
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
     let script = |name: &str| scripts.join(name).to_string_lossy().into_owned();
@@ -158,6 +163,20 @@ pub fn run(o: &Opts) -> Result<Value, String> {
                 skip: None,
             },
             Row {
+                key: "curl_sync",
+                label: "curl + sync FILE",
+                argv: vec![
+                    s("bash"),
+                    script("curl_download.sh"),
+                    url.clone(),
+                    ca.clone(),
+                    id.clone(),
+                    file.clone(),
+                    s("sync"),
+                ],
+                skip: None,
+            },
+            Row {
                 key: "curl_sha256sum",
                 label: "curl + sha256sum",
                 argv: vec![
@@ -187,6 +206,11 @@ pub fn run(o: &Opts) -> Result<Value, String> {
                 },
                 skip: py_bt_dr.is_none().then(|| py_bt_dr_reason.clone()),
             },
+            requests_row(
+                "python_requests_64k",
+                "requests + hashlib, 64 KiB chunks",
+                64 << 10,
+            ),
             requests_row("python_requests", "requests + hashlib, 8 KiB chunks", 8192),
             requests_row(
                 "python_requests_1m",
@@ -292,11 +316,21 @@ pub fn run(o: &Opts) -> Result<Value, String> {
             })
             .collect();
         let rust_rss = rss[idx("rust")].iter().max().copied();
+        let peak = |k: &str| rss[idx(k)].iter().max().copied();
+        // Peak RSS of bt_dr (Python) over the requests script it is measured against (lower is
+        // better; the target is ≤ 1).
+        let py_rss = match (peak("python_bt_dr"), peak("python_requests_64k")) {
+            (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
+            _ => None,
+        };
         let ratios = json!({
             "rust_vs_curl": r_of("rust", "curl"),
+            "rust_vs_curl_sync": r_of("rust", "curl_sync"),
             "rust_vs_curl_sha256sum": r_of("rust", "curl_sha256sum"),
+            "python_bt_dr_vs_requests_64k": r_of("python_bt_dr", "python_requests_64k"),
             "python_bt_dr_vs_requests": r_of("python_bt_dr", "python_requests"),
             "python_bt_dr_vs_requests_1m": r_of("python_bt_dr", "python_requests_1m"),
+            "python_bt_dr_rss_vs_requests_64k": py_rss,
         });
         let mut table = Vec::new();
         for (i, r) in rows.iter().enumerate() {
@@ -309,12 +343,15 @@ pub fn run(o: &Opts) -> Result<Value, String> {
             };
             let vs = match r.key {
                 "rust" => format!(
-                    "{} curl, {} curl+sha256sum",
+                    "{} curl, {} curl+sync, {} curl+sha256sum",
                     r_of("rust", "curl").map_or("-".into(), ratio),
+                    r_of("rust", "curl_sync").map_or("-".into(), ratio),
                     r_of("rust", "curl_sha256sum").map_or("-".into(), ratio)
                 ),
                 "python_bt_dr" => format!(
-                    "{} requests 8 KiB, {} requests 1 MiB",
+                    "{} requests 64 KiB (RSS {}), {} 8 KiB, {} 1 MiB",
+                    r_of("python_bt_dr", "python_requests_64k").map_or("-".into(), ratio),
+                    py_rss.map_or("-".into(), ratio),
                     r_of("python_bt_dr", "python_requests").map_or("-".into(), ratio),
                     r_of("python_bt_dr", "python_requests_1m").map_or("-".into(), ratio)
                 ),
@@ -368,6 +405,17 @@ pub fn run(o: &Opts) -> Result<Value, String> {
             ],
             &table,
         );
+        let show = |x: Option<f64>| x.map_or("-".to_string(), ratio);
+        println!(
+            "ratios ({label}, {}): Rust / curl {} (target ≥ 0.95×), Rust / (curl + sync FILE) {}, \
+             bt_dr (Python) / requests 64 KiB {} (target ≥ 1.5×), peak RSS bt_dr (Python) / \
+             requests 64 KiB {} (target ≤ 1.00×)",
+            human_bytes(size),
+            show(r_of("rust", "curl")),
+            show(r_of("rust", "curl_sync")),
+            show(r_of("python_bt_dr", "python_requests_64k")),
+            show(py_rss),
+        );
         results.push(json!({
             "size_bytes": size,
             "size": human_bytes(size),
@@ -377,6 +425,8 @@ pub fn run(o: &Opts) -> Result<Value, String> {
             "ratios": ratios,
             "targets": {
                 "rust_ge_0_95_curl": r_of("rust", "curl").map(|r| r >= 0.95),
+                "python_ge_1_5_requests_64k": r_of("python_bt_dr", "python_requests_64k").map(|r| r >= 1.5),
+                "python_rss_le_requests_64k": py_rss.map(|r| r <= 1.0),
                 "python_ge_1_5_requests": r_of("python_bt_dr", "python_requests").map(|r| r >= 1.5),
                 "python_ge_1_5_requests_1m": r_of("python_bt_dr", "python_requests_1m").map(|r| r >= 1.5),
                 "rust_peak_rss_le_32_mib": rust_rss.map(|k| k <= 32 * 1024),
@@ -387,7 +437,7 @@ pub fn run(o: &Opts) -> Result<Value, String> {
     let _ = std::fs::remove_dir_all(&scratch);
     let v = json!({
         "benchmark": "download",
-        "machine": crate::machine(),
+        "machine": machine,
         "work_dir": work,
         "label": label,
         "results": results,

@@ -310,15 +310,31 @@ pub fn print_table(title: &str, header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// Facts about the machine: cores, CPU model, kernel, date.
+/// CPU flags that decide the download's speed: SHA-256 and AES-GCM instructions, and the
+/// vector units the hashing and TLS code may use.
+const CPU_FLAGS: [&str; 5] = ["sha_ni", "aes", "avx2", "avx512f", "vaes"];
+
+/// Facts about the machine: cores, CPU model and the flags of [`CPU_FLAGS`] it has, kernel,
+/// load average, date.
 pub fn machine() -> Value {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
-            })
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_default();
+    let flags: Vec<&str> = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("flags"))
+        .map(|f| {
+            let have: Vec<&str> = f.trim_start_matches([' ', '\t', ':']).split(' ').collect();
+            CPU_FLAGS
+                .iter()
+                .copied()
+                .filter(|c| have.contains(c))
+                .collect()
         })
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -342,10 +358,35 @@ pub fn machine() -> Value {
         "loadavg_1_5_15": loadavg,
         "nproc": cores,
         "cpu": cpu,
+        "cpu_flags": flags,
         "kernel": kernel,
         "mem_total_kib": mem_kib,
         "date": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
     })
+}
+
+/// One line for the head of a benchmark's output: CPU model, cores, flags, load.
+pub fn machine_line(m: &Value) -> String {
+    let flags: Vec<&str> = m["cpu_flags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    format!(
+        "CPU {} ({} cores; {}), load average {}",
+        m["cpu"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .unwrap_or("unknown"),
+        m["nproc"],
+        if flags.is_empty() {
+            "none of sha_ni/aes/avx2/avx512f/vaes".to_string()
+        } else {
+            flags.join(" ")
+        },
+        m["loadavg_1_5_15"].as_str().unwrap_or("?")
+    )
 }
 
 /// Writes a result file (pretty JSON), creating its folder.

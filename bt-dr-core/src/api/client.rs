@@ -59,6 +59,77 @@ pub struct ClientBuilder {
     inventory: Option<InventoryAccess>,
 }
 
+/// Every setting of a [`ClientBuilder`] besides its URL and credentials, as one value; a `None`
+/// keeps the builder's value (the default, or the inventory's CA and pin). The bindings fill one
+/// from their own argument shapes (keyword arguments, an options object, C setters) and hand it
+/// to [`ClientBuilder::options`], so how settings map onto the builder is written once.
+///
+/// ```
+/// use std::time::Duration;
+/// use bt_dr_core::api::{Client, ClientOptions};
+/// let opts = ClientOptions {
+///     connect_timeout: Some(Duration::from_secs(3)),
+///     rate_limit_per_second: Some(5),
+///     ..ClientOptions::default()
+/// };
+/// let c = Client::builder("https://bt-a.example.com")
+///     .credentials("dr-bot", "s3cret".into())
+///     .options(&opts)
+///     .build()?;
+/// assert_eq!(c.host(), "bt-a.example.com");
+/// # Ok::<(), bt_dr_core::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct ClientOptions {
+    /// Extra trusted CA certificates (PEM).
+    pub extra_ca_pem: Option<Vec<u8>>,
+    /// Trust only the extra CA, not the system roots.
+    pub only_extra_ca: Option<bool>,
+    /// SHA-256 pin of the server certificate (hex).
+    pub pin_sha256: Option<String>,
+    /// DANGEROUS: accept any server certificate.
+    pub danger_accept_invalid_certs: Option<bool>,
+    /// DANGEROUS: allow plain `http://`.
+    pub danger_allow_http: Option<bool>,
+    /// TCP + TLS connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// Timeout between reads of a response.
+    pub read_timeout: Option<Duration>,
+    /// Timeout of a whole request (never of a streamed download's body).
+    pub request_timeout: Option<Duration>,
+    /// Client-side request rate per API account.
+    pub rate_limit_per_second: Option<u32>,
+    /// Retries of idempotent requests.
+    pub retry: Option<RetryPolicy>,
+    /// The site name backups are named after.
+    pub site_name: Option<String>,
+    /// The site's product.
+    pub product: Option<Product>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A CA bundle is long and says nothing in a log line: its size is enough.
+        f.debug_struct("ClientOptions")
+            .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(Vec::len))
+            .field("only_extra_ca", &self.only_extra_ca)
+            .field("pin_sha256", &self.pin_sha256)
+            .field(
+                "danger_accept_invalid_certs",
+                &self.danger_accept_invalid_certs,
+            )
+            .field("danger_allow_http", &self.danger_allow_http)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("rate_limit_per_second", &self.rate_limit_per_second)
+            .field("retry", &self.retry)
+            .field("site_name", &self.site_name)
+            .field("product", &self.product)
+            .finish()
+    }
+}
+
 /// The inventory site a builder was preset from, for credentials the caller did not set.
 #[derive(Debug)]
 struct InventoryAccess {
@@ -148,6 +219,48 @@ impl ClientBuilder {
             api: site.api.clone(),
         });
         Ok(b)
+    }
+
+    /// Applies every setting `opts` gives (see [`ClientOptions`]); the others keep their value.
+    pub fn options(mut self, opts: &ClientOptions) -> Self {
+        let o = opts.clone();
+        if let Some(pem) = o.extra_ca_pem {
+            self = self.extra_ca_pem(pem);
+        }
+        if let Some(x) = o.only_extra_ca {
+            self = self.only_extra_ca(x);
+        }
+        if let Some(p) = &o.pin_sha256 {
+            self = self.pin_sha256(p);
+        }
+        if let Some(x) = o.danger_accept_invalid_certs {
+            self = self.danger_accept_invalid_certs(x);
+        }
+        if let Some(x) = o.danger_allow_http {
+            self = self.danger_allow_http(x);
+        }
+        if let Some(d) = o.connect_timeout {
+            self = self.connect_timeout(d);
+        }
+        if let Some(d) = o.read_timeout {
+            self = self.read_timeout(d);
+        }
+        if let Some(d) = o.request_timeout {
+            self = self.request_timeout(d);
+        }
+        if let Some(n) = o.rate_limit_per_second {
+            self = self.rate_limit_per_second(n);
+        }
+        if let Some(r) = o.retry {
+            self = self.retry_policy(r);
+        }
+        if let Some(s) = &o.site_name {
+            self = self.site_name(s);
+        }
+        if let Some(p) = o.product {
+            self = self.product(p);
+        }
+        self
     }
 
     /// OAuth client credentials of the API account.
@@ -369,6 +482,7 @@ pub struct Client {
 
 /// The unauthenticated `/check_health` probe result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Probe {
     /// HTTP 200.
     pub healthy: bool,
@@ -421,6 +535,7 @@ impl std::fmt::Debug for TransferOptions {
 
 /// Metadata written next to a downloaded backup so later checks work offline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupSidecar {
     /// Backup file name.
     pub file_name: String,
@@ -438,6 +553,10 @@ pub struct BackupSidecar {
     pub sha256: String,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "String", extend("format" = "date-time"))
+    )]
     pub downloaded_at: OffsetDateTime,
     /// The backup is password protected.
     pub password_protected: bool,
@@ -467,20 +586,28 @@ impl BackupSidecar {
 
 /// A backup on disk with its sidecar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupDownload {
     /// The file.
     pub file: DownloadedFile,
     /// Path of the sidecar JSON.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "path")))]
     pub sidecar_path: PathBuf,
     /// Its content.
     pub sidecar: BackupSidecar,
+    /// SHA-256 (hex) of the sidecar file as written.
+    #[serde(default)]
+    pub sidecar_sha256: String,
+    /// Size in bytes of the sidecar file as written.
+    #[serde(default)]
+    pub sidecar_size: u64,
 }
 
 /// Largest Command or Reporting API answer read (a session listing of a busy site is a few MiB).
 const MAX_XML_BYTES: usize = 64 << 20;
 
-/// Suffix of backup sidecar files.
-pub const SIDECAR_SUFFIX: &str = ".bt-dr.json";
+/// Suffix of backup sidecar files (the naming rule lives in [`crate::rules::backup`]).
+pub use crate::rules::backup::SIDECAR_SUFFIX;
 
 impl Client {
     /// Starts building a client for `base_url` (`https://host[:port]`).
@@ -548,7 +675,23 @@ impl Client {
     /// # Ok::<(), bt_dr_core::Error>(())
     /// ```
     pub fn served_leaf_sha256(&self) -> Option<String> {
-        self.inner.served_leaf.get()
+        self.inner.served_leaf.get().map(|c| c.sha256)
+    }
+
+    /// The `notAfter` of the leaf certificate the most recent TLS handshake of this client
+    /// presented (trusted or not). `None` before the first connection, over plain http, or when
+    /// the appliance sent something that does not parse as X.509. The monitoring series for an
+    /// appliance's certificate expiry come from here: it is the certificate clients see.
+    ///
+    /// ```
+    /// let c = bt_dr_core::api::Client::builder("https://bt-a.example.com")
+    ///     .credentials("dr-bot", "s3cret".into())
+    ///     .build()?;
+    /// assert_eq!(c.served_leaf_not_after(), None); // nothing connected yet
+    /// # Ok::<(), bt_dr_core::Error>(())
+    /// ```
+    pub fn served_leaf_not_after(&self) -> Option<time::OffsetDateTime> {
+        self.inner.served_leaf.get().and_then(|c| c.not_after)
     }
 
     /// A mark for [`Client::served_leaf_since`].
@@ -559,6 +702,11 @@ impl Client {
     /// The served leaf, only if a handshake happened after `mark`: an appliance that no longer
     /// answers must not be credited with the certificate it served earlier.
     pub(crate) fn served_leaf_since(&self, mark: u64) -> Option<String> {
+        self.inner.served_leaf.since(mark).map(|c| c.sha256)
+    }
+
+    /// Like [`Client::served_leaf_since`], with the certificate's expiry.
+    pub(crate) fn served_cert_since(&self, mark: u64) -> Option<crate::api::tls::ServedCert> {
         self.inner.served_leaf.since(mark)
     }
 
@@ -1042,7 +1190,8 @@ impl Client {
     }
 
     /// Streams the site backup into `dir` (temp file, SHA-256, fsync, rename) and writes a
-    /// sidecar. The name comes from `Content-Disposition` when safe, else from the naming rule.
+    /// sidecar. The name is decided by [`crate::rules::backup::backup_file_name`]: the
+    /// appliance's `Content-Disposition` name when it is a safe NSB name, else bt-dr's own.
     pub async fn download_backup(
         &self,
         dir: impl AsRef<Path>,
@@ -1051,14 +1200,11 @@ impl Client {
         let dir = dir.as_ref();
         let health = self.check_health().await?;
         let now = OffsetDateTime::now_utc();
-        let fallback = crate::rules::backup::BackupName::new(
-            health.version.clone(),
+        let fallback = crate::rules::backup::fallback_backup_name(
+            &health.version,
             &self.inner.site_name,
-            now.date(),
-            Some(now.time()),
-            &hex::encode(rand::random::<[u8; 4]>()),
-        )?
-        .to_string();
+            now,
+        )?;
         let mut call = Call::get("download_backup", "/api/backup", vec![]);
         if let Some(pw) = &opts.password {
             call.method = Method::POST;
@@ -1099,13 +1245,18 @@ impl Client {
             &fetched.file.sha256,
             fetched.proposal,
         );
-        let sidecar_path = fetched.sidecar_path.ok_or_else(|| Error::Internal {
-            reason: "a backup landed without its sidecar".into(),
-        })?;
+        let (Some(sidecar_path), Some(digest)) = (fetched.sidecar_path, fetched.sidecar_digest)
+        else {
+            return Err(Error::Internal {
+                reason: "a backup landed without its sidecar".into(),
+            });
+        };
         Ok(BackupDownload {
             file: fetched.file,
             sidecar_path,
             sidecar,
+            sidecar_sha256: digest.sha256,
+            sidecar_size: digest.size,
         })
     }
 
@@ -1378,7 +1529,7 @@ fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
 /// replacing anything, and describes the file as a download.
 fn save_new(dir: &Path, name: &str, bytes: &[u8]) -> Result<DownloadedFile> {
     use std::io::Write;
-    let name = download::sanitize_file_name(name).ok_or_else(|| {
+    let name = crate::rules::backup::sanitize_file_name(name).ok_or_else(|| {
         Error::invalid_input("file name", format!("`{name}` is not a safe file name"))
     })?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;

@@ -1,7 +1,7 @@
 //! Streaming a file from the appliance to disk: hashed as it arrives, checked against
 //! `Content-Length`, refused when it is not the file (HTML, XML, JSON or text, by content type
-//! or by its first bytes after a byte-order mark), fsynced and moved under a name bt-dr
-//! chooses — never replacing an existing file — only when complete. Hashing and writing run on a thread of their own ([`super::file_sink`]),
+//! or by its first bytes after a byte-order mark), fsynced and moved under the name the
+//! naming rules ([`crate::rules::backup::backup_file_name`] and its siblings) choose — never replacing an existing file — only when complete. Hashing and writing run on a thread of their own ([`super::file_sink`]),
 //! and memory stays at a few network chunks whatever the size.
 
 use std::path::{Path, PathBuf};
@@ -14,6 +14,7 @@ use super::TransferOptions;
 use super::client::BackupSidecar;
 use super::file_sink::{CompanionWriter, FileSink};
 use super::transport::map_reqwest;
+use crate::rules::backup as file_names;
 use crate::support::error::Error;
 
 /// Progress callback: bytes done, total when the appliance announced it.
@@ -21,8 +22,10 @@ pub type Progress = Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
 
 /// A file that landed under its final name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DownloadedFile {
     /// Full path.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "path")))]
     pub path: PathBuf,
     /// File name.
     pub file_name: String,
@@ -52,95 +55,10 @@ impl From<Error> for StreamError {
     }
 }
 
-/// Names bt-dr itself writes next to downloads, in backup sets and in the store. A name the
-/// appliance proposes is never one of them (compared without regard to case).
-const RESERVED_NAMES: [&str; 8] = [
-    "manifest.json",
-    "checkpoint.json",
-    "vault-key.json",
-    "recordings",
-    "certificates",
-    "appliance",
-    "vault",
-    "sets",
-];
-
-/// Device names Windows reserves whatever the extension (`NUL.nsb` is the null device).
-pub(crate) fn is_windows_device(name: &str) -> bool {
-    let stem = name
-        .split('.')
-        .next()
-        .unwrap_or("")
-        .trim_end()
-        .to_ascii_uppercase();
-    matches!(
-        stem.as_str(),
-        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
-    ) || ((stem.starts_with("COM") || stem.starts_with("LPT"))
-        && stem.len() == 4
-        && stem.as_bytes()[3].is_ascii_digit())
-}
-
-/// Characters that make a name lie about itself on screen (bidi overrides, zero-width).
-fn is_deceptive(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
-}
-
-/// The last path component of a proposed name, or `None` when it is not safe to use.
-///
-/// Invariant (the name is used as one component under a folder bt-dr chose): the result is a
-/// single path component, never empty, `.` or `..`, never hidden (leading `.`) or option-like
-/// (leading `-`), holds no control, bidi-override or zero-width character nor any of
-/// `<>:"|?*`, does not end in a dot or space, is at most 200 bytes, and is none of the names
-/// bt-dr writes (`manifest.json`, `checkpoint.json`, `vault-key.json`, any `*.bt-dr.json`
-/// sidecar, the set's folder names) nor a Windows device name.
-///
-/// ```
-/// use bt_dr_core::api::sanitize_file_name;
-/// assert_eq!(sanitize_file_name("../../etc/x.nsb").as_deref(), Some("x.nsb"));
-/// assert_eq!(sanitize_file_name("manifest.json"), None);
-/// assert_eq!(sanitize_file_name("a.nsb.bt-dr.json"), None);
-/// assert_eq!(sanitize_file_name("..."), None);
-/// ```
-pub fn sanitize_file_name(proposed: &str) -> Option<String> {
-    let base = proposed.rsplit(['/', '\\']).next()?.trim();
-    let lower = base.to_lowercase();
-    if base.is_empty()
-        || base.len() > 200
-        || base.contains("..")
-        || base.starts_with(['.', '-'])
-        || base.ends_with(['.', ' '])
-        || base
-            .chars()
-            .any(|c| c.is_control() || is_deceptive(c) || "<>:\"|?*".contains(c))
-        || RESERVED_NAMES.contains(&lower.as_str())
-        || lower.ends_with(super::client::SIDECAR_SUFFIX)
-        || is_windows_device(base)
-    {
-        return None;
-    }
-    Some(base.to_string())
-}
-
 /// The appliance's proposal as it may be shown and stored: escaped, at most 255 characters.
 fn escaped_proposal(p: &str) -> String {
     super::transport::bounded(&p.escape_debug().to_string(), 255)
 }
-
-/// The file name a backup is saved under: the appliance's proposal when it is a safe, real NSB
-/// backup name (`bomgar-<version>-<site>-<date>-<id>.nsb`, see [`crate::rules::backup::BackupName`]), else
-/// ours. Either way it ends in `.nsb`, so it can never be a name the set or store writes.
-fn backup_file_name(proposed: Option<&str>, fallback: &str) -> String {
-    proposed
-        .and_then(sanitize_file_name)
-        .filter(|n| n.parse::<crate::rules::backup::BackupName>().is_ok())
-        .unwrap_or_else(|| fallback.to_string())
-}
-
-/// Extensions a recording may keep from the appliance's proposal; anything else becomes `.rec`.
-const RECORDING_EXTENSIONS: [&str; 11] = [
-    "flv", "mp4", "webm", "mkv", "avi", "mov", "m4v", "ogv", "rec", "bin", "zip",
-];
 
 /// `filename` (or RFC 5987 `filename*`) of a Content-Disposition header.
 pub(crate) fn content_disposition_name(h: &str) -> Option<String> {
@@ -310,6 +228,8 @@ pub(crate) struct Fetched {
     pub proposal: Option<String>,
     /// Where the sidecar landed, when one was asked for.
     pub sidecar_path: Option<PathBuf>,
+    /// The sidecar's hash and size, as written.
+    pub sidecar_digest: Option<SidecarDigest>,
 }
 
 /// Streams a response into `dir`. With a `sidecar` template (backups), the sidecar is completed
@@ -339,7 +259,7 @@ pub(crate) async fn stream_to_dir(
         // Backups: bt-dr decides. The appliance's name is kept only when it is a real NSB name;
         // it is recorded in the sidecar either way.
         DownloadKind::Backup => {
-            let name = backup_file_name(proposed.as_deref(), fallback_name);
+            let name = file_names::backup_file_name(proposed.as_deref(), fallback_name);
             if let Some(p) = &proposed
                 && name == fallback_name
             {
@@ -354,13 +274,7 @@ pub(crate) async fn stream_to_dir(
         // Recordings and archives use ours, which the backup store's incremental checkpoint
         // relies on; a recording keeps a known video extension.
         DownloadKind::Recording => {
-            let ext = proposed
-                .as_deref()
-                .and_then(sanitize_file_name)
-                .and_then(|s| s.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()))
-                .filter(|e| RECORDING_EXTENSIONS.contains(&e.as_str()))
-                .unwrap_or_else(|| "rec".into());
-            format!("{}.{ext}", fallback_name.trim_end_matches(".rec"))
+            file_names::recording_file_name(proposed.as_deref(), fallback_name)
         }
         DownloadKind::Archive => fallback_name.to_string(),
     };
@@ -399,8 +313,11 @@ pub(crate) async fn stream_to_dir(
     let mut sink = FileSink::start(&dest)?;
     match receive_into(&mut sink, head, &mut stream, total, &name, opts, op).await {
         Ok(size) => {
-            let companion = sidecar.map(|t| sidecar_writer(t.clone(), size, proposal.clone()));
+            let written = Arc::new(std::sync::Mutex::new(None));
+            let companion =
+                sidecar.map(|t| sidecar_writer(t.clone(), size, proposal.clone(), written.clone()));
             let landed = sink.commit(companion).await?;
+            let sidecar_digest = written.lock().unwrap_or_else(|e| e.into_inner()).take();
             Ok(Fetched {
                 file: DownloadedFile {
                     file_name: file_name_of(&landed.path).unwrap_or(name),
@@ -410,6 +327,7 @@ pub(crate) async fn stream_to_dir(
                 },
                 proposal,
                 sidecar_path: landed.companion,
+                sidecar_digest,
             })
         }
         Err(e) => {
@@ -493,7 +411,12 @@ fn file_name_of(path: &Path) -> Option<String> {
 
 /// Writes `<candidate>.bt-dr.json` for the name the backup is about to take; `None` when that
 /// sidecar name is taken (the candidate is skipped).
-fn sidecar_writer(template: BackupSidecar, size: u64, proposal: Option<String>) -> CompanionWriter {
+fn sidecar_writer(
+    template: BackupSidecar,
+    size: u64,
+    proposal: Option<String>,
+    written: Arc<std::sync::Mutex<Option<SidecarDigest>>>,
+) -> CompanionWriter {
     Box::new(move |candidate: &Path, sha256: &str| {
         let record = template.clone().completed(
             file_name_of(candidate).unwrap_or_default(),
@@ -502,12 +425,31 @@ fn sidecar_writer(template: BackupSidecar, size: u64, proposal: Option<String>) 
             proposal.clone(),
         );
         let dest = crate::support::fsutil::with_suffix(candidate, super::client::SIDECAR_SUFFIX);
-        match crate::support::fsutil::write_json_new_atomic(&dest, &record) {
-            Ok(p) => Ok(Some(p)),
+        let mut bytes = serde_json::to_vec_pretty(&record)
+            .map_err(|e| Error::invalid_input("sidecar", e.to_string()))?;
+        bytes.push(b'\n');
+        match crate::support::fsutil::write_new_atomic(&dest, &bytes) {
+            Ok(p) => {
+                // The set lists the sidecar with its hash: taken from the bytes written here,
+                // so nothing reads the file back.
+                let digest = SidecarDigest {
+                    sha256: crate::support::hash::sha256_hex(&bytes),
+                    size: bytes.len() as u64,
+                };
+                *written.lock().unwrap_or_else(|e| e.into_inner()) = Some(digest);
+                Ok(Some(p))
+            }
             Err(e) if crate::support::fsutil::is_name_taken(&e) => Ok(None),
             Err(e) => Err(e),
         }
     })
+}
+
+/// The SHA-256 and size of a sidecar as it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SidecarDigest {
+    pub sha256: String,
+    pub size: u64,
 }
 
 /// Feeds the body to the sink, checking it against `Content-Length` and the cancel token.
@@ -583,121 +525,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sanitizes_names() {
-        assert_eq!(
-            sanitize_file_name("bomgar-1.2.3-x-20250101-ab.nsb").as_deref(),
-            Some("bomgar-1.2.3-x-20250101-ab.nsb")
-        );
-        assert_eq!(
-            sanitize_file_name("../../etc/evil.nsb").as_deref(),
-            Some("evil.nsb")
-        );
-        assert_eq!(
-            sanitize_file_name("..\\..\\evil.nsb").as_deref(),
-            Some("evil.nsb")
-        );
-        assert_eq!(sanitize_file_name(".."), None);
-        assert_eq!(sanitize_file_name("a\u{7}b.nsb"), None);
-        assert_eq!(sanitize_file_name(".hidden"), None);
-        assert_eq!(sanitize_file_name("dir/"), None);
-        for bad in [
-            "manifest.json",
-            "MANIFEST.JSON",
-            "checkpoint.json",
-            "vault-key.json",
-            "x.nsb.bt-dr.json",
-            "recordings",
-            "NUL.nsb",
-            "com1",
-            "lpt9.txt",
-            "-rf",
-            "a:b.nsb",
-            "a?.nsb",
-            "trailing.",
-            "trailing. ",
-            "bidi\u{202E}bsn.exe",
-            "zero\u{200B}width",
-            ".",
-            "...",
-            "",
-            "   ",
-        ] {
-            assert_eq!(sanitize_file_name(bad), None, "{bad:?}");
-        }
-        assert_eq!(
-            sanitize_file_name("été €.nsb").as_deref(),
-            Some("été €.nsb")
-        );
-    }
-
-    /// The fuzzing invariant, over a few thousand generated names.
-    #[test]
-    fn sanitized_names_are_one_safe_component() {
-        let parts = [
-            "",
-            ".",
-            "..",
-            "/",
-            "\\",
-            "a",
-            "é",
-            "€",
-            "\u{0}",
-            "\n",
-            " ",
-            "-",
-            "manifest.json",
-            ".bt-dr.json",
-            "nsb",
-            "NUL",
-            "😀",
-            "\u{202E}",
-            ":",
-            "x.nsb",
-        ];
-        for a in parts {
-            for b in parts {
-                for c in parts {
-                    let p = format!("{a}{b}{c}");
-                    if let Some(n) = sanitize_file_name(&p) {
-                        let path = std::path::Path::new(&n);
-                        assert_eq!(path.components().count(), 1, "{p:?} -> {n:?}");
-                        assert!(
-                            matches!(
-                                path.components().next(),
-                                Some(std::path::Component::Normal(_))
-                            ),
-                            "{p:?} -> {n:?}"
-                        );
-                        assert!(!n.starts_with('.') && !n.contains(['/', '\\']), "{n:?}");
-                        assert!(!n.to_lowercase().ends_with(".bt-dr.json"), "{n:?}");
-                        assert!(
-                            !RESERVED_NAMES.contains(&n.to_lowercase().as_str()),
-                            "{n:?}"
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn backups_keep_only_real_nsb_names() {
-        let fb = "bomgar-24.1.2-support-20261202T010203-ab12cd34.nsb";
-        let real = "bomgar-24.1.2-support-20261202-5f3a9c01.nsb";
-        assert_eq!(backup_file_name(Some(real), fb), real);
-        assert_eq!(backup_file_name(Some(&format!("../../{real}")), fb), real);
-        for p in [
-            "manifest.json",
-            "evil.nsb",
-            "../../etc/evil.nsb",
-            "bomgar-24.1.2-support-20261202-5f3a9c01.nsb.bt-dr.json",
-            "bomgar-x-support-20261202-5f3a9c01.nsb",
-            "checkpoint.json",
-        ] {
-            assert_eq!(backup_file_name(Some(p), fb), fb, "{p}");
-        }
-        assert_eq!(backup_file_name(None, fb), fb);
+    fn the_proposal_is_escaped_and_bounded() {
         assert_eq!(escaped_proposal("a\nb\"c"), "a\\nb\\\"c");
         assert_eq!(escaped_proposal(&"x".repeat(1000)).chars().count(), 256);
     }

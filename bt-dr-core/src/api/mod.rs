@@ -10,17 +10,18 @@ pub(crate) mod download;
 mod file_sink;
 mod progress;
 mod reporting;
-mod tls;
+pub(crate) mod tls;
 pub(crate) mod transport;
 pub(crate) mod xml;
 
+pub use crate::rules::backup::sanitize_file_name;
 pub use blocking::BlockingClient;
 pub use cancel::CancelToken;
 pub use client::{
-    BackupDownload, BackupOptions, BackupSidecar, Client, ClientBuilder, Probe, SIDECAR_SUFFIX,
-    TransferOptions,
+    BackupDownload, BackupOptions, BackupSidecar, Client, ClientBuilder, ClientOptions, Probe,
+    SIDECAR_SUFFIX, TransferOptions,
 };
-pub use download::{DownloadedFile, Progress, sanitize_file_name};
+pub use download::{DownloadedFile, Progress};
 pub use progress::{DEFAULT_PROGRESS_INTERVAL, ProgressExt, ThrottledProgress};
 pub use reporting::{ReportKind, TimeWindow};
 pub use tls::{TlsOptions, parse_pin};

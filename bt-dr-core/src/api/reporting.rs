@@ -14,11 +14,13 @@ use crate::model::product::Product;
 /// assert_eq!(w.params(), vec![("start_time".to_string(), "1699996400".to_string()), ("duration".to_string(), "3600".to_string())]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TimeWindow {
     /// Sessions that began on or after `date`, for `days` days (0 = until now).
     StartDate {
         /// First day.
+        #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date")))]
         date: Date,
         /// Number of days.
         days: u32,
@@ -33,6 +35,7 @@ pub enum TimeWindow {
     /// Closed sessions that ended on or after `date`, for `days` days.
     EndDate {
         /// First day.
+        #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date")))]
         date: Date,
         /// Number of days.
         days: u32,
@@ -114,6 +117,7 @@ impl TimeWindow {
 /// assert_eq!("command_shell_recording".parse::<ReportKind>().unwrap(), ReportKind::CommandShellRecording);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReportKind {
     /// The session report (XML) of one session: who, when, chat and event log.

@@ -76,28 +76,49 @@ fn roots(opts: &TlsOptions) -> Result<RootCertStore> {
     Ok(store)
 }
 
-/// The SHA-256 (lowercase hex) of the leaf certificate the last handshake presented, shared
-/// between the rustls verifier that writes it and the client that reads it, with a count of
-/// handshakes so a reader can tell a fresh record from one left by an earlier connection.
+/// The leaf certificate the last handshake presented, as bt-dr reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ServedCert {
+    /// SHA-256 (lowercase hex) of its DER.
+    pub(crate) sha256: String,
+    /// Its `notAfter`, when the DER parses as X.509 (a server may send anything).
+    pub(crate) not_after: Option<time::OffsetDateTime>,
+}
+
+impl ServedCert {
+    fn from_der(der: &[u8]) -> Self {
+        let not_after = x509_parser::parse_x509_certificate(der)
+            .ok()
+            .map(|(_, cert)| cert.validity().not_after.to_datetime());
+        ServedCert {
+            sha256: crate::support::hash::sha256_hex(der),
+            not_after,
+        }
+    }
+}
+
+/// The leaf certificate the last handshake presented, shared between the rustls verifier that
+/// writes it and the client that reads it, with a count of handshakes so a reader can tell a
+/// fresh record from one left by an earlier connection.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ServedLeaf(Arc<Mutex<(u64, Option<String>)>>);
+pub(crate) struct ServedLeaf(Arc<Mutex<(u64, Option<ServedCert>)>>);
 
 impl ServedLeaf {
-    fn slot(&self) -> std::sync::MutexGuard<'_, (u64, Option<String>)> {
+    fn slot(&self) -> std::sync::MutexGuard<'_, (u64, Option<ServedCert>)> {
         // A poisoned lock only means a panic elsewhere while it was held; the pair inside is
         // still whole, so carry on with it.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn record(&self, der: &[u8]) {
-        let digest = crate::support::hash::sha256_hex(der);
+        let cert = ServedCert::from_der(der);
         let mut slot = self.slot();
         slot.0 = slot.0.wrapping_add(1);
-        slot.1 = Some(digest);
+        slot.1 = Some(cert);
     }
 
-    /// The last recorded hash, if any handshake has happened.
-    pub(crate) fn get(&self) -> Option<String> {
+    /// The last recorded certificate, if any handshake has happened.
+    pub(crate) fn get(&self) -> Option<ServedCert> {
         self.slot().1.clone()
     }
 
@@ -106,8 +127,8 @@ impl ServedLeaf {
         self.slot().0
     }
 
-    /// The last recorded hash, if a handshake happened after `mark` was taken.
-    pub(crate) fn since(&self, mark: u64) -> Option<String> {
+    /// The last recorded certificate, if a handshake happened after `mark` was taken.
+    pub(crate) fn since(&self, mark: u64) -> Option<ServedCert> {
         let slot = self.slot();
         (slot.0 != mark).then(|| slot.1.clone()).flatten()
     }
@@ -223,4 +244,19 @@ pub(crate) fn client_config(opts: &TlsOptions) -> Result<(rustls::ClientConfig, 
     // should show (and have checked) the one the appliance serves now.
     cfg.resumption = rustls::client::Resumption::disabled();
     Ok((cfg, seen))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_served_leaf_that_is_not_x509_still_has_its_digest_and_no_expiry() {
+        let cert = ServedCert::from_der(b"not a certificate");
+        assert_eq!(
+            cert.sha256,
+            crate::support::hash::sha256_hex(b"not a certificate")
+        );
+        assert_eq!(cert.not_after, None);
+    }
 }

@@ -131,6 +131,7 @@ fn parse_iso(s: &str) -> Option<OffsetDateTime> {
 
 /// `check_health` of one appliance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Health {
     /// Appliance GUID.
     pub appliance_id: String,
@@ -148,6 +149,7 @@ pub struct Health {
     pub enabled_shared_ips: Vec<String>,
     /// Last primary/backup data sync (absent without failover).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date-time")))]
     pub last_data_sync_time: Option<OffsetDateTime>,
     /// Status of the last data sync.
     pub last_data_sync_status: Option<String>,
@@ -221,6 +223,7 @@ pub(crate) fn parse_health(xml: &str) -> Result<Health> {
 
 /// Command API access level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CommandAccess {
     /// No access.
@@ -234,6 +237,7 @@ pub enum CommandAccess {
 
 /// The calling account's permissions from `get_api_info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Permissions {
     /// `perm_command`.
     pub command: CommandAccess,
@@ -255,6 +259,7 @@ pub struct Permissions {
 
 /// `get_api_info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApiInfo {
     /// API version, e.g. `1.19.0`.
     pub api_version: String,
@@ -351,6 +356,7 @@ pub(crate) fn parse_api_info(xml: &str) -> Result<ApiInfo> {
 
 /// One appliance of `get_appliances`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApplianceInfo {
     /// GUID.
     pub id: String,
@@ -428,6 +434,7 @@ pub(crate) fn parse_appliances(xml: &str) -> Result<Vec<ApplianceInfo>> {
 
 /// A client connected to the appliance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConnectedClient {
     /// Client id.
     pub id: String,
@@ -460,6 +467,7 @@ pub(crate) fn parse_connected_clients(xml: &str) -> Result<Vec<ConnectedClient>>
 
 /// What `set_failover_role` answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoleChange {
     /// The appliance's success message.
     pub message: String,
@@ -484,14 +492,17 @@ pub(crate) fn parse_role_change(xml: &str) -> Result<RoleChange> {
 
 /// A session from a listing or report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Session {
     /// Session id.
     pub lsid: String,
     /// Start.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date-time")))]
     pub start_time: Option<OffsetDateTime>,
     /// End (absent while in progress).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date-time")))]
     pub end_time: Option<OffsetDateTime>,
     /// Duration as reported.
     pub duration: Option<String>,
@@ -560,6 +571,7 @@ pub(crate) fn parse_sessions(xml: &str) -> Result<Vec<Session>> {
 
 /// Kind of archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ArchiveKind {
     /// 30-minute state snapshot.
@@ -580,6 +592,7 @@ impl ArchiveKind {
 
 /// One archive of `ArchiveListing`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArchiveEntry {
     /// State or event.
     pub kind: ArchiveKind,
@@ -587,9 +600,11 @@ pub struct ArchiveEntry {
     pub index: u32,
     /// State archive time, or event archive start.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date-time")))]
     pub start: Option<OffsetDateTime>,
     /// Event archive end.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date-time")))]
     pub end: Option<OffsetDateTime>,
 }
 

@@ -37,6 +37,7 @@ fn default_interval_ms() -> u64 {
 /// assert_eq!(o.sample_interval_ms, 30_000);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AtlasCheckOptions {
     /// Milliseconds between the two samples of connected clients (default 30 000, at most
@@ -74,6 +75,7 @@ impl AtlasCheckOptions {
 
 /// How a node's connected clients moved between the two samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClientTrend {
     /// More clients in the second sample.
@@ -96,9 +98,11 @@ impl ClientTrend {
 
 /// One sample of a node's connected clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientSample {
     /// When it was taken.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub at: OffsetDateTime,
     /// Every connected client.
     pub total: u64,
@@ -121,6 +125,7 @@ impl ClientSample {
 
 /// What the check found of one node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AtlasNode {
     /// Hostname, as in the inventory.
     pub hostname: String,
@@ -142,6 +147,7 @@ pub struct AtlasNode {
     pub version: Option<String>,
     /// Last data sync it reports, if it reports one.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date-time")))]
     pub last_sync_time: Option<OffsetDateTime>,
     /// Status of that sync.
     pub last_sync_status: Option<String>,
@@ -155,11 +161,13 @@ pub struct AtlasNode {
 
 /// The result of [`check_atlas_cluster`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AtlasReport {
     /// Site name.
     pub site: String,
     /// When the check started.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub checked_at: OffsetDateTime,
     /// Milliseconds between the two samples.
     pub sample_interval_ms: u64,

@@ -35,8 +35,10 @@ use crate::support::error::{Error, ErrorKind, ErrorReport, Result};
 
 /// A Vault key file to keep with the set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VaultKeyInput {
     /// Downloaded key file.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "path")))]
     pub path: PathBuf,
     /// It was downloaded with a password.
     pub password_protected: bool,
@@ -44,6 +46,7 @@ pub struct VaultKeyInput {
     /// the file's modification time. The record carries this day (not the set's), so "pairs
     /// with the same day's backup" fails for a key kept from an earlier day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date")))]
     pub exported_on: Option<time::Date>,
 }
 
@@ -99,19 +102,36 @@ impl Default for BackupSetOptions {
     }
 }
 
-/// The JSON form of [`BackupSetOptions`] (secrets are wrapped the moment they are read).
-#[derive(Deserialize, Default)]
+/// The JSON form of [`BackupSetOptions`] every binding passes, read by
+/// [`BackupSetOptions::from_json`] (secrets are wrapped the moment they are read). Public so
+/// the bindings' type declarations are generated from it.
+#[derive(Debug, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
-struct BackupSetOptionsJson {
-    backup_password: Option<SecretString>,
-    recordings: Option<bool>,
-    reporting_kinds: Option<Vec<ReportKind>>,
-    first_run_recordings_days: Option<u32>,
-    certificate_bundle: Option<PathBuf>,
-    certificate_passphrase: Option<SecretString>,
-    thresholds: Option<crate::model::inventory::Thresholds>,
-    appliance_records: Vec<PathBuf>,
-    vault_key: Option<VaultKeyInput>,
+pub struct BackupSetOptionsInput {
+    /// The site backup password, when backups are password protected.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    pub backup_password: Option<SecretString>,
+    /// Take reporting data (recordings, session reports, exit surveys) since the last run
+    /// (default true).
+    pub recordings: Option<bool>,
+    /// Which reporting kinds to take (default: every kind the product has; `[]`: none).
+    pub reporting_kinds: Option<Vec<ReportKind>>,
+    /// How far back the first run reaches for each kind, in days (default 7).
+    pub first_run_recordings_days: Option<u32>,
+    /// The p12 exported from `/appliance`, kept and checked with the set.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "path")))]
+    pub certificate_bundle: Option<PathBuf>,
+    /// Its passphrase.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    pub certificate_passphrase: Option<SecretString>,
+    /// Limits of the bundle check, as in an inventory's `[thresholds]` (absent: the inventory's
+    /// or the defaults).
+    pub thresholds: Option<crate::model::inventory::Thresholds>,
+    /// `/appliance` record files (TOML, JSON or YAML).
+    pub appliance_records: Vec<PathBuf>,
+    /// The downloaded Vault key file.
+    pub vault_key: Option<VaultKeyInput>,
 }
 
 impl BackupSetOptions {
@@ -129,8 +149,29 @@ impl BackupSetOptions {
     /// assert!(BackupSetOptions::from_json(serde_json::json!({"recording": false})).is_err());
     /// ```
     pub fn from_json(value: serde_json::Value) -> Result<Self> {
-        let o: BackupSetOptionsJson = if value.is_null() {
-            BackupSetOptionsJson::default()
+        Self::from_json_with(value, &crate::model::inventory::Thresholds::default())
+    }
+
+    /// Like [`BackupSetOptions::from_json`], with `thresholds` taken from `inventory_thresholds`
+    /// when the JSON has none (absent or `null`): a caller that names the site through an
+    /// inventory (the C API, the `bt-dr` command) judges the set's certificate bundle by the
+    /// same limits the audit reads from that inventory.
+    ///
+    /// ```
+    /// use bt_dr_core::{backup_set::BackupSetOptions, Thresholds};
+    /// let fleet = Thresholds { certificate_horizon_days: 45, ..Thresholds::default() };
+    /// let o = BackupSetOptions::from_json_with(serde_json::Value::Null, &fleet).unwrap();
+    /// assert_eq!(o.thresholds.certificate_horizon_days, 45);
+    /// let o = BackupSetOptions::from_json_with(
+    ///     serde_json::json!({"thresholds": {"certificate_horizon_days": 400}}), &fleet).unwrap();
+    /// assert_eq!(o.thresholds.certificate_horizon_days, 400);
+    /// ```
+    pub fn from_json_with(
+        value: serde_json::Value,
+        inventory_thresholds: &crate::model::inventory::Thresholds,
+    ) -> Result<Self> {
+        let o: BackupSetOptionsInput = if value.is_null() {
+            BackupSetOptionsInput::default()
         } else {
             // serde's message may quote the offending value: never echo it (it may be a secret).
             serde_json::from_value(value).map_err(|e| {
@@ -154,7 +195,7 @@ impl BackupSetOptions {
                 .unwrap_or(d.first_run_recordings_days),
             certificate_bundle: o.certificate_bundle,
             certificate_passphrase: o.certificate_passphrase,
-            thresholds: o.thresholds.unwrap_or_default(),
+            thresholds: o.thresholds.unwrap_or_else(|| inventory_thresholds.clone()),
             appliance_records: o.appliance_records,
             vault_key: o.vault_key,
             ..d
@@ -192,12 +233,14 @@ impl std::fmt::Debug for BackupSetOptions {
 
 /// The outcome of one set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupSetReport {
     /// Site.
     pub site: String,
     /// Set id.
     pub set_id: String,
     /// Set folder.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "path")))]
     pub path: PathBuf,
     /// Its manifest.
     pub manifest: Manifest,
@@ -386,7 +429,6 @@ async fn take_appliance_nsbs(
         .await;
         match got {
             Ok(b) => {
-                let side = crate::support::hash::sha256_file(&b.sidecar_path)?;
                 files.push(ManifestFile {
                     path: rel(&b.file.path, dir),
                     kind: FileKind::Nsb,
@@ -396,8 +438,8 @@ async fn take_appliance_nsbs(
                 files.push(ManifestFile {
                     path: rel(&b.sidecar_path, dir),
                     kind: FileKind::Sidecar,
-                    size: side.1,
-                    sha256: side.0,
+                    size: b.sidecar_size,
+                    sha256: b.sidecar_sha256.clone(),
                 });
                 out.push(ApplianceNsb {
                     host: other.host().to_string(),
@@ -880,7 +922,6 @@ async fn take_nsb(
             },
         )
         .await?;
-    let side = crate::support::hash::sha256_file(&nsb.sidecar_path)?;
     files.push(ManifestFile {
         path: nsb.file.file_name.clone(),
         kind: FileKind::Nsb,
@@ -890,8 +931,8 @@ async fn take_nsb(
     files.push(ManifestFile {
         path: rel(&nsb.sidecar_path, dir),
         kind: FileKind::Sidecar,
-        size: side.1,
-        sha256: side.0,
+        size: nsb.sidecar_size,
+        sha256: nsb.sidecar_sha256.clone(),
     });
     if nsb.sidecar.version != site.version {
         findings.push(
@@ -1124,6 +1165,7 @@ pub struct JobSite {
 
 /// A site's outcome in a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SiteOutcome {
     /// Site.
     pub site: String,
@@ -1140,6 +1182,7 @@ pub struct SiteOutcome {
 
 /// The outcome of a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JobReport {
     /// Per site, in input order.
     pub sites: Vec<SiteOutcome>,

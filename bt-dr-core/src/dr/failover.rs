@@ -67,6 +67,7 @@ use crate::support::error::{Error, ErrorKind, Result};
 
 /// Planned (both up, final data sync) or unplanned (primary lost).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FailoverMode {
     /// Swap roles with a final data sync; the current primary must be reachable.
@@ -78,6 +79,7 @@ pub enum FailoverMode {
 
 /// Whether an appliance could be reached, and if not, whether it is really gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Reachability {
     /// `check_health` answered: role and health are known.
@@ -97,6 +99,7 @@ pub enum Reachability {
 /// "healthy", "role", "error": ErrorReport|null, "probe_status": N|null,
 /// "probe_error": ErrorReport|null, "served_leaf_sha256": hex|null}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApplianceState {
     /// Hostname.
     pub hostname: String,
@@ -144,6 +147,7 @@ impl ApplianceState {
 /// JSON: `"redirect"`, `"verify_redirect"`, `"role_change"`, `"settle"`, `"demote"`,
 /// `"confirm"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FailoverStep {
     /// Client traffic is pointed at the appliance being promoted.
@@ -164,6 +168,7 @@ pub enum FailoverStep {
 ///
 /// JSON: `{"action", "automated": bool, "step": FailoverStep|null}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlanStep {
     /// What happens.
     pub action: String,
@@ -176,6 +181,7 @@ pub struct PlanStep {
 
 /// A failover plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FailoverPlan {
     /// Site.
     pub site: String,
@@ -214,6 +220,7 @@ pub struct FailoverPlan {
 /// environment: the hook has no use for it. Exit status 0 is success; anything else, or running
 /// past the timeout (the command is then killed), stops the failover before the role change.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrafficRedirect {
     /// Program and arguments, run directly (no shell).
@@ -335,6 +342,7 @@ impl PartialEq for TrafficRedirect {
 /// JSON: `{"site", "fqdn", "from", "to", "to_ip": "10.0.0.12"|null, "routing":
 /// "dns-swing"|"nat-swing", "mode": "planned"|"unplanned", "site_url"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RedirectRequest {
     /// Site name.
     pub site: String,
@@ -392,6 +400,7 @@ fn routing_name(r: RoutingMethod) -> &'static str {
 ///
 /// JSON: `"automatic"`, `"command"`, `"callback"` or `"manual"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RedirectMethod {
     /// Shared IP: the promoted appliance takes the address over itself.
@@ -410,6 +419,7 @@ pub enum RedirectMethod {
 /// "site_url", "ran": bool, "verified": bool, "answered_by": hostname|null,
 /// "error": ErrorReport|null}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RedirectReport {
     /// Routing method of the pair.
     pub routing: RoutingMethod,
@@ -438,6 +448,7 @@ pub struct RedirectReport {
 /// bool, "site_answered_by": hostname|null, "site_reaches_target": bool, "confirmed": bool,
 /// "clients_error": ErrorReport|null, "site_error": ErrorReport|null, "waited_ms": N}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientConfirmation {
     /// The URL checked.
     pub site_url: String,
@@ -473,6 +484,7 @@ pub struct ClientConfirmation {
 
 /// Timing and explicit overrides of planning and execution. Every override is off by default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FailoverOptions {
     /// Give up waiting for the roles to settle after this long.
     pub settle_timeout: Duration,
@@ -540,19 +552,37 @@ impl Default for FailoverOptions {
     }
 }
 
-/// The JSON form of [`FailoverOptions`] every binding passes (times in milliseconds).
-#[derive(Deserialize, Default)]
+/// The JSON form of [`FailoverOptions`] every binding passes (times in milliseconds; absent or
+/// 0 keeps the default), read by [`FailoverOptions::from_json`]. Public so the bindings' type
+/// declarations are generated from it.
+#[derive(Debug, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
-struct FailoverOptionsJson {
-    settle_timeout_ms: Option<u64>,
-    poll_interval_ms: Option<u64>,
-    force_unknown: Option<bool>,
-    demote_old_primary: Option<bool>,
-    force_certificate_mismatch: Option<bool>,
-    redirect: Option<TrafficRedirect>,
-    site_url: Option<String>,
-    redirect_verify_timeout_ms: Option<u64>,
-    confirm_timeout_ms: Option<u64>,
+pub struct FailoverOptionsInput {
+    /// Give up waiting for the roles to settle after this long (default 180000).
+    pub settle_timeout_ms: Option<u64>,
+    /// How often the roles are polled while settling (default 500).
+    pub poll_interval_ms: Option<u64>,
+    /// Plan although the old primary's state is unknown (it answered with a TLS, pin, auth,
+    /// permission, rate-limit, parse or API error); only when it is known to be down by other
+    /// means, or an unplanned failover leaves two primaries. Default false.
+    pub force_unknown: Option<bool>,
+    /// After an unplanned promotion, demote an old primary that still claims primary
+    /// (`set_failover_role(backup, force=1)`). Default false: nothing is demoted by itself.
+    pub demote_old_primary: Option<bool>,
+    /// Go ahead with a planned failover although the two appliances serve different
+    /// certificates. Default false.
+    pub force_certificate_mismatch: Option<bool>,
+    /// The DNS/NAT swing hook; without it the swing is a manual step.
+    pub redirect: Option<TrafficRedirect>,
+    /// How clients reach the site, for the redirect check and the confirmation (default
+    /// `https://<fqdn>`).
+    pub site_url: Option<String>,
+    /// After the hook, how long to wait for the site URL to answer as the target (default
+    /// 180000).
+    pub redirect_verify_timeout_ms: Option<u64>,
+    /// After the role change, how long to wait for clients on the new primary (default 120000).
+    pub confirm_timeout_ms: Option<u64>,
 }
 
 impl FailoverOptions {
@@ -572,8 +602,8 @@ impl FailoverOptions {
     /// assert!(FailoverOptions::from_json(serde_json::json!({"force": true})).is_err());
     /// ```
     pub fn from_json(value: serde_json::Value) -> Result<Self> {
-        let o: FailoverOptionsJson = if value.is_null() {
-            FailoverOptionsJson::default()
+        let o: FailoverOptionsInput = if value.is_null() {
+            FailoverOptionsInput::default()
         } else {
             serde_json::from_value(value).map_err(|e| {
                 let msg = e.to_string();
@@ -611,6 +641,7 @@ impl FailoverOptions {
 
 /// One observation during execution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TimelineEvent {
     /// Milliseconds since execution started.
     pub elapsed_ms: u64,
@@ -630,6 +661,7 @@ pub struct TimelineEvent {
 
 /// How it ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FailoverOutcome {
     /// The target is primary and the old primary backup (or gone, unplanned).
@@ -648,6 +680,7 @@ pub enum FailoverOutcome {
 
 /// What execution did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FailoverTimeline {
     /// Site.
     pub site: String,

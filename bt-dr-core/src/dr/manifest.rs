@@ -36,6 +36,7 @@ pub const REPORTING_DIR: &str = "reporting";
 
 /// A file of the reporting archive that a backup set took (or found already archived).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReportingRef {
     /// What it is.
     pub kind: ReportKind,
@@ -67,6 +68,7 @@ impl ReportingRef {
 
 /// What a file in a set is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
     /// The NSB site backup.
@@ -87,6 +89,7 @@ pub enum FileKind {
 
 /// One file of a set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ManifestFile {
     /// Path relative to the set folder, `/`-separated.
     pub path: String,
@@ -100,6 +103,7 @@ pub struct ManifestFile {
 
 /// The NSB of a set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NsbEntry {
     /// File name.
     pub file: String,
@@ -111,6 +115,7 @@ pub struct NsbEntry {
 
 /// The NSB of one appliance, in a set that took one from each appliance of a pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApplianceNsb {
     /// The appliance's host, as the client reached it.
     pub host: String,
@@ -130,6 +135,7 @@ pub struct ApplianceNsb {
 
 /// The certificate bundle of a set and what its check found when the set was taken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CertificateEntry {
     /// File name under `certificates/`.
     pub file: String,
@@ -137,6 +143,7 @@ pub struct CertificateEntry {
     pub leaf_sha256: Option<String>,
     /// Leaf expiry.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date-time")))]
     pub leaf_not_after: Option<OffsetDateTime>,
     /// Findings of the bundle check.
     pub findings: Vec<Finding>,
@@ -144,6 +151,7 @@ pub struct CertificateEntry {
 
 /// The reporting data (recordings of every kind, session reports, exit surveys) a set took.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RecordingsEntry {
     /// Earliest window start of the kinds (UNIX seconds).
     pub since: i64,
@@ -158,6 +166,7 @@ pub struct RecordingsEntry {
 
 /// How one kind of reporting data went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReportingStatus {
     /// Everything of the window is archived.
@@ -170,6 +179,7 @@ pub enum ReportingStatus {
 
 /// One kind of reporting data in a set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReportingKindOutcome {
     /// The kind.
     pub kind: ReportKind,
@@ -188,6 +198,7 @@ pub struct ReportingKindOutcome {
 
 /// Something the NSB leaves out, and whether this set holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NotCovered {
     /// Stable id (from [`crate::rules::backup::nsb_coverage`]).
     pub id: String,
@@ -201,6 +212,7 @@ pub struct NotCovered {
 
 /// A part of a backup set, as the manifest records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SetPart {
     /// The NSB site backup and its sidecar. Without it there is no set.
@@ -240,6 +252,7 @@ impl std::fmt::Display for SetPart {
 
 /// How a part of a set went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PartStatus {
     /// Taken completely.
@@ -252,6 +265,7 @@ pub enum PartStatus {
 
 /// One part of a set and how it went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PartOutcome {
     /// The part.
     pub part: SetPart,
@@ -289,6 +303,7 @@ impl PartOutcome {
 
 /// `manifest.json` of a backup set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Manifest {
     /// Manifest format version.
     pub format: u32,
@@ -304,9 +319,11 @@ pub struct Manifest {
     pub source_host: String,
     /// Run start.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub created_at: OffsetDateTime,
     /// Run end.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub completed_at: OffsetDateTime,
     /// The NSB.
     pub nsb: NsbEntry,
@@ -347,6 +364,16 @@ impl Manifest {
     /// Files of a kind.
     pub fn files_of(&self, kind: FileKind) -> impl Iterator<Item = &ManifestFile> {
         self.files.iter().filter(move |f| f.kind == kind)
+    }
+
+    /// Size in bytes of the set's main NSB (the file `nsb.file` names), 0 when the manifest
+    /// lists none. The appliances' other NSBs of a pair set are not counted: this is the
+    /// backup a restore would use, the figure progress and monitoring report.
+    pub fn nsb_size(&self) -> u64 {
+        self.files_of(FileKind::Nsb)
+            .find(|f| f.path == self.nsb.file)
+            .or_else(|| self.files_of(FileKind::Nsb).next())
+            .map_or(0, |f| f.size)
     }
 
     /// Parts that failed, with their errors.

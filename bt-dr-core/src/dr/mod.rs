@@ -9,6 +9,7 @@
 pub mod atlas;
 pub mod audit;
 pub mod backup_set;
+pub mod backup_source;
 pub mod failover;
 pub mod manifest;
 pub mod reporting_archive;

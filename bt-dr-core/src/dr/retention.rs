@@ -18,6 +18,7 @@ use crate::support::error::{Error, Result};
 /// assert!(!p.is_empty());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RetentionPolicy {
     /// The newest N sets.
@@ -97,11 +98,13 @@ impl RetentionPolicy {
 
 /// A set as retention sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionCandidate {
     /// Set id.
     pub id: String,
     /// When it was taken.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub created_at: OffsetDateTime,
     /// Whether it verified (None: not checked).
     pub verified: Option<bool>,
@@ -168,6 +171,7 @@ fn version_keepers(sorted: &[&RetentionCandidate], n: u32) -> Vec<(usize, String
 
 /// A kept set and every reason it is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KeptSet {
     /// Set id.
     pub id: String,
@@ -177,6 +181,7 @@ pub struct KeptSet {
 
 /// What a policy would keep and remove.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionPlan {
     /// Site.
     pub site: String,

@@ -27,6 +27,7 @@ use crate::support::error::{Error, ErrorReport, Result};
 
 /// Where a site's reporting data was taken up to, per kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Checkpoint {
     /// Sessions that started before this UNIX time have had their screen recordings
     /// downloaded (the only position kept before every reporting kind had its own).
@@ -55,15 +56,18 @@ impl Checkpoint {
 
 /// One backup set as found in the store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SetSummary {
     /// Folder name (UTC creation time).
     pub id: String,
     /// Site name.
     pub site: String,
     /// Full path.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "path")))]
     pub path: PathBuf,
     /// Creation time from the manifest.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub created_at: OffsetDateTime,
     /// The manifest.
     pub manifest: Manifest,
@@ -73,10 +77,12 @@ pub struct SetSummary {
 /// or unreadable manifest, a symbolic link). Such folders are reported, kept, and never removed
 /// by retention.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnreadableSet {
     /// Folder name.
     pub id: String,
     /// Full path.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "path")))]
     pub path: PathBuf,
     /// Why it could not be read.
     pub error: ErrorReport,
@@ -85,6 +91,7 @@ pub struct UnreadableSet {
 /// Everything under a site's `sets/` folder: the readable sets (newest first) and the folders
 /// that could not be read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SetListing {
     /// Readable sets, newest first.
     pub sets: Vec<SetSummary>,
@@ -94,8 +101,10 @@ pub struct SetListing {
 
 /// A leftover [`BackupStore::clean_leftovers`] could not remove.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CleanFailure {
     /// The leftover.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "path")))]
     pub path: PathBuf,
     /// Why it could not be removed.
     pub error: ErrorReport,
@@ -103,6 +112,7 @@ pub struct CleanFailure {
 
 /// What [`BackupStore::clean_leftovers`] did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CleanReport {
     /// Leftovers removed.
     pub removed: Vec<PathBuf>,
@@ -120,6 +130,7 @@ pub struct CleanReport {
 
 /// What [`BackupStore::apply_retention_report`] did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionOutcome {
     /// Ids of the sets removed, in plan order.
     pub removed: Vec<String>,
@@ -142,6 +153,7 @@ pub struct BackupStore {
 
 /// Leftovers removed from one site's folders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SiteCleanReport {
     /// Site folder name.
     pub site: String,

@@ -10,6 +10,7 @@ use crate::support::error::{Error, Result};
 
 /// A problem `verify` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifyProblem {
     /// File (relative to the set; `.` for the set folder itself).
     pub path: String,
@@ -23,8 +24,10 @@ pub struct VerifyProblem {
 
 /// Result of re-hashing a set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifyReport {
     /// Set folder.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "path")))]
     pub path: PathBuf,
     /// Files checked.
     pub files_checked: usize,
@@ -55,6 +58,7 @@ impl VerifyReport {
 
 /// A verify report and its verdict (see [`VerifyReport::view`]).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifyReportView<'a> {
     /// The report.
     #[serde(flatten)]

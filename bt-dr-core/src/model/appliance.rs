@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(k.redeploy_image(), Some("EXE"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum ApplianceKind {
     /// Physical B200.
@@ -100,6 +101,7 @@ impl std::fmt::Display for ApplianceKind {
 
 /// Failover role as `check_health` and `get_appliances` report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FailoverRole {
     /// Not in a failover relationship.
@@ -145,6 +147,7 @@ impl std::fmt::Display for FailoverRole {
 
 /// Atlas cluster role as `get_appliances` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ClusterRole {
     /// Not clustered.
@@ -184,6 +187,7 @@ impl std::str::FromStr for ClusterRole {
 /// assert_eq!(a.kind, ApplianceKind::B300);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Appliance {
     /// The appliance's own hostname (not the site name).

@@ -23,6 +23,7 @@ use crate::support::error::{Error, Result};
 /// assert!(inv.site("support").is_some());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Inventory {
     /// The sites.
@@ -48,6 +49,7 @@ pub struct Inventory {
 /// assert_eq!(inv.thresholds.max_backup_age_hours, 26);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
     /// The newest backup set may be this many hours old before the audit calls it stale.

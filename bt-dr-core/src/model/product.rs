@@ -14,6 +14,7 @@ use crate::support::error::{Error, Result};
 /// assert_eq!(Product::Rs.session_report(), "SupportSession");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Product {
     /// BeyondTrust Remote Support (formerly Bomgar).

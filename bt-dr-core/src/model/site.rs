@@ -11,6 +11,7 @@ use crate::support::error::{Error, Result};
 
 /// How client traffic is moved from a failed primary to the backup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum RoutingMethod {
     /// The backup takes over a shared IP by itself (same subnet; not on AWS).
@@ -34,6 +35,7 @@ impl RoutingMethod {
 
 /// Automatic failover and data-sync settings of the backup appliance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AutoFailover {
     /// Whether the backup promotes itself when the primary is unreachable.
@@ -74,6 +76,7 @@ impl Default for AutoFailover {
 
 /// A primary/backup failover pair, by appliance hostname.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FailoverPair {
     /// Hostname of the appliance meant to be primary.
@@ -92,6 +95,7 @@ pub struct FailoverPair {
 
 /// An Atlas traffic node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrafficNode {
     /// Hostname of the node (also listed among the site's appliances).
@@ -103,6 +107,7 @@ pub struct TrafficNode {
 
 /// An Atlas cluster: the site's failover pair acts as primary nodes, plus traffic nodes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AtlasCluster {
     /// Traffic nodes.
@@ -111,6 +116,7 @@ pub struct AtlasCluster {
 
 /// A powered-off spare kept in place of a failover partner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ColdSpare {
     /// Spare hostname.
@@ -128,6 +134,7 @@ pub struct ColdSpare {
 /// API access for a site. The secret itself is never stored in an inventory: it is read
 /// from the named environment variable at run time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApiAccess {
     /// OAuth client id.
@@ -159,6 +166,7 @@ pub struct ApiAccess {
 /// assert_eq!(s.version.release(), "24.1.2");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Site {
     /// Short site name as it appears in backup file names; folder name in the backup store.

@@ -30,6 +30,11 @@ pub struct BuildId {
 /// assert!(v < "23.2.1".parse().unwrap());
 /// ```
 #[derive(Debug, Clone)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
 pub struct ProductVersion {
     version: semver::Version,
     build: Option<BuildId>,
@@ -224,6 +229,11 @@ impl<'de> Deserialize<'de> for ProductVersion {
 /// assert!(!p.matches(&"23.3.0".parse::<ProductVersion>().unwrap()));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
 pub enum VersionPattern {
     /// `X.Y`: every `X.Y.*`.
     Major(u64, u64),
@@ -331,6 +341,7 @@ mod tests {
 
 /// A version taken apart, as bindings show it (see [`ProductVersion::view`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VersionView {
     /// The version as written, build included.
     pub text: String,

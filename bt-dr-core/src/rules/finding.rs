@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// How urgent a finding is. Ordered: `Info < Warning < Error < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing.
@@ -59,6 +60,7 @@ impl std::fmt::Display for Severity {
 /// assert_eq!(f.remediation.as_deref(), Some("renew it"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Finding {
     /// Stable rule id (snake case), e.g. `missing_intermediate`.
     pub id: String,

@@ -21,6 +21,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert_eq!(ErrorKind::WrongPassphrase.status(), 8);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -62,6 +63,17 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// One entry of [`ErrorKind::catalog`]: a kind (serialized as its snake-case name, the same
+/// as [`ErrorKind::as_str`]) and its stable `BT_DR_*` code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ErrorKindInfo {
+    /// The kind, e.g. `"permission_denied"`.
+    pub kind: ErrorKind,
+    /// Its stable code, e.g. `"BT_DR_PERMISSION_DENIED"` (Node's `error.code`).
+    pub code: &'static str,
+}
+
 impl ErrorKind {
     /// Every kind, in status-code order (bindings iterate this for parity tests).
     pub const ALL: [ErrorKind; 18] = [
@@ -84,6 +96,24 @@ impl ErrorKind {
         ErrorKind::NotFound,
         ErrorKind::Internal,
     ];
+
+    /// Every kind with its stable code, in status-code order: the list bindings hand out
+    /// (Node `errorKinds()`), serialized as `[{"kind": "invalid_input", "code": "BT_DR_INVALID_INPUT"}, …]`.
+    ///
+    /// ```
+    /// let all = bt_dr_core::ErrorKind::catalog();
+    /// assert_eq!(all.len(), bt_dr_core::ErrorKind::ALL.len());
+    /// assert_eq!(all[0].code, "BT_DR_INVALID_INPUT");
+    /// ```
+    pub fn catalog() -> Vec<ErrorKindInfo> {
+        Self::ALL
+            .iter()
+            .map(|&kind| ErrorKindInfo {
+                kind,
+                code: kind.code(),
+            })
+            .collect()
+    }
 
     /// Snake-case name, e.g. `"permission_denied"`.
     pub fn as_str(self) -> &'static str {
@@ -190,8 +220,10 @@ impl std::fmt::Display for ErrorKind {
 
 /// Where in a file a parse error happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Location {
     /// The file, when the input came from one.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "path")))]
     pub file: Option<PathBuf>,
     /// 1-based line.
     pub line: Option<usize>,
@@ -494,6 +526,7 @@ impl Error {
 /// assert_eq!(r.details["kind"], "not_found");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorReport {
     /// Stable kind.
     pub kind: ErrorKind,
@@ -502,6 +535,10 @@ pub struct ErrorReport {
     /// Human message (never holds a secret).
     pub message: String,
     /// Structured details, as [`Error::details`].
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "serde_json::Map<String, serde_json::Value>")
+    )]
     pub details: serde_json::Value,
 }
 
@@ -556,5 +593,22 @@ impl ErrorReport {
 impl std::fmt::Display for ErrorReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_serializes_every_kind_by_its_name_and_code() {
+        let json = serde_json::to_value(ErrorKind::catalog()).unwrap();
+        let entries = json.as_array().unwrap();
+        assert_eq!(entries.len(), ErrorKind::ALL.len());
+        for (entry, kind) in entries.iter().zip(ErrorKind::ALL) {
+            assert_eq!(entry["kind"], kind.as_str());
+            assert_eq!(entry["code"], kind.code());
+            assert_eq!(entry.as_object().unwrap().len(), 2);
+        }
     }
 }

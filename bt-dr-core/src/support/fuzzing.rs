@@ -231,7 +231,7 @@ fn body_checks(status: u16, ct: &str, body: &[u8], complete: bool) {
 // ---------------------------------------------------------------------------------------------
 
 /// Names the set or the store writes themselves, and the set's folder names: an appliance-chosen
-/// name may never be one (compared after Unicode lowercasing, as `api/download.rs` does).
+/// name may never be one (compared after Unicode lowercasing, as `rules/backup/file_names.rs` does).
 pub const RESERVED_NAMES: [&str; 8] = [
     "manifest.json",
     "checkpoint.json",
@@ -288,7 +288,7 @@ pub fn assert_safe_name(proposed: &str, safe: &str) {
         ctx()
     );
     assert!(
-        !crate::api::download::is_windows_device(safe),
+        !crate::rules::backup::is_windows_device(safe),
         "{}: a Windows device name",
         ctx()
     );

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// One public operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Operation {
     /// snake_case name.
     pub name: &'static str,

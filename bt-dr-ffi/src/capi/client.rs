@@ -158,7 +158,7 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_extra_ca_pem(
     guard("bt_dr_client_builder_set_extra_ca_pem", || {
         let b = unsafe { builder_mut(builder)? };
         let pem = unsafe { arg_bytes(pem, pem_len, "pem")? };
-        b.config.extra_ca_pem = Some(pem.to_vec());
+        b.config.options.extra_ca_pem = Some(pem.to_vec());
         Ok(())
     })
 }
@@ -173,7 +173,7 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_extra_ca_file(
         let b = unsafe { builder_mut(builder)? };
         let path = unsafe { arg_str(path, "path")? };
         let pem = std::fs::read(path).map_err(|e| bt_dr_core::Error::io("reading", path, e))?;
-        b.config.extra_ca_pem = Some(pem);
+        b.config.options.extra_ca_pem = Some(pem);
         Ok(())
     })
 }
@@ -185,7 +185,10 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_only_extra_ca(
     only: bool,
 ) -> bt_dr_status {
     guard("bt_dr_client_builder_set_only_extra_ca", || {
-        unsafe { builder_mut(builder)? }.config.only_extra_ca = only;
+        unsafe { builder_mut(builder)? }
+            .config
+            .options
+            .only_extra_ca = Some(only);
         Ok(())
     })
 }
@@ -201,7 +204,7 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_pin_sha256(
         let b = unsafe { builder_mut(builder)? };
         let pin = unsafe { arg_str(pin_hex, "pin_hex")? };
         bt_dr_core::api::parse_pin(pin)?;
-        b.config.pin_sha256 = Some(pin.to_string());
+        b.config.options.pin_sha256 = Some(pin.to_string());
         Ok(())
     })
 }
@@ -217,7 +220,8 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_danger_accept_invalid_certs(
         || {
             unsafe { builder_mut(builder)? }
                 .config
-                .danger_accept_invalid_certs = yes;
+                .options
+                .danger_accept_invalid_certs = Some(yes);
             Ok(())
         },
     )
@@ -231,7 +235,10 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_danger_allow_http(
     yes: bool,
 ) -> bt_dr_status {
     guard("bt_dr_client_builder_set_danger_allow_http", || {
-        unsafe { builder_mut(builder)? }.config.danger_allow_http = yes;
+        unsafe { builder_mut(builder)? }
+            .config
+            .options
+            .danger_allow_http = Some(yes);
         Ok(())
     })
 }
@@ -248,9 +255,9 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_timeouts(
     guard("bt_dr_client_builder_set_timeouts", || {
         let b = unsafe { builder_mut(builder)? };
         let ms = |v: u64| (v > 0).then(|| Duration::from_millis(v));
-        b.config.connect_timeout = ms(connect_ms).or(b.config.connect_timeout);
-        b.config.read_timeout = ms(read_ms).or(b.config.read_timeout);
-        b.config.request_timeout = ms(request_ms).or(b.config.request_timeout);
+        b.config.options.connect_timeout = ms(connect_ms).or(b.config.options.connect_timeout);
+        b.config.options.read_timeout = ms(read_ms).or(b.config.options.read_timeout);
+        b.config.options.request_timeout = ms(request_ms).or(b.config.options.request_timeout);
         Ok(())
     })
 }
@@ -264,6 +271,7 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_rate_limit(
     guard("bt_dr_client_builder_set_rate_limit", || {
         unsafe { builder_mut(builder)? }
             .config
+            .options
             .rate_limit_per_second = Some(per_second);
         Ok(())
     })
@@ -283,7 +291,7 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_retry_policy(
     max_retry_after_ms: u64,
 ) -> bt_dr_status {
     guard("bt_dr_client_builder_set_retry_policy", || {
-        unsafe { builder_mut(builder)? }.config.retry = Some(mapping::retry_policy(
+        unsafe { builder_mut(builder)? }.config.options.retry = Some(mapping::retry_policy(
             max_attempts,
             initial_backoff_ms,
             max_backoff_ms,
@@ -305,7 +313,7 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_site_name(
     guard("bt_dr_client_builder_set_site_name", || {
         let b = unsafe { builder_mut(builder)? };
         let s = unsafe { arg_str(site_name, "site_name")? };
-        b.config.site_name = Some(s.to_string());
+        b.config.options.site_name = Some(s.to_string());
         Ok(())
     })
 }
@@ -319,7 +327,7 @@ pub unsafe extern "C" fn bt_dr_client_builder_set_product(
     guard("bt_dr_client_builder_set_product", || {
         let b = unsafe { builder_mut(builder)? };
         let p = unsafe { arg_str(product, "product")? };
-        b.config.product = Some(mapping::parse_product(p)?);
+        b.config.options.product = Some(mapping::parse_product(p)?);
         Ok(())
     })
 }

@@ -177,6 +177,11 @@ int main(int argc, char **argv) {
     TRY(st);
     return print_json(json);
   }
+  if (strcmp(op, "appliance_record") == 0) { /* path */
+    NEED(1);
+    TRY(bt_dr_appliance_record(arg(argv[2]), NULL, &json));
+    return print_json(json);
+  }
   if (strcmp(op, "vault_key_record") == 0) { /* path site date password_protected(0|1) */
     NEED(4);
     TRY(bt_dr_vault_key_record(arg(argv[2]), arg(argv[3]), arg(argv[4]), strcmp(argv[5], "1") == 0, &json));

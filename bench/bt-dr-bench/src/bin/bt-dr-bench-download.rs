@@ -6,7 +6,9 @@
 //! ```text
 //! BT_DR_SECRET=... bt-dr-bench-download <base_url> <ca_pem_path> <client_id> <dir>
 //! ```
-//! Prints one JSON line: `{"bytes", "sha256", "path", "secs"}`.
+//! Prints one JSON line: `{"bytes", "sha256", "path", "secs"}`. With `BT_DR_BENCH_LOG=1` the
+//! core's account of the disk side (`bt_dr_core::writeback`: time hashing, writing, waiting for
+//! the disk, the pacing's window, budget and observed disk rate) goes to stderr.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -41,6 +43,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if std::env::var_os("BT_DR_BENCH_LOG").is_some() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let sub = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::io::stderr)
+            .finish()
+            .with(
+                tracing_subscriber::filter::Targets::new()
+                    .with_target("bt_dr_core::writeback", tracing::Level::DEBUG),
+            );
+        let _ = tracing::subscriber::set_global_default(sub);
+    }
     let started = Instant::now();
     let result = rt.block_on(async {
         let pem = std::fs::read(ca).map_err(|e| bt_dr_core::Error::io("reading", ca, e))?;

@@ -8,6 +8,7 @@ use crate::support::error::ErrorReport;
 
 /// One appliance's live state. Errors are kept as data: an unreachable appliance is a finding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApplianceLive {
     /// Appliance hostname (as in the inventory).
     pub hostname: String,
@@ -22,12 +23,18 @@ pub struct ApplianceLive {
     /// handshake happened. Compared across a pair by the `pair_certificates_differ` rule.
     #[serde(default)]
     pub served_cert_sha256: Option<String>,
+    /// `notAfter` of that leaf certificate (RFC 3339), when it parsed as X.509: the expiry
+    /// every client of this appliance sees, whatever the backup sets hold.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date-time")))]
+    pub served_cert_not_after: Option<time::OffsetDateTime>,
     /// `get_appliances` as this appliance sees the pair/cluster.
     pub appliances: Option<Vec<ApplianceInfo>>,
 }
 
 /// Live state of a site's appliances.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SiteLive {
     /// Site name.
     pub site: String,
@@ -52,15 +59,18 @@ async fn one(hostname: String, client: Client) -> ApplianceLive {
         client.get_appliances()
     );
     let error = health.as_ref().err().map(|e| e.report());
+    let served = client.served_cert_since(mark);
+    let served_cert_not_after = served.as_ref().and_then(|c| c.not_after);
     ApplianceLive {
         hostname,
         health: health.ok(),
         error,
         // The verifier's record covers every trust mode and failed handshakes too; the
         // probe's TLS info is the fallback for a client that never got that far.
-        served_cert_sha256: client
-            .served_leaf_since(mark)
+        served_cert_sha256: served
+            .map(|c| c.sha256)
             .or_else(|| probe.ok().and_then(|p| p.peer_certificate_sha256)),
+        served_cert_not_after,
         appliances: appliances.ok(),
     }
 }
@@ -113,6 +123,7 @@ mod tests {
             health: None,
             error: Some(e.report()),
             served_cert_sha256: None,
+            served_cert_not_after: None,
             appliances: None,
         };
         let v = serde_json::to_value(&live).unwrap();

@@ -46,6 +46,7 @@ use crate::support::error::Result;
 /// [`Thresholds`] (whose defaults are bt-dr's documented choices),
 /// so a fleet's limits live in its inventory and a caller overrides only what it must.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditOptions {
     /// Newest backup older than this many hours is stale (None: the inventory's
     /// `thresholds.max_backup_age_hours`).
@@ -61,6 +62,7 @@ pub struct AuditOptions {
     pub certificate_horizon_days: Option<i64>,
     /// Judge at this instant (default now).
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date-time")))]
     pub now: Option<OffsetDateTime>,
 }
 
@@ -118,6 +120,7 @@ impl AuditOptions {
 
 /// A finding with the site it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditFinding {
     /// Site name.
     pub site: String,
@@ -128,6 +131,7 @@ pub struct AuditFinding {
 
 /// Counts by severity.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditSummary {
     /// Critical findings.
     pub critical: usize,
@@ -146,11 +150,13 @@ pub const AUDIT_SCHEMA: &str = "bt-dr.audit/1";
 /// `{schema, generated_at, sites: [..], summary: {critical,error,warning,info},
 /// findings: [{site, id, severity, subject, message, remediation}]}`, findings most severe first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditReport {
     /// Always [`AUDIT_SCHEMA`].
     pub schema: String,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub generated_at: OffsetDateTime,
     /// Sites audited.
     pub sites: Vec<String>,
@@ -232,6 +238,7 @@ pub struct AuditInput<'a> {
 
 /// An audit report and its worst severity (see [`AuditReport::view`]).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditReportView<'a> {
     /// The report.
     #[serde(flatten)]

@@ -7,6 +7,7 @@ use crate::model::product::Product;
 
 /// One piece of site data and whether the NSB carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CoverageItem {
     /// Stable identifier (snake case).
     pub id: &'static str,
@@ -18,6 +19,7 @@ pub struct CoverageItem {
 
 /// Something the NSB leaves out, with how to keep it instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ExcludedItem {
     /// Stable identifier (snake case).
     pub id: &'static str,
@@ -40,6 +42,7 @@ pub struct ExcludedItem {
 /// assert!(!c.included.iter().any(|i| i.id == "logged_session_data"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NsbCoverage {
     /// Product the coverage is for.
     pub product: Product,

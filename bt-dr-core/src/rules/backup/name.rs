@@ -29,14 +29,17 @@ use crate::support::error::{Error, Result};
 /// assert_eq!(n.to_string().parse::<BackupName>().unwrap(), n);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupName {
     /// Product release version the backup was taken from.
     pub version: ProductVersion,
     /// Site name.
     pub site: String,
     /// Download date.
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date")))]
     pub date: Date,
     /// Download time, when the name carries one.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "time")))]
     pub time: Option<Time>,
     /// Unique id of the backup (alphanumeric, or a hyphenated UUID).
     pub id: String,
@@ -45,6 +48,7 @@ pub struct BackupName {
 /// A backup name taken apart, as bindings show it (see [`BackupName::view`]): the file name
 /// and every part as text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupNameView {
     /// The file name.
     pub file_name: String,

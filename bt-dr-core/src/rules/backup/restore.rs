@@ -15,6 +15,7 @@ use crate::support::error::{Error, Result};
 
 /// One release and the versions it lists as supported upgrade sources.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpgradeEntry {
     /// The release (`X.Y` covers all its maintenance releases, `X.Y.Z` one of them).
@@ -38,6 +39,7 @@ pub struct UpgradeEntry {
 /// assert_eq!(t.releases.len(), 1);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpgradeTable {
     /// Releases and their supported sources.
@@ -92,6 +94,7 @@ impl UpgradeTable {
 
 /// The verdict on a restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RestoreCompatibility {
     /// Same version, or a listed supported upgrade source.
@@ -104,6 +107,7 @@ pub enum RestoreCompatibility {
 
 /// Result of [`check_restore`], with the reason in words an operator can act on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RestoreCheck {
     /// Verdict.
     pub compatibility: RestoreCompatibility,

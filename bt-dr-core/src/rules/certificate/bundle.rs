@@ -18,6 +18,7 @@ use crate::support::error::{Error, Result};
 
 /// The vendor's classes of certificate, decided from issued-to, issued-by and alternative names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CertClass {
     /// Issued to = issued by, with an FQDN among its alternative names.
@@ -34,6 +35,7 @@ pub enum CertClass {
 
 /// What bt-dr reads from one certificate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CertInfo {
     /// Subject DN.
     pub subject: String,
@@ -49,9 +51,11 @@ pub struct CertInfo {
     pub ip_addresses: Vec<IpAddr>,
     /// Start of validity.
     #[serde(with = "::time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub not_before: OffsetDateTime,
     /// End of validity.
     #[serde(with = "::time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub not_after: OffsetDateTime,
     /// Serial number, hex.
     pub serial: String,

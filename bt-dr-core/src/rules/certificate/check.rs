@@ -22,6 +22,7 @@ use crate::support::error::Result;
 /// assert_eq!(o.expiry_horizon_days, 30);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BundleCheckOptions {
     /// The site's public FQDN, which the leaf must cover.
     pub site_fqdn: Option<String>,
@@ -37,6 +38,7 @@ pub struct BundleCheckOptions {
     pub min_rsa_bits: usize,
     /// The instant to judge validity at (defaults to now; fixed in tests and audits).
     #[serde(default, with = "::time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", extend("format" = "date-time")))]
     pub now: Option<OffsetDateTime>,
 }
 
@@ -88,6 +90,7 @@ impl BundleCheckOptions {
 
 /// The result of checking one bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BundleReport {
     /// Every certificate in the bundle, in stored order.
     pub certificates: Vec<CertInfo>,
@@ -130,6 +133,7 @@ impl BundleReport {
 
 /// A bundle report and its verdict (see [`BundleReport::view`]).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BundleReportView<'a> {
     /// The report.
     #[serde(flatten)]
@@ -140,12 +144,20 @@ pub struct BundleReportView<'a> {
     pub worst: Option<Severity>,
 }
 
-/// Whether `parsed[child]` carries a valid signature by `parsed[issuer]`'s key.
-fn verifies(parsed: &[Option<X509Certificate<'_>>], child: usize, issuer: usize) -> bool {
+/// Whether `parsed[child]` carries a valid signature by `parsed[issuer]`'s key (a pair this
+/// process verified before is not verified again: see `verified.rs`).
+fn verifies(
+    certs: &[CertInfo],
+    parsed: &[Option<X509Certificate<'_>>],
+    child: usize,
+    issuer: usize,
+) -> bool {
     let (Some(c), Some(i)) = (&parsed[child], &parsed[issuer]) else {
         return false;
     };
-    c.verify_signature(Some(i.public_key())).is_ok()
+    super::verified::signed_by(&certs[child].sha256, &certs[issuer].sha256, || {
+        c.verify_signature(Some(i.public_key())).is_ok()
+    })
 }
 
 fn covered(leaf: &CertInfo, host: &str) -> bool {
@@ -341,7 +353,7 @@ fn walk_chain(
         loop {
             let c = &certs[cur];
             if c.self_issued() {
-                if !verifies(parsed, cur, cur) {
+                if !verifies(certs, parsed, cur, cur) {
                     findings.push(Finding::new(
                         "bad_signature",
                         Severity::Error,
@@ -354,7 +366,10 @@ fn walk_chain(
             let candidates: Vec<usize> = (0..certs.len())
                 .filter(|&j| j != cur && !chain.contains(&j) && certs[j].subject == c.issuer)
                 .collect();
-            match candidates.iter().find(|&&j| verifies(parsed, cur, j)) {
+            match candidates
+                .iter()
+                .find(|&&j| verifies(certs, parsed, cur, j))
+            {
                 Some(&j) => {
                     chain.push(j);
                     cur = j;

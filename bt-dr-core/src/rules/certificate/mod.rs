@@ -6,6 +6,7 @@ mod key;
 mod names;
 mod pair;
 mod pfx;
+mod verified;
 
 pub use bundle::{CertClass, CertInfo, OpenedBundle, open_bundle, parse_certificate};
 pub use check::{BundleCheckOptions, BundleReport, BundleReportView, check_certificate_bundle};

@@ -9,9 +9,15 @@ use crate::support::error::{Error, Result};
 
 /// The comparison of two appliances' bundles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PairReport {
     /// The leaf certificates are byte-identical.
     pub identical: bool,
+    /// The pair can be restored as it is: both bundles are usable on their own
+    /// ([`BundleReport::is_usable`]) and their leaves are identical. Reports saved before this
+    /// field existed load as `false` (not known to be usable).
+    #[serde(default)]
+    pub usable: bool,
     /// Findings (empty when identical and complete).
     pub findings: Vec<Finding>,
 }
@@ -65,6 +71,7 @@ impl BundleReport {
 ///
 /// JSON: `"identical"`, `"different"` or `"unknown"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LeafComparison {
     /// Both SHA-256 digests are known and equal.
@@ -173,6 +180,7 @@ pub fn check_certificate_pair(primary: &BundleReport, backup: &BundleReport) -> 
     }
     PairReport {
         identical,
+        usable: identical && primary.is_usable() && backup.is_usable(),
         findings,
     }
 }
@@ -207,5 +215,38 @@ mod tests {
         }
         assert_eq!(prefix("ééé", 2), "éé");
         assert_eq!(prefix("ab", 12), "ab");
+    }
+
+    #[test]
+    fn the_pair_is_usable_only_when_both_bundles_are_and_the_leaves_match() {
+        let sha = "a".repeat(64);
+        let mut ok = report(Some(0), &sha);
+        ok.chain = vec![0];
+        ok.has_private_key = true;
+        ok.key_matches_leaf = Some(true);
+        assert!(ok.is_usable(), "{:?}", ok.findings);
+        assert!(check_certificate_pair(&ok, &ok.clone()).usable);
+
+        let other = {
+            let mut r = ok.clone();
+            r.certificates[0].sha256 = "b".repeat(64);
+            r
+        };
+        let pair = check_certificate_pair(&ok, &other);
+        assert!(!pair.identical && !pair.usable);
+
+        let mut broken = ok.clone();
+        broken.findings.push(Finding::new(
+            "key_missing",
+            Severity::Error,
+            "bt-b",
+            "no private key",
+        ));
+        assert!(!broken.is_usable());
+        let pair = check_certificate_pair(&ok, &broken);
+        assert!(
+            pair.identical && !pair.usable,
+            "identical leaves, unusable bundle"
+        );
     }
 }

@@ -12,6 +12,7 @@ use crate::support::error::{Error, Result};
 
 /// Identity from the `/appliance` Status page at the time of the record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApplianceIdentity {
     /// Appliance hostname.
@@ -24,11 +25,13 @@ pub struct ApplianceIdentity {
     pub base_version: String,
     /// System time shown on the Status page.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub system_time: OffsetDateTime,
 }
 
 /// One network interface of Networking > IP Configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Interface {
     /// Interface name (e.g. `eth0`).
@@ -46,6 +49,7 @@ pub struct Interface {
 
 /// A static route (Networking > Static Routes).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StaticRoute {
     /// Destination network in CIDR form.
@@ -59,6 +63,7 @@ pub struct StaticRoute {
 
 /// SNMP settings (Networking > SNMP). Community strings are secrets and are not recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Snmp {
     /// Enabled.
@@ -73,6 +78,7 @@ pub struct Snmp {
 
 /// SSL/TLS configuration (Security > SSL/TLS Configuration).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TlsSettings {
     /// Enabled protocol versions.
@@ -85,6 +91,7 @@ pub struct TlsSettings {
 
 /// Appliance administration restrictions (Security > Appliance Administration).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdminRestrictions {
     /// Networks allowed to reach /appliance.
@@ -97,6 +104,7 @@ pub struct AdminRestrictions {
 
 /// Syslog forwarding (Security > Appliance Administration > Syslog).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Syslog {
     /// Enabled.
@@ -114,6 +122,7 @@ pub struct Syslog {
 
 /// The /appliance prerequisite login agreement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginAgreement {
     /// Enabled.
@@ -128,6 +137,7 @@ pub struct LoginAgreement {
 
 /// /appliance email (used for certificate expiry reminders). The SMTP password is not recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Smtp {
     /// SMTP server.
@@ -166,6 +176,7 @@ pub struct Smtp {
 /// assert_eq!(r.file_name(), "appliance-bt-a.example.com-v24.1.2-sn-B300-0042-base-7.2.1-20261120T020000Z.json");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApplianceRecord {
     /// Identity from the Status page.
@@ -196,6 +207,38 @@ pub struct ApplianceRecord {
     pub smtp: Option<Smtp>,
 }
 
+/// The one JSON shape every binding returns for an `/appliance` record: the record's own fields
+/// with its identifying `file_name` beside them. [`ApplianceRecord::from_view_json`] reads it
+/// (or a bare record) back.
+///
+/// ```
+/// # let r = bt_dr_core::ApplianceRecord::from_toml_str(r#"
+/// #     [identity]
+/// #     hostname = "bt-a.example.com"
+/// #     appliance_version = "24.1.2"
+/// #     serial = "B300-0042"
+/// #     base_version = "7.2.1"
+/// #     system_time = "2026-11-20T02:00:00Z"
+/// #     [[ip_configuration]]
+/// #     name = "eth0"
+/// #     addresses = ["10.0.0.5/24"]
+/// #     gateway = "10.0.0.1"
+/// # "#)?;
+/// let v = serde_json::to_value(r.view()).unwrap();
+/// assert_eq!(v["identity"]["serial"], "B300-0042");
+/// assert_eq!(v["file_name"], r.file_name());
+/// assert_eq!(bt_dr_core::ApplianceRecord::from_view_json(v)?, r);
+/// # Ok::<(), bt_dr_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplianceRecordView<'a> {
+    /// The record's fields.
+    #[serde(flatten)]
+    pub record: &'a ApplianceRecord,
+    /// [`ApplianceRecord::file_name`].
+    pub file_name: String,
+}
+
 fn safe_part(s: &str) -> String {
     s.chars()
         .map(|c| {
@@ -221,6 +264,34 @@ impl ApplianceRecord {
         r.validate()?;
         Ok(r)
     }
+    /// The JSON view bindings return: the record with its `file_name`.
+    pub fn view(&self) -> ApplianceRecordView<'_> {
+        ApplianceRecordView {
+            record: self,
+            file_name: self.file_name(),
+        }
+    }
+
+    /// A record as a binding receives it back: a bare record or its [`ApplianceRecord::view`]
+    /// (the derived `file_name` is dropped; it is always recomputed). Any other unknown key is
+    /// [`crate::Error::InvalidInput`]. Not validated: call [`ApplianceRecord::validate`].
+    pub fn from_view_json(mut value: serde_json::Value) -> Result<Self> {
+        if let Some(map) = value.as_object_mut() {
+            map.remove("file_name");
+        }
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let field = e.path().to_string();
+            crate::support::error::Error::invalid_input(
+                if field == "." {
+                    "appliance record".to_string()
+                } else {
+                    field
+                },
+                e.inner().to_string(),
+            )
+        })
+    }
+
     /// Loads and validates a record file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let r: Self = load_document(path.as_ref(), "appliance record")?;

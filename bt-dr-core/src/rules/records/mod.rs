@@ -4,7 +4,7 @@ mod appliance_record;
 mod vault_key;
 
 pub use appliance_record::{
-    AdminRestrictions, ApplianceIdentity, ApplianceRecord, Interface, LoginAgreement, Smtp, Snmp,
-    StaticRoute, Syslog, TlsSettings,
+    AdminRestrictions, ApplianceIdentity, ApplianceRecord, ApplianceRecordView, Interface,
+    LoginAgreement, Smtp, Snmp, StaticRoute, Syslog, TlsSettings,
 };
-pub use vault_key::{VaultKeyRecord, VaultKeyRecordView};
+pub use vault_key::{VaultKeyRecord, VaultKeyRecordView, vault_key_pairs_with};

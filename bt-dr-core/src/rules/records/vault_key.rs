@@ -20,11 +20,13 @@ use crate::support::error::{Error, Result};
 /// assert_eq!(r.findings()[0].id, "vault_key_unprotected");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VaultKeyRecord {
     /// Site the key belongs to.
     pub site: String,
     /// Day the key was exported from the appliance (given, or its file's modification day);
     /// it pairs with the backup of the same day.
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date")))]
     pub date: Date,
     /// File name of the key file.
     pub file_name: String,
@@ -36,7 +38,23 @@ pub struct VaultKeyRecord {
     pub password_protected: bool,
     /// When the record was made.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("format" = "date-time")))]
     pub recorded_at: OffsetDateTime,
+}
+
+/// The pairing rule for Vault keys: a key restores the Vault of a backup only when it was
+/// exported from the same site on the day of that backup (a key rotated later cannot decrypt
+/// an older backup's Vault, and an older key cannot decrypt a newer one).
+///
+/// ```
+/// use time::macros::date;
+/// use bt_dr_core::records::vault_key_pairs_with;
+/// assert!(vault_key_pairs_with("support", date!(2026-11-20), "support", date!(2026-11-20)));
+/// assert!(!vault_key_pairs_with("support", date!(2026-11-19), "support", date!(2026-11-20)));
+/// assert!(!vault_key_pairs_with("eu", date!(2026-11-20), "support", date!(2026-11-20)));
+/// ```
+pub fn vault_key_pairs_with(key_site: &str, key_date: Date, site: &str, backup_date: Date) -> bool {
+    key_site == site && key_date == backup_date
 }
 
 impl VaultKeyRecord {
@@ -71,9 +89,10 @@ impl VaultKeyRecord {
         })
     }
 
-    /// Whether this key pairs with a backup taken on `backup_date`.
+    /// Whether this key pairs with a backup of `site` taken on `backup_date` (see
+    /// [`vault_key_pairs_with`]).
     pub fn pairs_with(&self, site: &str, backup_date: Date) -> bool {
-        self.site == site && self.date == backup_date
+        vault_key_pairs_with(&self.site, self.date, site, backup_date)
     }
 
     /// The one JSON view every binding returns from `vault_key_record`: the record's fields
@@ -100,6 +119,7 @@ impl VaultKeyRecord {
 
 /// A Vault key record and its findings (see [`VaultKeyRecord::view`]).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VaultKeyRecordView<'a> {
     /// The record.
     #[serde(flatten)]
