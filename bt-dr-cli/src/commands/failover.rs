@@ -115,19 +115,16 @@ fn pair<'a>(
         .failover
         .as_ref()
         .ok_or_else(|| CliError::Usage(format!("site {:?} has no [failover] pair", site.name)))?;
-    let mut out = Vec::with_capacity(2);
-    for host in [&fo.primary, &fo.backup] {
+    let with_client = |host: &str| -> Result<(&'a str, bt_dr_core::api::Client), CliError> {
         let a = site.appliance(host).ok_or_else(|| {
             CliError::Usage(format!(
                 "site {:?}: failover appliance {host:?} is not among its appliances",
                 site.name
             ))
         })?;
-        out.push((a.hostname.as_str(), ctx.client(site, a)?));
-    }
-    let second = out.pop().expect("two appliances");
-    let first = out.pop().expect("two appliances");
-    Ok([first, second])
+        Ok((a.hostname.as_str(), ctx.client(site, a)?))
+    };
+    Ok([with_client(&fo.primary)?, with_client(&fo.backup)?])
 }
 
 /// Runs `bt-dr failover …`.

@@ -47,8 +47,8 @@ impl AtomicFile {
         self.tmp.path()
     }
 
-    /// Fsyncs and renames into place (replacing an older file of that name), then fsyncs the folder.
-    pub fn commit(mut self) -> Result<PathBuf> {
+    /// Everything written so far, out of our buffers and on the disk.
+    fn flush_and_sync(&mut self) -> Result<()> {
         self.tmp
             .as_file_mut()
             .flush()
@@ -56,7 +56,12 @@ impl AtomicFile {
         self.tmp
             .as_file()
             .sync_all()
-            .map_err(|e| Error::io("syncing", &self.dest, e))?;
+            .map_err(|e| Error::io("syncing", &self.dest, e))
+    }
+
+    /// Fsyncs and renames into place (replacing an older file of that name), then fsyncs the folder.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        self.flush_and_sync()?;
         let dest = self.dest.clone();
         self.tmp
             .persist(&dest)
@@ -85,14 +90,7 @@ impl AtomicFile {
         mut self,
         mut companion: Option<&mut Companion<'_>>,
     ) -> Result<(PathBuf, Option<PathBuf>)> {
-        self.tmp
-            .as_file_mut()
-            .flush()
-            .map_err(|e| Error::io("flushing", &self.dest, e))?;
-        self.tmp
-            .as_file()
-            .sync_all()
-            .map_err(|e| Error::io("syncing", &self.dest, e))?;
+        self.flush_and_sync()?;
         let dest = self.dest.clone();
         let dir = parent_dir(&dest);
         let temp = self.tmp.into_temp_path();
