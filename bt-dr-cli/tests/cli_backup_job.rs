@@ -111,3 +111,50 @@ fn sigterm_cancels_the_job_and_keeps_nothing_half_written() {
     let finished = std::fs::read_dir(&sets).map(|d| d.count()).unwrap_or(0);
     assert_eq!(finished, 0, "a cancelled set was kept");
 }
+
+#[test]
+fn a_site_whose_secret_is_missing_fails_alone() {
+    let good = SimSite::start("alpha", false, 64 * 1024);
+    let orphan = SimSite::start("bravo", false, 64 * 1024);
+    let fleet = Fleet::new(&[&good, &orphan]);
+    // bravo names a secret variable that neither the environment nor the secret file holds.
+    let text = std::fs::read_to_string(&fleet.inventory).unwrap();
+    let cut = text.find("name = \"bravo\"").unwrap();
+    let (head, tail) = text.split_at(cut);
+    let tail = tail.replacen(
+        &format!("client_secret_env = \"{SECRET_ENV}\""),
+        "client_secret_env = \"BT_DR_NOBODY_SET_THIS\"",
+        1,
+    );
+    std::fs::write(&fleet.inventory, format!("{head}{tail}")).unwrap();
+
+    let r = fleet.run(&["--json", "backup", "--no-recordings"]);
+    r.code(3);
+    let v = r.json();
+    let site = |name: &str| {
+        v["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["site"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {v}"))
+    };
+    assert!(site("alpha")["report"]["set_id"].is_string());
+    let bravo = site("bravo");
+    assert!(bravo["report"].is_null());
+    assert_eq!(bravo["error"]["kind"], "invalid_input", "{bravo}");
+    assert!(
+        bravo["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("BT_DR_NOBODY_SET_THIS"),
+        "{bravo}"
+    );
+    assert_eq!(
+        std::fs::read_dir(fleet.store.join("alpha/sets"))
+            .unwrap()
+            .count(),
+        1
+    );
+}

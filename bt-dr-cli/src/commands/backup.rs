@@ -56,10 +56,17 @@ pub async fn run(args: BackupArgs, ctx: &Context) -> CliResult {
     let mut not_started = Vec::new();
     for site in &sites {
         // The appliance serving the site now (after a failover, the inventory's backup).
-        let all = ctx.clients(site)?;
-        let (source, client) = match bt_dr_core::backup_source(site, &all).await {
+        // A site that cannot be backed up tonight (its secret missing, its pair in split
+        // brain) fails alone: the other sites still get their sets.
+        let found = match ctx.clients(site) {
+            Ok(all) => bt_dr_core::backup_source(site, &all)
+                .await
+                .map(|source| (source, all)),
+            Err(CliError::Core(e)) => Err(e),
+            Err(usage) => return Err(usage),
+        };
+        let ((source, client), all) = match found {
             Ok(found) => found,
-            // A refused site (split brain) fails alone: the other sites still get their sets.
             Err(e) => {
                 not_started.push(SiteOutcome {
                     site: site.name.clone(),
