@@ -157,4 +157,20 @@ fn a_site_whose_secret_is_missing_fails_alone() {
             .count(),
         1
     );
+
+    // Health: alpha is asked and answers; bravo is reported down with the reason, not a crash
+    // of the whole sweep.
+    let r = fleet.run(&["--json", "health"]);
+    r.code(1);
+    let v = r.json();
+    let sites = v.as_array().unwrap();
+    assert_eq!(sites.len(), 2, "{v}");
+    assert!(
+        sites[0]["appliances"][0]["health"]["success"] == true,
+        "{v}"
+    );
+    for a in sites[1]["appliances"].as_array().unwrap() {
+        assert!(a["health"].is_null());
+        assert_eq!(a["error"]["kind"], "invalid_input", "{a}");
+    }
 }

@@ -19,6 +19,25 @@ pub struct HealthArgs {
     pub concurrency: usize,
 }
 
+/// The live state of a site none of whose appliances could be asked: each carries `e`.
+fn unreachable_site(site: &bt_dr_core::Site, e: &bt_dr_core::Error) -> SiteLive {
+    SiteLive {
+        site: site.name.clone(),
+        appliances: site
+            .appliances
+            .iter()
+            .map(|a| bt_dr_core::audit::ApplianceLive {
+                hostname: a.hostname.clone(),
+                health: None,
+                error: Some(e.report()),
+                served_cert_sha256: None,
+                served_cert_not_after: None,
+                appliances: None,
+            })
+            .collect(),
+    }
+}
+
 /// Asks every appliance of the chosen sites, concurrently.
 pub async fn sweep(
     ctx: &Context,
@@ -29,14 +48,24 @@ pub async fn sweep(
     let sites = ctx.sites(site)?;
     let mut jobs = Vec::with_capacity(sites.len());
     for s in &sites {
-        jobs.push((s.name.clone(), ctx.clients(s)?));
+        // A site whose clients cannot be built (its secret missing) is reported with that
+        // error on each appliance; the other sites are still asked.
+        let clients = match ctx.clients(s) {
+            Ok(c) => Ok(c),
+            Err(crate::exit::CliError::Core(e)) => Err(unreachable_site(s, &e)),
+            Err(usage) => return Err(usage),
+        };
+        jobs.push((s.name.clone(), clients));
     }
     let bar = reporter.counter(jobs.len() as u64, "health");
     let mut out: Vec<(usize, SiteLive)> = futures_util::stream::iter(jobs.into_iter().enumerate())
         .map(|(i, (name, clients))| {
             let bar = bar.clone();
             async move {
-                let live = collect_live(&name, &clients).await;
+                let live = match clients {
+                    Ok(clients) => collect_live(&name, &clients).await,
+                    Err(live) => live,
+                };
                 bar.inc(1);
                 bar.set_message(name);
                 (i, live)
