@@ -30,7 +30,7 @@ prometheus-tools:
 
 test-prometheus: prometheus-tools sim
 	$(CARGO) build -p bt-dr-cli --bin bt-dr
-	BT_DR_PROMTOOL="$$(command -v promtool)" $(CARGO) test -p bt-dr-cli --test metrics_e2e
+	BT_DR_PROMTOOL="$$(command -v promtool)" $(CARGO) test -p bt-dr-cli --test cli -- metrics_e2e::
 	BT_DR_BIN="$(BT_DR_BIN)" SIM_BIN="$(SIM_BIN)" EXAMPLES="$(MONITORING_EXAMPLES)" \
 	  PROMTOOL="$$(command -v promtool)" PROMETHEUS="$$(command -v prometheus)" \
 	  bash $(ROOT)/tests/prometheus/run.sh

@@ -1,7 +1,7 @@
 //! The nightly job's exit codes over two sites: one whose appliance fails the NSB download
 //! while the other succeeds is "partial" (3); when every site fails it is the error's kind.
 
-mod cli_common;
+use crate::cli_common;
 
 use bt_dr_sim::{Endpoint, Fault};
 use cli_common::*;

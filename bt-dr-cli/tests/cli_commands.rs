@@ -1,7 +1,7 @@
 //! Every subcommand of the built `bt-dr` against one simulated pair: exit codes, the JSON
 //! shapes (parsed, key fields checked), help text, and no secret in any output.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::sync::OnceLock;
 

@@ -1,7 +1,7 @@
 //! `bt-dr failover execute`: refuses without --yes when stdin is not a terminal (usage exit,
 //! nothing contacted, nothing changed); with --yes it swaps the pair.
 
-mod cli_common;
+use crate::cli_common;
 
 use bt_dr_sim::{Endpoint, FailoverRole};
 use cli_common::*;

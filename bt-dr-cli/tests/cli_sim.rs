@@ -1,7 +1,7 @@
 //! `bt-dr sim`: starts a pair, prints one JSON line, writes an inventory and a 0600 secret
 //! file the other commands can use, and stops cleanly on SIGTERM.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

@@ -1,9 +1,7 @@
 //! Progress bars only on a terminal: `bt-dr backup` with stderr on a pseudo-terminal draws
 //! bars; with stderr on a pipe it writes plain lines and no escape codes.
 
-#![cfg(unix)]
-
-mod cli_common;
+use crate::cli_common;
 
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};

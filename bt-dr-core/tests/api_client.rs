@@ -1,7 +1,7 @@
 //! The API client against the simulator over TLS: every operation, the auth and rate-limit
 //! rules, and TLS verification.
 
-mod common;
+use crate::common;
 
 use bt_dr_core::api::{
     ArchiveKind, BackupOptions, CancelToken, CommandAccess, TimeWindow, TransferOptions,

@@ -1,7 +1,7 @@
 //! After a failover the nightly backup follows the site: it is taken from whichever appliance
 //! serves as primary now, never from a split-brain pair.
 
-mod common;
+use crate::common;
 
 use bt_dr_core::{ErrorKind, backup_source};
 use bt_dr_sim::{FailoverRole as SimRole, Sim};

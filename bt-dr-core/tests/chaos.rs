@@ -5,7 +5,7 @@
 //! the one before or the one after, and after the store cleans the crash leftovers a later run
 //! succeeds. Deterministic: the seed is printed, and `BT_DR_CHAOS_SEED` replays a run.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -130,7 +130,12 @@ struct Outcome {
 /// Runs one child; kills it `kill_after` after it said it started (None: lets it finish).
 fn run_child(mode: Mode, store: &Path, work: &Path, kill_after: Option<Duration>) -> Outcome {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["chaos_child", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "chaos::chaos_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, mode.name())
         .env("BT_DR_CHAOS_STORE", store)
         .env("BT_DR_CHAOS_WORK", work)

@@ -8,7 +8,7 @@
 //! tmpfs allocates at write time, so a full disk shows at `write`, never at `fsync`; the
 //! sweep fills the disk at every 4 KiB step of the set instead.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -247,7 +247,12 @@ fn rlimit_child() {
 fn rlimit_fallback(base: &Path) {
     let store_dir = base.join("rlimit-store");
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["rlimit_child", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "disk_full::rlimit_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(RLIMIT_CHILD, &store_dir)
         .output();
     let out = match out {

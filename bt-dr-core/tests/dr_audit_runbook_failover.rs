@@ -1,7 +1,7 @@
 //! The readiness audit (each rule fires, and a ready site is silent), the runbook, and the
 //! failover drill against a simulator pair.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

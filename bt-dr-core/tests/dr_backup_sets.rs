@@ -1,6 +1,6 @@
 //! Backup sets, verify, incremental recordings, the multi-site job and retention.
 
-mod common;
+use crate::common;
 
 use bt_dr_core::backup_set::FileKind;
 use bt_dr_core::retention::RetentionCandidate;

@@ -2,7 +2,7 @@
 //! reachable / unreachable / unknown, explicit overrides, execution on a fresh plan, and a
 //! settle loop that never demotes anything on its own.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

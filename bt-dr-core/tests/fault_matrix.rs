@@ -2,7 +2,7 @@
 //! error a user can act on, or a successful retry — and never a partial or corrupt file under a
 //! final name.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

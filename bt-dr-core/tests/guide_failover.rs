@@ -2,7 +2,7 @@
 //! redirect -> role change -> confirm clients (item 8), and restoring onto an appliance in
 //! active failover (item 9).
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

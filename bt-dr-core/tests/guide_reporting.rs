@@ -1,7 +1,7 @@
 //! Issue 13, items 1–3: every kind of reporting data the guide lists is archived per site and
 //! survives retention; a failover pair's set holds each appliance's NSB.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! audit findings (certificate warnings, an NSB without password, a partial set, a Vault key
 //! from another day) and the cold-spare runbook.
 
-mod common;
+use crate::common;
 
 use bt_dr_core::{
     AuditInput, AuditOptions, AuditReport, BackupStore, Inventory, Severity, UpgradeTable, audit,

@@ -2,7 +2,7 @@
 //! this version" warning, Cloud sites that keep BeyondTrust's default certificate, the Atlas
 //! cluster check against a simulated cluster, and thresholds taken from the inventory.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! bearer token. Every test looks at what a user sees: the typed error, the folder (no file
 //! under any name left behind, existing files untouched), and no panic.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,8 +1,9 @@
 //! A 2 GiB backup streams from the simulator with flat memory. Ignored by default (it moves
-//! 2 GiB through TLS); run with `cargo test -p bt-dr-core --test large_download -- --ignored`.
+//! 2 GiB through TLS); run with
+//! `cargo test -p bt-dr-core --test integration -- --ignored large_download`.
 //! Simulator and client share this process, so the limit covers both.
 
-mod common;
+use crate::common;
 
 use bt_dr_core::api::BackupOptions;
 use bt_dr_sim::Sim;

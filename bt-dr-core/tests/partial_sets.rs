@@ -2,7 +2,7 @@
 //! the set is marked partial, and neither a partial set nor a tiny NSB is ever the newest
 //! verified set retention protects.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Secrets (client secret, tokens, backup password, p12 passphrase) never reach an error, a
 //! Debug string, a result or a log line — with logging at TRACE for every crate.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

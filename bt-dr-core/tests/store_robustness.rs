@@ -2,7 +2,7 @@
 //! retention, site names that differ only in case are one site, symbolic links are never
 //! followed, and crash leftovers are cleaned (only they, and only when old enough).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

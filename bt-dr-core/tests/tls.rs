@@ -1,6 +1,6 @@
 //! TLS: verified by default, custom CA and pinning as options, insecure only on request.
 
-mod common;
+use crate::common;
 
 use bt_dr_core::ErrorKind;
 use bt_dr_core::api::Client;

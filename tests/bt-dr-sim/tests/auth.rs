@@ -1,6 +1,6 @@
 //! OAuth2 token endpoint and bearer checks.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

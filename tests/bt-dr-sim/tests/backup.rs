@@ -1,6 +1,6 @@
 //! /api/backup: permissions, password, headers and a streamed, deterministic body.
 
-mod common;
+use crate::common;
 
 use bt_dr_sim::{Sim, SimConfig, expected_backup_sha256_hex};
 use common::*;

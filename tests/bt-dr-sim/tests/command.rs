@@ -1,6 +1,6 @@
 //! Command API XML shapes and permissions.
 
-mod common;
+use crate::common;
 
 use bt_dr_sim::{Account, FailoverRole, Product, Sim, SimConfig, XmlNamespace};
 use common::*;

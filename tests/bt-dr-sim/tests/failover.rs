@@ -1,6 +1,6 @@
 //! The failover state machine behind set_failover_role.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Every fault produces its documented wire behaviour.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

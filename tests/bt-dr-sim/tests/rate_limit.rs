@@ -1,6 +1,6 @@
 //! Per-account rate limiting and the X-RateLimit headers.
 
-mod common;
+use crate::common;
 
 use bt_dr_sim::{Sim, SimConfig};
 use common::*;

@@ -1,6 +1,6 @@
 //! Reporting API: listings, session reports, recordings and archives.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 
